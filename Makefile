@@ -1,0 +1,52 @@
+# nicechat-relay: build, test and run. `make help` lists the targets.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+GO          ?= go
+FUNCTIONS   := ingest webhook email slack
+TOOLS_BIN   := $(CURDIR)/.bin
+RIE_VERSION := v0.0.0-20261030222936-bef5c4ba774d
+RIE         := $(TOOLS_BIN)/aws-lambda-rie
+# Lambda binaries: provided.al2023 on arm64, static, no RPC path, stripped.
+LAMBDA_ENV   := CGO_ENABLED=0 GOOS=linux GOARCH=arm64
+LAMBDA_FLAGS := -trimpath -tags lambda.norpc -ldflags="-s -w"
+
+export PATH := $(TOOLS_BIN):$(PATH)
+
+.PHONY: help build test lint bench run tools clean FORCE
+
+help: ## list the targets
+	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
+
+build: $(FUNCTIONS:%=build/%/bootstrap) ## build every Lambda as build/<fn>/bootstrap (linux/arm64)
+
+build/%/bootstrap: FORCE
+	$(LAMBDA_ENV) $(GO) build $(LAMBDA_FLAGS) -o $@ ./functions/$*
+
+tools: $(RIE) ## install what the tests need and check what the image ships
+	@command -v python3 >/dev/null && python3 -c 'import moto.server' 2>/dev/null || { echo "moto is missing: the tests run SQS and SES on moto (python3 -m moto.server); install it with: pip install 'moto[server]'" >&2; exit 1; }
+	@command -v cfn-lint >/dev/null || { echo "cfn-lint is missing: install it with: pip install cfn-lint" >&2; exit 1; }
+
+$(RIE):
+	GOBIN=$(TOOLS_BIN) $(GO) install github.com/aws/aws-lambda-runtime-interface-emulator/cmd/aws-lambda-rie@$(RIE_VERSION)
+
+test: tools ## vet, lint the template, run every test against local SQS/SES
+	$(GO) vet ./...
+	cfn-lint template.yaml
+	$(GO) test -count=1 ./...
+
+lint: ## gofmt, go vet and cfn-lint
+	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); echo "run gofmt -w on the files above" >&2; exit 1; }
+	$(GO) vet ./...
+	cfn-lint template.yaml
+
+bench: ## print the benchmarks' figures (ns/op, B/op, allocs/op)
+	$(GO) test -run '^$$' -bench . -benchmem ./...
+
+run: ## run the relay locally on 127.0.0.1:8080 with an embedded queue
+	$(GO) run ./cmd/relay
+
+clean: ## remove build output and installed tools
+	rm -rf build $(TOOLS_BIN)
+
+FORCE:

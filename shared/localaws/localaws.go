@@ -1,0 +1,187 @@
+// Package localaws runs the tests' AWS: a real SQS and SES API server on
+// 127.0.0.1 (moto, which ships with the development image), reached by the
+// ordinary SDK clients through a base endpoint. Test code only.
+package localaws
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/ses"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
+)
+
+// EnvEndpoint, when set, names an already running server to use instead
+// of starting one.
+const EnvEndpoint = "RELAY_TEST_AWS_ENDPOINT"
+
+// Region and the static credentials the local server accepts.
+const (
+	Region    = "us-east-1"
+	AccessKey = "testing"
+	SecretKey = "testing"
+)
+
+var (
+	mu       sync.Mutex
+	endpoint string
+	server   *exec.Cmd
+)
+
+// Main runs a package's tests with a local AWS server started before them
+// and stopped after: use it as `func TestMain(m *testing.M) { os.Exit(localaws.Main(m)) }`.
+func Main(m *testing.M) int {
+	defer Stop()
+	return m.Run()
+}
+
+// Endpoint returns the base URL of the local AWS server, starting moto the
+// first time it is needed. It fails the test with a clear message when
+// moto is not installed.
+func Endpoint(t testing.TB) string {
+	t.Helper()
+	mu.Lock()
+	defer mu.Unlock()
+	if endpoint != "" {
+		return endpoint
+	}
+	if e := os.Getenv(EnvEndpoint); e != "" {
+		endpoint = e
+		return endpoint
+	}
+	e, cmd, err := startMoto()
+	if err != nil {
+		t.Fatalf("local AWS server: %v", err)
+	}
+	endpoint, server = e, cmd
+	return endpoint
+}
+
+// Stop ends the server Endpoint started, if any.
+func Stop() {
+	mu.Lock()
+	defer mu.Unlock()
+	if server != nil && server.Process != nil {
+		_ = syscall.Kill(-server.Process.Pid, syscall.SIGTERM)
+		_ = server.Wait()
+	}
+	server, endpoint = nil, ""
+}
+
+// Env returns the environment variables that point the AWS SDK (and so a
+// Lambda binary or relayctl run as a child process) at the local server.
+func Env(t testing.TB) []string {
+	return []string{
+		"AWS_ENDPOINT_URL=" + Endpoint(t),
+		"AWS_REGION=" + Region,
+		"AWS_ACCESS_KEY_ID=" + AccessKey,
+		"AWS_SECRET_ACCESS_KEY=" + SecretKey,
+		"AWS_EC2_METADATA_DISABLED=true",
+	}
+}
+
+// Config is an SDK configuration for the local server.
+func Config(t testing.TB) aws.Config {
+	return aws.Config{
+		Region:       Region,
+		Credentials:  credentials.NewStaticCredentialsProvider(AccessKey, SecretKey, ""),
+		BaseEndpoint: aws.String(Endpoint(t)),
+	}
+}
+
+// SQS is a client of the local SQS API.
+func SQS(t testing.TB) *sqs.Client { return sqs.NewFromConfig(Config(t)) }
+
+// SES is a client of the local SES API.
+func SES(t testing.TB) *ses.Client { return ses.NewFromConfig(Config(t)) }
+
+// Queue creates a queue named after the test (so tests never share one)
+// and returns its URL.
+func Queue(t testing.TB, suffix string) string {
+	t.Helper()
+	name := queueName(t.Name() + "-" + suffix)
+	out, err := SQS(t).CreateQueue(context.Background(), &sqs.CreateQueueInput{QueueName: aws.String(name)})
+	if err != nil {
+		t.Fatalf("create queue %s: %v", name, err)
+	}
+	return *out.QueueUrl
+}
+
+// queueName keeps the characters SQS allows and the 80-character limit,
+// with a counter so that names stay unique after the cut.
+func queueName(s string) string {
+	mu.Lock()
+	counter++
+	n := counter
+	mu.Unlock()
+	var b strings.Builder
+	for _, r := range s {
+		switch {
+		case r >= 'a' && r <= 'z', r >= 'A' && r <= 'Z', r >= '0' && r <= '9', r == '-', r == '_':
+			b.WriteRune(r)
+		default:
+			b.WriteRune('-')
+		}
+	}
+	name := b.String()
+	suffix := fmt.Sprintf("-%d", n)
+	if len(name) > 80-len(suffix) {
+		name = name[:80-len(suffix)]
+	}
+	return name + suffix
+}
+
+var counter int
+
+func startMoto() (string, *exec.Cmd, error) {
+	if _, err := exec.LookPath("python3"); err != nil {
+		return "", nil, fmt.Errorf("python3 is not installed; the tests need moto (python3 -m moto.server) for SQS and SES")
+	}
+	if out, err := exec.Command("python3", "-c", "import moto.server").CombinedOutput(); err != nil {
+		return "", nil, fmt.Errorf("moto is not installed (python3 -c 'import moto.server': %s); install it with: pip install 'moto[server]', or set %s to a running SQS/SES API", strings.TrimSpace(string(out)), EnvEndpoint)
+	}
+	port, err := freePort()
+	if err != nil {
+		return "", nil, err
+	}
+	cmd := exec.Command("python3", "-m", "moto.server", "-H", "127.0.0.1", "-p", fmt.Sprint(port))
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGTERM}
+	var logs strings.Builder
+	cmd.Stdout, cmd.Stderr = &logs, &logs
+	if err := cmd.Start(); err != nil {
+		return "", nil, fmt.Errorf("start moto: %w", err)
+	}
+	url := fmt.Sprintf("http://127.0.0.1:%d", port)
+	deadline := time.Now().Add(30 * time.Second)
+	for time.Now().Before(deadline) {
+		resp, err := http.Get(url + "/moto-api/")
+		if err == nil {
+			resp.Body.Close()
+			return url, cmd, nil
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+	_ = cmd.Wait()
+	return "", nil, fmt.Errorf("moto did not answer on %s within 30s; its output:\n%s", url, logs.String())
+}
+
+func freePort() (int, error) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return 0, fmt.Errorf("find a free port: %w", err)
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port, nil
+}

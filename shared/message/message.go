@@ -1,0 +1,96 @@
+// Package message is the SQS message contract between ingest and the
+// channel consumers: the body is the raw event JSON exactly as received,
+// and a few string attributes say what it is.
+package message
+
+import (
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"github.com/aws/aws-lambda-go/events"
+	"github.com/aws/aws-sdk-go-v2/aws"
+	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
+)
+
+// Message attribute names.
+const (
+	AttrEvent      = "event"
+	AttrEventID    = "event_id"
+	AttrReceivedAt = "received_at"
+	AttrFormat     = "format" // email messages only
+)
+
+// Format is how an email renders an event.
+type Format string
+
+const (
+	FormatTech  Format = "tech"  // the event's JSON, pretty-printed
+	FormatHuman Format = "human" // a plain-text message a person reads
+)
+
+// Channel names, as used in routing, logs, metrics and dead letters.
+const (
+	ChannelWebhook = "webhook"
+	ChannelEmail   = "email"
+	ChannelSlack   = "slack"
+)
+
+// Message is one event on its way to one channel.
+type Message struct {
+	Body       []byte
+	Event      string
+	EventID    string
+	ReceivedAt time.Time
+	Format     Format // set on email messages only
+}
+
+// Attributes renders the message attributes for SendMessage.
+func (m Message) Attributes() map[string]sqstypes.MessageAttributeValue {
+	attrs := map[string]sqstypes.MessageAttributeValue{
+		AttrEvent:      String(m.Event),
+		AttrEventID:    String(m.EventID),
+		AttrReceivedAt: String(m.ReceivedAt.UTC().Format(time.RFC3339)),
+	}
+	if m.Format != "" {
+		attrs[AttrFormat] = String(string(m.Format))
+	}
+	return attrs
+}
+
+// String builds a string message attribute.
+func String(v string) sqstypes.MessageAttributeValue {
+	return sqstypes.MessageAttributeValue{DataType: aws.String("String"), StringValue: aws.String(v)}
+}
+
+// FromRecord reads a message from an SQS record as Lambda delivers it. An
+// error means the record can never be delivered (missing attributes, a
+// body that is not JSON): retrying it would not help.
+func FromRecord(r events.SQSMessage) (Message, error) {
+	get := func(name string) string {
+		if a, ok := r.MessageAttributes[name]; ok && a.StringValue != nil {
+			return *a.StringValue
+		}
+		return ""
+	}
+	m := Message{Body: []byte(r.Body), Event: get(AttrEvent), EventID: get(AttrEventID), Format: Format(get(AttrFormat))}
+	for _, required := range []struct{ name, value string }{{AttrEvent, m.Event}, {AttrEventID, m.EventID}} {
+		if required.value == "" {
+			return m, fmt.Errorf("message attribute %q is missing", required.name)
+		}
+	}
+	if at := get(AttrReceivedAt); at != "" {
+		t, err := time.Parse(time.RFC3339, at)
+		if err != nil {
+			return m, fmt.Errorf("message attribute %q is not RFC 3339: %q", AttrReceivedAt, at)
+		}
+		m.ReceivedAt = t
+	}
+	if m.Format != "" && m.Format != FormatTech && m.Format != FormatHuman {
+		return m, fmt.Errorf("message attribute %q is %q, want %q or %q", AttrFormat, m.Format, FormatTech, FormatHuman)
+	}
+	if !json.Valid(m.Body) {
+		return m, fmt.Errorf("body is not valid JSON")
+	}
+	return m, nil
+}

@@ -1,0 +1,141 @@
+package nicechat
+
+import "encoding/json"
+
+// Visitor is the data of new_visitor (a cold lead).
+type Visitor struct {
+	ID                  Int    `json:"id"`
+	ClientName          String `json:"client_name"`
+	VisitCount          Int    `json:"visit_count"`
+	ChatCount           Int    `json:"chat_count"`
+	PurchaseCount       Int    `json:"purchase_count"`
+	ProductViewCount    Int    `json:"product_view_count"`
+	UnacceptedChatCount Int    `json:"unaccepted_chat_count"`
+	VoidChatCount       Int    `json:"void_chat_count"`
+	FirstSeen           Time   `json:"first_ts"`
+	LastActivity        Time   `json:"last_activity_ts"`
+}
+
+func (v *Visitor) UnmarshalJSON(b []byte) error { *v = Visitor{}; decodeLenient(b, v); return nil }
+
+// Chat is the data of new_chat, first_message and unanswered (warm, hot
+// and angry leads).
+type Chat struct {
+	ID         Int               `json:"id"`
+	ClientID   Int               `json:"client_id"`
+	ClientName String            `json:"client_name"`
+	IP         String            `json:"sys_ip"`
+	Country    String            `json:"geoCountry"`
+	City       String            `json:"geoCity"`
+	Lat        Float             `json:"geo_lat"`
+	Lon        Float             `json:"geo_lon"`
+	TimeOffset Int               `json:"sys_time"`
+	Lang       String            `json:"sys_lang"`
+	LangFull   String            `json:"sys_lang_full"`
+	Browser    String            `json:"sys_browser"`
+	OS         String            `json:"sys_os"`
+	Referrer   String            `json:"page_ref"`
+	UTM        map[string]String `json:"page_utm"`
+	Opened     Time              `json:"ts_open"`
+	Closed     Time              `json:"ts_close"`
+}
+
+func (c *Chat) UnmarshalJSON(b []byte) error { *c = Chat{}; decodeLenient(b, c); return nil }
+
+// Order is the data of new_order (a purchase).
+type Order struct {
+	ID              Int                        `json:"id"`
+	ChatID          Int                        `json:"chat_id"`
+	Website         Int                        `json:"website"`
+	Client          Int                        `json:"client"`
+	Qty             Int                        `json:"qty"`
+	OrderNum        String                     `json:"order_num"`
+	OrderDate       Time                       `json:"order_date"`
+	Products        []Product                  `json:"products"`
+	Agents          []Agent                    `json:"agents"`
+	Detail          ClientDetail               `json:"product_detail"`
+	BillingAddress  map[string]json.RawMessage `json:"billing_address"`
+	ShippingAddress map[string]json.RawMessage `json:"shipping_address"`
+}
+
+func (o *Order) UnmarshalJSON(b []byte) error { *o = Order{}; decodeLenient(b, o); return nil }
+
+// Product is one line of an order.
+type Product struct {
+	Title      String `json:"title"`
+	URL        String `json:"url"`
+	Price      Float  `json:"price"`
+	Currency   String `json:"currency"`
+	Qty        Int    `json:"qty"`
+	OriginalID String `json:"original_id"`
+	ImageURL   String `json:"image_url"`
+}
+
+func (p *Product) UnmarshalJSON(b []byte) error { *p = Product{}; decodeLenient(b, p); return nil }
+
+// Agent is a shop operator assigned to an order.
+type Agent struct {
+	FirstName String `json:"first_name"`
+	LastName  String `json:"last_name"`
+	Email     String `json:"email"`
+}
+
+func (a *Agent) UnmarshalJSON(b []byte) error { *a = Agent{}; decodeLenient(b, a); return nil }
+
+// ClientDetail is the buyer's environment attached to an order.
+type ClientDetail struct {
+	IP         String `json:"sysIp"`
+	Country    String `json:"geoCountry"`
+	City       String `json:"geoCity"`
+	Browser    String `json:"sysBrowser"`
+	LangFull   String `json:"sysLangFull"`
+	OS         String `json:"sysOs"`
+	TimeOffset Int    `json:"sysTime"`
+}
+
+func (d *ClientDetail) UnmarshalJSON(b []byte) error {
+	*d = ClientDetail{}
+	decodeLenient(b, d)
+	return nil
+}
+
+// Form is the data of push_form (a filled form).
+type Form struct {
+	ID      Int         `json:"id"`
+	FormID  Int         `json:"form_id"`
+	Website Int         `json:"website"`
+	Client  Int         `json:"client"`
+	ChatID  Int         `json:"chat_id"`
+	Label   String      `json:"label"`
+	Created Time        `json:"created"`
+	Result  []FormField `json:"result"`
+}
+
+func (f *Form) UnmarshalJSON(b []byte) error { *f = Form{}; decodeLenient(b, f); return nil }
+
+// FormField is one entry of a form result; a "flat" entry groups others in Data.
+type FormField struct {
+	Type  String      `json:"type"`
+	Label String      `json:"label"`
+	Value String      `json:"value"`
+	Data  []FormField `json:"data"`
+}
+
+func (f *FormField) UnmarshalJSON(b []byte) error {
+	*f = FormField{}
+	decodeLenient(b, f)
+	return nil
+}
+
+// Visitor reads the data as a new_visitor's. Like the other views it never
+// fails: absent or odd-typed fields are simply unset.
+func (e *Event) Visitor() Visitor { var v Visitor; _ = json.Unmarshal(e.Data, &v); return v }
+
+// Chat reads the data as a new_chat's, first_message's or unanswered's.
+func (e *Event) Chat() Chat { var c Chat; _ = json.Unmarshal(e.Data, &c); return c }
+
+// Order reads the data as a new_order's.
+func (e *Event) Order() Order { var o Order; _ = json.Unmarshal(e.Data, &o); return o }
+
+// Form reads the data as a push_form's.
+func (e *Event) Form() Form { var f Form; _ = json.Unmarshal(e.Data, &f); return f }

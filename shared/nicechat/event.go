@@ -1,0 +1,159 @@
+// Package nicechat holds the Nice Chat callback contract: the event
+// envelope, its stable id, and lenient typed views of each event's data.
+package nicechat
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strconv"
+	"unicode/utf8"
+)
+
+// The event types the vendor documents. Others are accepted too: Nice Chat
+// says its callbacks are still growing.
+const (
+	TypeNewVisitor   = "new_visitor"
+	TypeNewChat      = "new_chat"
+	TypeFirstMessage = "first_message"
+	TypeUnanswered   = "unanswered"
+	TypeNewOrder     = "new_order"
+	TypePushForm     = "push_form"
+)
+
+// KnownTypes lists the documented event types in the vendor's order.
+var KnownTypes = []string{TypeNewVisitor, TypeNewChat, TypeFirstMessage, TypeUnanswered, TypeNewOrder, TypePushForm}
+
+// IsKnownType reports whether t is one of the documented event types.
+func IsKnownType(t string) bool {
+	for _, k := range KnownTypes {
+		if k == t {
+			return true
+		}
+	}
+	return false
+}
+
+// Event is a parsed callback. Raw is the body exactly as received: it is
+// what travels on, so fields this package does not know are never lost.
+type Event struct {
+	Type   string
+	DataID int64
+	ID     string
+	Raw    []byte
+	Data   json.RawMessage
+}
+
+// ValidationError says what is wrong with a body and where (a JSON path
+// such as "data.id"; empty when the body as a whole is at fault).
+type ValidationError struct {
+	Field  string
+	Reason string
+}
+
+func (e *ValidationError) Error() string {
+	if e.Field == "" {
+		return e.Reason
+	}
+	return e.Field + ": " + e.Reason
+}
+
+func invalid(field, format string, args ...any) error {
+	return &ValidationError{Field: field, Reason: fmt.Sprintf(format, args...)}
+}
+
+// Parse checks the envelope strictly: a JSON object whose "event" is a
+// non-empty string and whose "data" is an object with an integer "id".
+// The per-type fields are not checked here; they are read leniently by
+// the typed views.
+func Parse(raw []byte) (*Event, error) {
+	if len(bytes.TrimSpace(raw)) == 0 {
+		return nil, invalid("", "body is empty")
+	}
+	if !utf8.Valid(raw) {
+		return nil, invalid("", "body is not valid UTF-8")
+	}
+	var envelope map[string]json.RawMessage
+	if err := json.Unmarshal(raw, &envelope); err != nil {
+		var syntax *json.SyntaxError
+		if errors.As(err, &syntax) {
+			return nil, invalid("", "body is not valid JSON: %s at byte %d", syntax.Error(), syntax.Offset)
+		}
+		return nil, invalid("", "body is not a JSON object")
+	}
+	if envelope == nil {
+		return nil, invalid("", "body is not a JSON object")
+	}
+
+	var eventType string
+	rawType, ok := envelope["event"]
+	if !ok {
+		return nil, invalid("event", "is required")
+	}
+	if err := json.Unmarshal(rawType, &eventType); err != nil || isNull(rawType) {
+		return nil, invalid("event", "must be a string, got %s", jsonKind(rawType))
+	}
+	if eventType == "" {
+		return nil, invalid("event", "must not be empty")
+	}
+	if len(eventType) > 64 {
+		return nil, invalid("event", "is longer than 64 characters")
+	}
+
+	rawData, ok := envelope["data"]
+	if !ok {
+		return nil, invalid("data", "is required")
+	}
+	var data map[string]json.RawMessage
+	if err := json.Unmarshal(rawData, &data); err != nil || data == nil {
+		return nil, invalid("data", "must be an object, got %s", jsonKind(rawData))
+	}
+	rawID, ok := data["id"]
+	if !ok {
+		return nil, invalid("data.id", "is required")
+	}
+	id, err := parseStrictInt(rawID)
+	if err != nil {
+		return nil, invalid("data.id", "%s", err)
+	}
+
+	return &Event{Type: eventType, DataID: id, ID: EventID(raw), Raw: raw, Data: rawData}, nil
+}
+
+// parseStrictInt accepts a JSON number without fraction or exponent.
+func parseStrictInt(raw json.RawMessage) (int64, error) {
+	s := string(bytes.TrimSpace(raw))
+	if jsonKind(raw) != "a number" {
+		return 0, fmt.Errorf("must be an integer, got %s", jsonKind(raw))
+	}
+	id, err := strconv.ParseInt(s, 10, 64)
+	if err != nil {
+		return 0, fmt.Errorf("must be an integer, got %s", s)
+	}
+	return id, nil
+}
+
+func isNull(raw json.RawMessage) bool { return string(bytes.TrimSpace(raw)) == "null" }
+
+// jsonKind names the JSON type of a (valid) value for error messages.
+func jsonKind(raw json.RawMessage) string {
+	b := bytes.TrimSpace(raw)
+	if len(b) == 0 {
+		return "nothing"
+	}
+	switch b[0] {
+	case '{':
+		return "an object"
+	case '[':
+		return "an array"
+	case '"':
+		return "a string"
+	case 't', 'f':
+		return "a boolean"
+	case 'n':
+		return "null"
+	default:
+		return "a number"
+	}
+}
