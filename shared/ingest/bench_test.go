@@ -1,0 +1,54 @@
+package ingest_test
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"testing"
+
+	"github.com/aws/aws-lambda-go/events"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
+
+	"github.com/nicechat-relay/nicechat-relay/shared/ingest"
+	"github.com/nicechat-relay/nicechat-relay/shared/nicechat"
+)
+
+// memoryQueue is an in-process enqueuer, so the benchmark measures ingest
+// itself rather than the network.
+type memoryQueue struct{ sent int }
+
+func (q *memoryQueue) SendMessage(context.Context, *sqs.SendMessageInput, ...func(*sqs.Options)) (*sqs.SendMessageOutput, error) {
+	q.sent++
+	return &sqs.SendMessageOutput{}, nil
+}
+
+// BenchmarkIngest runs one callback per event type through the handler
+// with every channel on (four messages per callback).
+func BenchmarkIngest(b *testing.B) {
+	env := map[string]string{
+		"CALLBACK_TOKEN": token, "QUARANTINE_QUEUE_URL": "q",
+		"WEBHOOK_EVENTS": "*", "WEBHOOK_QUEUE_URL": "w",
+		"EMAIL_TECH_EVENTS": "*", "EMAIL_HUMAN_EVENTS": "*", "EMAIL_QUEUE_URL": "e",
+		"SLACK_EVENTS": "*", "SLACK_QUEUE_URL": "s",
+	}
+	cfg, err := ingest.LoadConfig(func(k string) string { return env[k] })
+	if err != nil {
+		b.Fatal(err)
+	}
+	queue := &memoryQueue{}
+	h := ingest.NewHandler(ingest.New(cfg, queue, slog.New(slog.NewJSONHandler(io.Discard, nil))))
+	for _, eventType := range nicechat.KnownTypes {
+		body := fixtureBody(b, eventType)
+		req := events.APIGatewayV2HTTPRequest{PathParameters: map[string]string{"token": token}, Body: string(body)}
+		b.Run(eventType, func(b *testing.B) {
+			b.ReportAllocs()
+			b.SetBytes(int64(len(body)))
+			for b.Loop() {
+				resp, _ := h.Handle(context.Background(), req)
+				if resp.StatusCode != 202 {
+					b.Fatalf("status %d: %s", resp.StatusCode, resp.Body)
+				}
+			}
+		})
+	}
+}

@@ -1,0 +1,154 @@
+package ingest
+
+import (
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/nicechat-relay/nicechat-relay/shared/message"
+	"github.com/nicechat-relay/nicechat-relay/shared/nicechat"
+)
+
+// DefaultMaxBodyBytes is the body limit when MAX_BODY_BYTES is unset.
+const DefaultMaxBodyBytes = 262144
+
+// maxMaxBodyBytes leaves room for the message attributes inside SQS's
+// 1 MiB message limit.
+const maxMaxBodyBytes = 1000000
+
+// minTokenLength matches the template's CallbackToken constraint.
+const minTokenLength = 24
+
+// Config is the ingest Lambda's configuration, read once at init.
+type Config struct {
+	Token              string
+	MaxBodyBytes       int
+	QuarantineQueueURL string
+	Routes             []Route
+}
+
+// Route sends the events it selects to one channel's queue.
+type Route struct {
+	Channel  string
+	Format   message.Format // email routes only
+	Events   EventSet
+	QueueURL string
+}
+
+// Name is how the route appears in responses and logs: "webhook",
+// "email:tech", "email:human", "slack".
+func (r Route) Name() string {
+	if r.Format != "" {
+		return r.Channel + ":" + string(r.Format)
+	}
+	return r.Channel
+}
+
+// EventSet selects event types. All selects every type, including ones
+// the vendor has not documented yet.
+type EventSet struct {
+	All   bool
+	Types []string
+}
+
+// Has reports whether the set selects eventType.
+func (s EventSet) Has(eventType string) bool { return s.All || slices.Contains(s.Types, eventType) }
+
+// Empty reports whether the set selects nothing (the channel is off).
+func (s EventSet) Empty() bool { return !s.All && len(s.Types) == 0 }
+
+// routeVars lists, per route, the variable holding its event list and the
+// one holding its queue URL.
+var routeVars = []struct {
+	channel, eventsVar, queueVar string
+	format                       message.Format
+}{
+	{message.ChannelWebhook, "WEBHOOK_EVENTS", "WEBHOOK_QUEUE_URL", ""},
+	{message.ChannelEmail, "EMAIL_TECH_EVENTS", "EMAIL_QUEUE_URL", message.FormatTech},
+	{message.ChannelEmail, "EMAIL_HUMAN_EVENTS", "EMAIL_QUEUE_URL", message.FormatHuman},
+	{message.ChannelSlack, "SLACK_EVENTS", "SLACK_QUEUE_URL", ""},
+}
+
+// LoadConfig reads and validates the configuration. Every error names the
+// variable at fault.
+func LoadConfig(getenv func(string) string) (Config, error) {
+	cfg := Config{MaxBodyBytes: DefaultMaxBodyBytes}
+
+	cfg.Token = getenv("CALLBACK_TOKEN")
+	if err := checkToken(cfg.Token); err != nil {
+		return Config{}, fmt.Errorf("CALLBACK_TOKEN %w", err)
+	}
+	if v := strings.TrimSpace(getenv("MAX_BODY_BYTES")); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1024 || n > maxMaxBodyBytes {
+			return Config{}, fmt.Errorf("MAX_BODY_BYTES must be a whole number of bytes from 1024 to %d, got %q", maxMaxBodyBytes, v)
+		}
+		cfg.MaxBodyBytes = n
+	}
+	cfg.QuarantineQueueURL = strings.TrimSpace(getenv("QUARANTINE_QUEUE_URL"))
+	if cfg.QuarantineQueueURL == "" {
+		return Config{}, fmt.Errorf("QUARANTINE_QUEUE_URL is required: rejected payloads are kept there")
+	}
+
+	for _, v := range routeVars {
+		events, err := ParseEventSet(getenv(v.eventsVar))
+		if err != nil {
+			return Config{}, fmt.Errorf("%s: %w", v.eventsVar, err)
+		}
+		if events.Empty() {
+			continue
+		}
+		queueURL := strings.TrimSpace(getenv(v.queueVar))
+		if queueURL == "" {
+			return Config{}, fmt.Errorf("%s is required because %s enables the %s channel", v.queueVar, v.eventsVar, v.channel)
+		}
+		cfg.Routes = append(cfg.Routes, Route{Channel: v.channel, Format: v.format, Events: events, QueueURL: queueURL})
+	}
+	if len(cfg.Routes) == 0 {
+		return Config{}, fmt.Errorf("no channel is enabled: set at least one of WEBHOOK_EVENTS, EMAIL_TECH_EVENTS, EMAIL_HUMAN_EVENTS, SLACK_EVENTS (a comma list of event types, or *)")
+	}
+	return cfg, nil
+}
+
+// checkToken requires a long token of URL path characters, so it can sit
+// in the callback URL unescaped and cannot be guessed.
+func checkToken(token string) error {
+	if token == "" {
+		return fmt.Errorf("is required")
+	}
+	if len(token) < minTokenLength {
+		return fmt.Errorf("must be at least %d characters, got %d", minTokenLength, len(token))
+	}
+	for _, r := range token {
+		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune("-._~", r)) {
+			return fmt.Errorf("may only hold letters, digits and - . _ ~ (it is part of the callback URL)")
+		}
+	}
+	return nil
+}
+
+// ParseEventSet reads a comma list of event types; "*" selects all, an
+// empty list none. A name the vendor does not document is refused as a
+// likely typo: undocumented types reach the channels configured with "*".
+func ParseEventSet(list string) (EventSet, error) {
+	var set EventSet
+	for _, item := range strings.Split(list, ",") {
+		item = strings.TrimSpace(item)
+		switch {
+		case item == "":
+		case item == "*":
+			set.All = true
+		case nicechat.IsKnownType(item):
+			if !slices.Contains(set.Types, item) {
+				set.Types = append(set.Types, item)
+			}
+		default:
+			return EventSet{}, fmt.Errorf("unknown event type %q (known: %s; or * for all)", item, strings.Join(nicechat.KnownTypes, ", "))
+		}
+	}
+	if set.All {
+		set.Types = nil
+	}
+	return set, nil
+}

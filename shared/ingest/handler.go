@@ -1,0 +1,74 @@
+package ingest
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"net/http"
+
+	"github.com/aws/aws-lambda-go/events"
+)
+
+// retryAfterSeconds is what a 503 asks the caller to wait.
+const retryAfterSeconds = "30"
+
+// Handler adapts the Service to API Gateway HTTP API (payload 2.0) events.
+type Handler struct {
+	svc *Service
+}
+
+// NewHandler returns the Lambda handler for route POST /callback/{token}.
+func NewHandler(svc *Service) *Handler { return &Handler{svc: svc} }
+
+type acceptedBody struct {
+	ID       string   `json:"id"`
+	Event    string   `json:"event"`
+	Channels []string `json:"channels"`
+}
+
+type errorBody struct {
+	Error string `json:"error"`
+	Field string `json:"field,omitempty"`
+	ID    string `json:"id,omitempty"`
+}
+
+// Handle translates the request into Service.Accept and its outcome into a
+// status and a JSON body. Internal causes never reach the body.
+func (h *Handler) Handle(ctx context.Context, req events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, error) {
+	if m := req.RequestContext.HTTP.Method; m != "" && m != http.MethodPost {
+		resp := respond(http.StatusMethodNotAllowed, errorBody{Error: "method not allowed; POST the callback"})
+		resp.Headers["Allow"] = http.MethodPost
+		return resp, nil
+	}
+	receipt, err := h.svc.Accept(ctx, Callback{
+		Token:  req.PathParameters["token"],
+		Body:   []byte(req.Body),
+		Base64: req.IsBase64Encoded,
+	})
+	if err == nil {
+		return respond(http.StatusAccepted, acceptedBody{ID: receipt.EventID, Event: receipt.Event, Channels: receipt.Channels}), nil
+	}
+	var refusal *Error
+	if !errors.As(err, &refusal) {
+		refusal = &Error{Kind: KindUnavailable, Reason: "internal error; retry later"}
+	}
+	status := statusOf(refusal.Kind)
+	body := errorBody{Error: refusal.Reason, Field: refusal.Field, ID: refusal.EventID}
+	if refusal.Kind == KindUnauthorized {
+		body = errorBody{Error: "unauthorized"}
+	}
+	resp := respond(status, body)
+	if status == http.StatusServiceUnavailable {
+		resp.Headers["Retry-After"] = retryAfterSeconds
+	}
+	return resp, nil
+}
+
+func respond(status int, body any) events.APIGatewayV2HTTPResponse {
+	b, _ := json.Marshal(body)
+	return events.APIGatewayV2HTTPResponse{
+		StatusCode: status,
+		Headers:    map[string]string{"Content-Type": "application/json", "Cache-Control": "no-store"},
+		Body:       string(b),
+	}
+}
