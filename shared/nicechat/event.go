@@ -52,15 +52,16 @@ type ValidationError struct {
 	Reason string
 }
 
-func (e *ValidationError) Error() string {
-	if e.Field == "" {
-		return e.Reason
-	}
-	return e.Field + ": " + e.Reason
-}
+func (e *ValidationError) Error() string { return e.Reason }
 
+// invalid builds a ValidationError whose reason starts with the field's
+// path, so it reads as a sentence on its own: "data.id is required".
 func invalid(field, format string, args ...any) error {
-	return &ValidationError{Field: field, Reason: fmt.Sprintf(format, args...)}
+	reason := fmt.Sprintf(format, args...)
+	if field != "" {
+		reason = field + " " + reason
+	}
+	return &ValidationError{Field: field, Reason: reason}
 }
 
 // Parse checks the envelope strictly: a JSON object whose "event" is a

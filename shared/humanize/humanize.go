@@ -1,0 +1,161 @@
+// Package humanize renders Nice Chat events as short plain messages a shop
+// owner reads at a glance. It is pure: the strings it returns are raw
+// visitor text (only control characters removed), and each channel escapes
+// and lays them out for its medium.
+package humanize
+
+import (
+	"fmt"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+	// The Lambda base image may have no zoneinfo; DISPLAY_TIMEZONE must
+	// still resolve.
+	_ "time/tzdata"
+
+	"github.com/nicechat-relay/nicechat-relay/shared/nicechat"
+)
+
+// ChatIDPlaceholder is replaced by the chat id in Options.ChatURLTemplate.
+const ChatIDPlaceholder = "{chat_id}"
+
+// Options tune rendering for one deployment.
+type Options struct {
+	Location        *time.Location // times are shown here; nil means UTC
+	ShowIP          bool           // the client IP is personal data, so it is opt-in
+	ChatURLTemplate string         // e.g. https://example/chats/{chat_id}; empty means no link
+}
+
+// OptionsFromEnv reads DISPLAY_TIMEZONE (an IANA name, default UTC),
+// HUMANIZE_SHOW_IP (true/false, default false) and CHAT_URL_TEMPLATE (an
+// http(s) URL containing {chat_id}, optional).
+func OptionsFromEnv(getenv func(string) string) (Options, error) {
+	opts := Options{Location: time.UTC}
+	if tz := strings.TrimSpace(getenv("DISPLAY_TIMEZONE")); tz != "" {
+		loc, err := time.LoadLocation(tz)
+		if err != nil {
+			return Options{}, fmt.Errorf("DISPLAY_TIMEZONE %q is not an IANA time zone name: %w", tz, err)
+		}
+		opts.Location = loc
+	}
+	if v := strings.TrimSpace(getenv("HUMANIZE_SHOW_IP")); v != "" {
+		show, err := strconv.ParseBool(v)
+		if err != nil {
+			return Options{}, fmt.Errorf("HUMANIZE_SHOW_IP must be true or false, got %q", v)
+		}
+		opts.ShowIP = show
+	}
+	if tpl := strings.TrimSpace(getenv("CHAT_URL_TEMPLATE")); tpl != "" {
+		if !strings.Contains(tpl, ChatIDPlaceholder) {
+			return Options{}, fmt.Errorf("CHAT_URL_TEMPLATE must contain %s", ChatIDPlaceholder)
+		}
+		u, err := url.Parse(strings.ReplaceAll(tpl, ChatIDPlaceholder, "1"))
+		if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+			return Options{}, fmt.Errorf("CHAT_URL_TEMPLATE must be an http(s) URL, got %q", tpl)
+		}
+		opts.ChatURLTemplate = tpl
+	}
+	return opts, nil
+}
+
+// Message is a rendered event: a one-line headline, "Label: value" fields,
+// titled sections of lines, and an optional link to the chat.
+type Message struct {
+	Headline string
+	Fields   []Field
+	Sections []Section
+	Link     string
+
+	// eventID closes the plain text so a reader can quote it to support;
+	// channels with their own footer take it from the event.
+	eventID string
+}
+
+// Field is one "Label: value" line. A value may span lines (a form's
+// text area); every other value is a single line.
+type Field struct{ Label, Value string }
+
+// Section is a titled list of lines, such as an order's products.
+type Section struct {
+	Title string
+	Lines []string
+}
+
+// Render turns an event into a Message. It never fails: a field that is
+// absent or has an odd type is left out, and an unknown event type gets a
+// generic rendering of its top-level values.
+func Render(e *nicechat.Event, opts Options) Message {
+	if opts.Location == nil {
+		opts.Location = time.UTC
+	}
+	r := renderer{opts: opts}
+	switch e.Type {
+	case nicechat.TypeNewVisitor:
+		r.visitor(e)
+	case nicechat.TypeNewChat, nicechat.TypeFirstMessage, nicechat.TypeUnanswered:
+		r.chat(e)
+	case nicechat.TypeNewOrder:
+		r.order(e)
+	case nicechat.TypePushForm:
+		r.form(e)
+	default:
+		r.generic(e)
+	}
+	r.m.eventID = e.ID
+	return r.m
+}
+
+// Text is the plain-text email body: the headline, the fields, each
+// section, the chat link and the event id, separated by blank lines.
+func (m Message) Text() string {
+	var b strings.Builder
+	b.WriteString(m.Headline)
+	b.WriteString("\n")
+	if len(m.Fields) > 0 {
+		b.WriteString("\n")
+		for _, f := range m.Fields {
+			if f.Label != "" {
+				b.WriteString(f.Label)
+				b.WriteString(": ")
+			}
+			b.WriteString(indent(f.Value))
+			b.WriteString("\n")
+		}
+	}
+	for _, s := range m.Sections {
+		b.WriteString("\n")
+		if s.Title != "" {
+			b.WriteString(s.Title)
+			b.WriteString(":\n")
+		}
+		for _, l := range s.Lines {
+			b.WriteString("- ")
+			b.WriteString(indent(l))
+			b.WriteString("\n")
+		}
+	}
+	if m.Link != "" {
+		b.WriteString("\nOpen the chat: ")
+		b.WriteString(m.Link)
+		b.WriteString("\n")
+	}
+	if m.eventID != "" {
+		b.WriteString("\nEvent id: ")
+		b.WriteString(m.eventID)
+		b.WriteString("\n")
+	}
+	return b.String()
+}
+
+// indent indents continuation lines, so a multi-line value cannot pass
+// itself off as another field.
+func indent(s string) string {
+	lines := strings.Split(s, "\n")
+	for i := 1; i < len(lines); i++ {
+		if lines[i] != "" {
+			lines[i] = "  " + lines[i]
+		}
+	}
+	return strings.Join(lines, "\n")
+}

@@ -1,0 +1,277 @@
+package humanize
+
+import (
+	"encoding/json"
+	"flag"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/nicechat-relay/nicechat-relay/shared/nicechat"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files under testdata/")
+
+// fixtureBody returns the event JSON of events/apigw-<name>.json.
+func fixtureBody(t *testing.T, name string) string {
+	t.Helper()
+	raw, err := os.ReadFile(filepath.Join("..", "..", "events", "apigw-"+name+".json"))
+	if err != nil {
+		t.Fatalf("read fixture: %v", err)
+	}
+	var req struct {
+		Body string `json:"body"`
+	}
+	if err := json.Unmarshal(raw, &req); err != nil {
+		t.Fatalf("decode fixture %s: %v", name, err)
+	}
+	return req.Body
+}
+
+func parse(t *testing.T, body string) *nicechat.Event {
+	t.Helper()
+	e, err := nicechat.Parse([]byte(body))
+	if err != nil {
+		t.Fatalf("parse %s: %v", body, err)
+	}
+	return e
+}
+
+func location(t *testing.T, name string) *time.Location {
+	t.Helper()
+	loc, err := time.LoadLocation(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return loc
+}
+
+type renderCase struct {
+	name string
+	body string
+	opts Options
+}
+
+// renderCases is every golden case: each fixture event type as the vendor
+// documents it, then the odd, hostile and optional renderings.
+func renderCases(t *testing.T) []renderCase {
+	var cases []renderCase
+	for _, typ := range nicechat.KnownTypes {
+		cases = append(cases, renderCase{name: typ, body: fixtureBody(t, typ)})
+		cases = append(cases, renderCase{name: "minimal_" + typ, body: `{"event":"` + typ + `","data":{"id":1}}`})
+	}
+	return append(cases,
+		renderCase{name: "unknown_type", opts: Options{ChatURLTemplate: "https://example.test/chats/{chat_id}"},
+			body: `{"event":"new_review","data":{"id":5,"chat_id":77,"rating":5,"comment":"Great <b>shop</b>\nreally","first_name":"Olena",` +
+				`"nested":{"a":1},"tags":[1],"nothing":null,"is_spam":false,"ім'я":"Олена"}}`},
+		renderCase{name: "unknown_type_bare", body: `{"event":"x\u0007y","data":{"id":5}}`},
+		renderCase{name: "show_ip", body: fixtureBody(t, nicechat.TypeNewChat), opts: Options{ShowIP: true}},
+		renderCase{name: "show_ip_order", body: fixtureBody(t, nicechat.TypeNewOrder), opts: Options{ShowIP: true}},
+		renderCase{name: "europe_kyiv", body: fixtureBody(t, nicechat.TypeFirstMessage), opts: Options{Location: location(t, "Europe/Kyiv")}},
+		renderCase{name: "chat_link_chat", body: fixtureBody(t, nicechat.TypeUnanswered), opts: Options{ChatURLTemplate: "https://example.test/chats/{chat_id}?tab=1"}},
+		renderCase{name: "chat_link_order", body: fixtureBody(t, nicechat.TypeNewOrder), opts: Options{ChatURLTemplate: "https://example.test/chats/{chat_id}"}},
+		renderCase{name: "chat_link_form", body: fixtureBody(t, nicechat.TypePushForm), opts: Options{ChatURLTemplate: "https://example.test/chats/{chat_id}"}},
+		renderCase{name: "odd_types_chat", opts: Options{ShowIP: true},
+			body: `{"event":"new_chat","data":{"id":109,"client_id":"725","client_name":null,"geoCity":123,"geoCountry":["UA"],` +
+				`"sys_browser":true,"sys_os":{},"sys_ip":193,"sys_lang":"","ts_open":"not a time","ts_close":"0001-01-01T00:00:00Z",` +
+				`"page_ref":"  ","page_utm":{"utm_source":"google","utm_medium":5,"utm_campaign":null,"utm_term":[]}}}`},
+		renderCase{name: "nulls_visitor",
+			body: `{"event":"new_visitor","data":{"id":725,"client_name":null,"visit_count":null,"chat_count":"3","purchase_count":1.5,` +
+				`"first_ts":null,"last_activity_ts":12}}`},
+		renderCase{name: "wrong_shapes_order",
+			body: `{"event":"new_order","data":{"id":23,"order_num":"","products":{"title":"x"},"agents":"Admin",` +
+				`"product_detail":[1],"order_date":5,"qty":"many","chat_id":"170","billing_address":[],"shipping_address":"street"}}`},
+		renderCase{name: "order_multi_currency",
+			body: `{"event":"new_order","data":{"id":24,"order_num":"A-1001","qty":"4","order_date":"2024-07-01T09:30:00Z","products":[` +
+				`{"title":"Mug","price":"12.50","currency":"USD","qty":2},` +
+				`{"title":"Tea","price":300,"currency":"UAH"},` +
+				`{"title":"Spoon","price":1.25,"currency":"USD","qty":"1"},` +
+				`{"title":"Gift wrap"},` +
+				`{"price":"NaN","currency":"EUR"},` +
+				`{"title":"Sticker","price":0.5}],` +
+				`"agents":[{"first_name":"Iryna"},{"email":"ops@example.com"},{},{"last_name":"Koval","email":null}],` +
+				`"shipping_address":{"city":"Lviv","street":"Shevchenka 1","zip":79000,"phone":null,"extra":{"x":1}}}}`},
+		renderCase{name: "form_nested_groups",
+			body: `{"event":"push_form","data":{"id":11,"chat_id":"abc","created":"2024-07-01T09:30:00+03:00","label":"Call me back","result":[` +
+				`{"type":"title","label":"Call me back"},` +
+				`{"type":"text","label":"Name","value":"Olena"},` +
+				`{"type":"flat","label":"Contacts","data":[` +
+				`{"type":"phone","label":"Phone","value":"+380 44 000 0000"},` +
+				`{"type":"flat","label":"default","data":[{"type":"email","label":"Email","value":"o@example.com"}]}]},` +
+				`{"type":"textarea","label":"Message","value":"line one\r\nline two\n\nName: forged"},` +
+				`{"type":"text","label":"Empty","value":""},` +
+				`{"type":"number","label":"Age","value":42},` +
+				`{"type":"checkbox","label":"Topics","value":["a","b"]},` +
+				`{"type":"email","value":"nolabel@example.com"},` +
+				`{"value":"neither"},` +
+				`"not an object",` +
+				`{"type":"flat","label":"default","data":"wrong"}]}}`},
+		renderCase{name: "control_characters", opts: Options{ShowIP: true},
+			body: `{"event":"first_message","data":{"id":109,"client_name":"Evil\u0007 \u202eName\r\nInjected: yes","geoCity":"Kyiv\u0000",` +
+				`"sys_ip":"1.2.3.4\r\nBcc: x@example.com","sys_browser":"Chrome\ttabbed"}}`},
+	)
+}
+
+func TestRenderMatchesGoldenText(t *testing.T) {
+	for _, tc := range renderCases(t) {
+		t.Run(tc.name, func(t *testing.T) {
+			got := Render(parse(t, tc.body), tc.opts).Text()
+			golden := filepath.Join("testdata", tc.name+".txt")
+			if *update {
+				if err := os.WriteFile(golden, []byte(got), 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+			want, err := os.ReadFile(golden)
+			if err != nil {
+				t.Fatalf("read golden file (run with -update to create it): %v", err)
+			}
+			if got != string(want) {
+				t.Errorf("text differs from %s (run with -update if intended)\n--- got\n%s\n--- want\n%s", golden, got, want)
+			}
+		})
+	}
+}
+
+var emptyField = regexp.MustCompile(`(?m)^[^ \-\n][^:\n]*:[ \t]*$`)
+
+func TestRenderNeverShowsPlaceholders(t *testing.T) {
+	for _, tc := range renderCases(t) {
+		t.Run(tc.name, func(t *testing.T) {
+			m := Render(parse(t, tc.body), tc.opts)
+			text := m.Text()
+			if strings.Contains(text, "0001-01-01") {
+				t.Errorf("a zero time is shown:\n%s", text)
+			}
+			for _, f := range m.Fields {
+				if strings.TrimSpace(f.Value) == "" {
+					t.Errorf("field %q has no value", f.Label)
+				}
+			}
+			for _, s := range m.Sections {
+				if len(s.Lines) == 0 {
+					t.Errorf("section %q has no lines", s.Title)
+				}
+			}
+			// Section titles end with ":" on their own line; any other
+			// line ending in ":" is a field without a value.
+			titles := map[string]bool{}
+			for _, s := range m.Sections {
+				titles[s.Title+":"] = true
+			}
+			for _, l := range emptyField.FindAllString(text, -1) {
+				if !titles[l] {
+					t.Errorf("line %q has a label and no value", l)
+				}
+			}
+			if m.Headline == "" || strings.ContainsAny(m.Headline, "\r\n\x00") {
+				t.Errorf("headline %q is empty or spans lines", m.Headline)
+			}
+		})
+	}
+}
+
+func TestRenderHeadlines(t *testing.T) {
+	tests := []struct {
+		body string
+		want string
+	}{
+		{fixtureBody(t, nicechat.TypeNewVisitor), "Cold lead: Guest"},
+		{fixtureBody(t, nicechat.TypeNewChat), "Warm lead: Guest from Kryvyy Rih"},
+		{fixtureBody(t, nicechat.TypeFirstMessage), "Hot lead: Guest from Kryvyy Rih"},
+		{fixtureBody(t, nicechat.TypeUnanswered), "Angry lead: Guest from Kryvyy Rih"},
+		{fixtureBody(t, nicechat.TypeNewOrder), "New order #23: 1000.00 UAH"},
+		{fixtureBody(t, nicechat.TypePushForm), "Form filled: There are no operators available now"},
+		{`{"event":"new_visitor","data":{"id":7}}`, "Cold lead: Visitor #7"},
+		{`{"event":"new_chat","data":{"id":7,"client_id":9,"geoCountry":"Poland"}}`, "Warm lead: Visitor #9 from Poland"},
+		{`{"event":"new_order","data":{"id":7,"order_num":"N-1"}}`, "New order #N-1"},
+		{`{"event":"push_form","data":{"id":7}}`, "Form filled"},
+		{`{"event":"refund","data":{"id":7}}`, "Nice Chat event: refund"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.want, func(t *testing.T) {
+			if got := Render(parse(t, tc.body), Options{}).Headline; got != tc.want {
+				t.Errorf("headline = %q, want %q", got, tc.want)
+			}
+		})
+	}
+}
+
+func TestRenderShowsTheClientIPOnlyWhenAsked(t *testing.T) {
+	for _, typ := range []string{nicechat.TypeNewChat, nicechat.TypeFirstMessage, nicechat.TypeUnanswered, nicechat.TypeNewOrder} {
+		e := parse(t, fixtureBody(t, typ))
+		if text := Render(e, Options{}).Text(); strings.Contains(text, "193.151.12.99") {
+			t.Errorf("%s: IP shown without ShowIP:\n%s", typ, text)
+		}
+		if text := Render(e, Options{ShowIP: true}).Text(); !strings.Contains(text, "IP: 193.151.12.99") {
+			t.Errorf("%s: IP missing with ShowIP:\n%s", typ, text)
+		}
+	}
+}
+
+func TestRenderKeepsVisitorTextRawButStripsControlCharacters(t *testing.T) {
+	e := parse(t, `{"event":"push_form","data":{"id":1,"result":[{"label":"Note","value":"<!channel> & <https://evil|bank>\u0000\u001b[31m\n\tok"}]}}`)
+	got := Render(e, Options{}).Fields[0].Value
+	if want := "<!channel> & <https://evil|bank>[31m\n\tok"; got != want {
+		t.Errorf("value = %q, want %q", got, want)
+	}
+}
+
+func TestOptionsFromEnv(t *testing.T) {
+	kyiv := location(t, "Europe/Kyiv")
+	tests := []struct {
+		name    string
+		env     map[string]string
+		want    Options
+		wantErr string
+	}{
+		{name: "defaults to UTC, no IP, no link", env: nil, want: Options{Location: time.UTC}},
+		{name: "reads every option",
+			env:  map[string]string{"DISPLAY_TIMEZONE": "Europe/Kyiv", "HUMANIZE_SHOW_IP": "true", "CHAT_URL_TEMPLATE": "https://example.test/chats/{chat_id}"},
+			want: Options{Location: kyiv, ShowIP: true, ChatURLTemplate: "https://example.test/chats/{chat_id}"}},
+		{name: "accepts false", env: map[string]string{"HUMANIZE_SHOW_IP": "false"}, want: Options{Location: time.UTC}},
+		{name: "rejects an unknown zone", env: map[string]string{"DISPLAY_TIMEZONE": "Mars/Olympus"}, wantErr: "DISPLAY_TIMEZONE"},
+		{name: "rejects a non-boolean IP switch", env: map[string]string{"HUMANIZE_SHOW_IP": "yes please"}, wantErr: "HUMANIZE_SHOW_IP"},
+		{name: "rejects a template without the placeholder", env: map[string]string{"CHAT_URL_TEMPLATE": "https://example.test/chats"}, wantErr: "CHAT_URL_TEMPLATE"},
+		{name: "rejects a template that is not http(s)", env: map[string]string{"CHAT_URL_TEMPLATE": "javascript:alert({chat_id})"}, wantErr: "CHAT_URL_TEMPLATE"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			got, err := OptionsFromEnv(func(k string) string { return tc.env[k] })
+			if tc.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
+					t.Fatalf("err = %v, want one naming %s", err, tc.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got.Location.String() != tc.want.Location.String() || got.ShowIP != tc.want.ShowIP || got.ChatURLTemplate != tc.want.ChatURLTemplate {
+				t.Errorf("options = %+v, want %+v", got, tc.want)
+			}
+		})
+	}
+}
+
+func BenchmarkRenderOrder(b *testing.B) {
+	raw, err := os.ReadFile(filepath.Join("..", "..", "events", "apigw-new_order.json"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	var req struct{ Body string }
+	if err := json.Unmarshal(raw, &req); err != nil {
+		b.Fatal(err)
+	}
+	e, err := nicechat.Parse([]byte(req.Body))
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		_ = Render(e, Options{}).Text()
+	}
+}

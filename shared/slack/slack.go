@@ -1,0 +1,142 @@
+// Package slack delivers events to a Slack incoming webhook as Block Kit
+// messages a shop owner reads at a glance.
+package slack
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"net/url"
+	"regexp"
+	"strings"
+	"time"
+
+	"github.com/nicechat-relay/nicechat-relay/shared/delivery"
+	"github.com/nicechat-relay/nicechat-relay/shared/message"
+	"github.com/nicechat-relay/nicechat-relay/shared/nicechat"
+)
+
+const (
+	userAgent = "nicechat-relay/1 (+slack)"
+	// settingURL is what the operator fixes when Slack says the webhook
+	// or its channel is gone.
+	settingURL = "SLACK_WEBHOOK_URL"
+)
+
+// Channel posts to one Slack incoming webhook. It is safe for concurrent
+// use; posts are paced to Slack's one message per second.
+type Channel struct {
+	cfg    Config
+	client *http.Client
+	pacer  *pacer
+}
+
+var _ delivery.Channel = (*Channel)(nil)
+
+// New builds the channel and the one HTTP client it keeps for all
+// deliveries. A zero Timeout or Interval takes its default.
+func New(cfg Config) *Channel {
+	if cfg.Timeout <= 0 {
+		cfg.Timeout = defaultTimeout
+	}
+	if cfg.Interval <= 0 {
+		cfg.Interval = defaultInterval
+	}
+	return &Channel{cfg: cfg, client: delivery.NewHTTPClient(cfg.Timeout), pacer: newPacer(cfg.Interval)}
+}
+
+// Name is the channel's name in routing, logs and dead letters.
+func (c *Channel) Name() string { return message.ChannelSlack }
+
+// Timeout bounds one post.
+func (c *Channel) Timeout() time.Duration { return c.cfg.Timeout }
+
+// Deliver posts the event's message. A failure is a *delivery.Error.
+func (c *Channel) Deliver(ctx context.Context, m message.Message) error {
+	e, err := nicechat.Parse(m.Body)
+	if err != nil {
+		return &delivery.Error{Class: delivery.ClassInvalidMessage, Reason: delivery.Truncate("body is not a Nice Chat event: "+err.Error(), delivery.MaxReasonBytes), Err: err}
+	}
+	body, err := json.Marshal(Payload(e, c.cfg.Humanize))
+	if err != nil {
+		return delivery.Permanent("encode Slack payload: "+err.Error(), err)
+	}
+
+	backOff, err := c.pacer.wait(ctx)
+	if err != nil {
+		return delivery.Retry("not posted: "+err.Error(), err)
+	}
+	if backOff > 0 {
+		de := delivery.Retry("not posted: Slack asked to slow down", nil)
+		de.RetryAfter = backOff
+		return de
+	}
+
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.cfg.WebhookURL, bytes.NewReader(body))
+	if err != nil {
+		// The error would quote the URL, which is a secret.
+		return delivery.Misconfigured(settingURL, "webhook URL is not usable", nil)
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("User-Agent", userAgent)
+	resp, err := c.client.Do(req)
+	if err != nil {
+		return delivery.FromTransportError(redact(err))
+	}
+	respBody := delivery.ReadBody(resp.Body)
+	if de := classify(resp.StatusCode, resp.Header, respBody, c.pacer.now()); de != nil {
+		if de.Status == http.StatusTooManyRequests && de.RetryAfter > 0 {
+			c.pacer.holdOff(de.RetryAfter)
+		}
+		return de
+	}
+	return nil
+}
+
+// slackCode matches the error strings Slack answers with, such as
+// "channel_not_found".
+var slackCode = regexp.MustCompile(`^[a-z][a-z0-9_]{0,63}$`)
+
+// classify reads Slack's answer. Slack reports a removed webhook or channel
+// with 403, 404 or 410: the message is fine, the setting is not, so those
+// are misconfigured rather than permanent.
+func classify(status int, header http.Header, body []byte, now time.Time) *delivery.Error {
+	if status >= 200 && status < 300 {
+		return nil
+	}
+	reason := delivery.HTTPReason(status, body)
+	var e *delivery.Error
+	switch {
+	case status == http.StatusTooManyRequests, status == http.StatusRequestTimeout, status >= 500:
+		e = delivery.Retry(reason, nil)
+		e.RetryAfter = delivery.ParseRetryAfter(header.Get("Retry-After"), now)
+	case status == http.StatusForbidden, status == http.StatusNotFound, status == http.StatusGone:
+		e = delivery.Misconfigured(settingURL, reason, nil)
+	case status >= 300 && status < 400:
+		// Slack's webhook URLs do not redirect; this one is wrong.
+		e = delivery.Misconfigured(settingURL, "webhook URL redirects: "+reason, nil)
+	default:
+		e = delivery.Permanent(reason, nil)
+	}
+	e.Status = status
+	if code := strings.TrimSpace(string(body)); slackCode.MatchString(code) {
+		e.Code = code
+	}
+	return e
+}
+
+// redact drops the webhook URL, a secret, from a transport error.
+func redact(err error) error {
+	var ue *url.Error
+	if !errors.As(err, &ue) {
+		return err
+	}
+	redacted := *ue
+	redacted.URL = "Slack webhook"
+	if u, perr := url.Parse(ue.URL); perr == nil {
+		redacted.URL = u.Scheme + "://" + u.Host + "/…"
+	}
+	return &redacted
+}

@@ -1,0 +1,479 @@
+package slack
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	slackapi "github.com/slack-go/slack"
+
+	"github.com/nicechat-relay/nicechat-relay/shared/delivery"
+	"github.com/nicechat-relay/nicechat-relay/shared/message"
+	"github.com/nicechat-relay/nicechat-relay/shared/nicechat"
+)
+
+// sink is a stand-in Slack webhook on 127.0.0.1 that records each request
+// and answers with whatever the test sets.
+type sink struct {
+	*httptest.Server
+	mu       sync.Mutex
+	requests []recorded
+	status   int
+	header   http.Header
+	body     string
+}
+
+type recorded struct {
+	method, path string
+	header       http.Header
+	body         []byte
+}
+
+func newSink(t *testing.T) *sink {
+	s := &sink{status: http.StatusOK, body: "ok", header: http.Header{}}
+	s.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		s.mu.Lock()
+		s.requests = append(s.requests, recorded{r.Method, r.URL.Path, r.Header.Clone(), body})
+		status, header, respBody := s.status, s.header, s.body
+		s.mu.Unlock()
+		for k, v := range header {
+			w.Header()[k] = v
+		}
+		w.WriteHeader(status)
+		_, _ = io.WriteString(w, respBody)
+	}))
+	t.Cleanup(s.Close)
+	return s
+}
+
+func (s *sink) answer(status int, header http.Header, body string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.status, s.header, s.body = status, header, body
+}
+
+func (s *sink) received() []recorded {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return slices.Clone(s.requests)
+}
+
+const webhookPath = "/services/T000/B000/s3cr3tt0ken"
+
+// fakeClock stands in for the pacer's clock: sleeping records the wait and
+// moves time on at once, so pacing is checked without waiting.
+type fakeClock struct {
+	mu     sync.Mutex
+	now    time.Time
+	sleeps []time.Duration
+	frozen bool // a frozen clock does not move when slept on
+}
+
+func (c *fakeClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.now
+}
+
+func (c *fakeClock) Sleep(ctx context.Context, d time.Duration) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.sleeps = append(c.sleeps, d)
+	if !c.frozen {
+		c.now = c.now.Add(d)
+	}
+	return ctx.Err()
+}
+
+func (c *fakeClock) Advance(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.now = c.now.Add(d)
+}
+
+func (c *fakeClock) Sleeps() []time.Duration {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return slices.Clone(c.sleeps)
+}
+
+func newChannel(t *testing.T, url string) (*Channel, *fakeClock) {
+	t.Helper()
+	ch := New(Config{WebhookURL: url, Timeout: 5 * time.Second, Interval: time.Second, Humanize: linkOpts})
+	clock := &fakeClock{now: time.Date(2024, 7, 1, 12, 0, 0, 0, time.UTC)}
+	ch.pacer.now, ch.pacer.sleep = clock.Now, clock.Sleep
+	return ch, clock
+}
+
+func msg(t *testing.T, body []byte) message.Message {
+	t.Helper()
+	return message.Message{Body: body, Event: "first_message", EventID: nicechat.EventID(body), ReceivedAt: time.Now()}
+}
+
+func asDeliveryError(t *testing.T, err error) *delivery.Error {
+	t.Helper()
+	var de *delivery.Error
+	if !errors.As(err, &de) {
+		t.Fatalf("error %v (%T) is not a *delivery.Error", err, err)
+	}
+	return de
+}
+
+func TestDeliverPostsBlockKitForEveryEventType(t *testing.T) {
+	s := newSink(t)
+	ch, _ := newChannel(t, s.URL+webhookPath)
+	for _, typ := range nicechat.KnownTypes {
+		t.Run(typ, func(t *testing.T) {
+			before := len(s.received())
+			body := fixtureBody(t, typ)
+			if err := ch.Deliver(context.Background(), msg(t, body)); err != nil {
+				t.Fatalf("Deliver: %v", err)
+			}
+			reqs := s.received()[before:]
+			if len(reqs) != 1 {
+				t.Fatalf("sink got %d requests, want 1", len(reqs))
+			}
+			r := reqs[0]
+			if r.method != http.MethodPost || r.path != webhookPath {
+				t.Errorf("request = %s %s, want POST %s", r.method, r.path, webhookPath)
+			}
+			if got := r.header.Get("Content-Type"); got != "application/json" {
+				t.Errorf("Content-Type = %q", got)
+			}
+			if got := r.header.Get("User-Agent"); got != "nicechat-relay/1 (+slack)" {
+				t.Errorf("User-Agent = %q", got)
+			}
+			var got slackapi.WebhookMessage
+			if err := json.Unmarshal(r.body, &got); err != nil {
+				t.Fatalf("body is not a webhook message: %v", err)
+			}
+			want := Payload(parse(t, body), linkOpts)
+			if got.Text != want.Text || got.Text == "" {
+				t.Errorf("fallback text = %q, want %q", got.Text, want.Text)
+			}
+			if got.Blocks == nil || len(got.Blocks.BlockSet) != len(want.Blocks.BlockSet) {
+				t.Errorf("blocks = %v, want %d", got.Blocks, len(want.Blocks.BlockSet))
+			}
+		})
+	}
+}
+
+func TestDeliverClassifiesSlackAnswers(t *testing.T) {
+	retryAfter := func(v string) http.Header { return http.Header{"Retry-After": {v}} }
+	tests := []struct {
+		name       string
+		status     int
+		header     http.Header
+		body       string
+		class      delivery.Class // empty: delivered
+		retryAfter time.Duration
+		code       string
+		setting    string
+	}{
+		{name: "200 ok is delivered", status: 200, body: "ok"},
+		{name: "204 is delivered", status: 204},
+		{name: "429 is retried after Retry-After", status: 429, header: retryAfter("30"), body: "rate_limited", class: delivery.ClassRetry, retryAfter: 30 * time.Second, code: "rate_limited"},
+		{name: "429 without Retry-After is retried", status: 429, body: "rate_limited", class: delivery.ClassRetry, code: "rate_limited"},
+		{name: "400 invalid_payload is permanent", status: 400, body: "invalid_payload", class: delivery.ClassPermanent, code: "invalid_payload"},
+		{name: "400 invalid_blocks is permanent", status: 400, body: "invalid_blocks\n", class: delivery.ClassPermanent, code: "invalid_blocks"},
+		{name: "403 action_prohibited is misconfigured", status: 403, body: "action_prohibited", class: delivery.ClassMisconfigured, code: "action_prohibited", setting: "SLACK_WEBHOOK_URL"},
+		{name: "403 invalid_token is misconfigured", status: 403, body: "invalid_token", class: delivery.ClassMisconfigured, code: "invalid_token", setting: "SLACK_WEBHOOK_URL"},
+		{name: "404 channel_not_found is misconfigured", status: 404, body: "channel_not_found", class: delivery.ClassMisconfigured, code: "channel_not_found", setting: "SLACK_WEBHOOK_URL"},
+		{name: "404 no_service is misconfigured", status: 404, body: "no_service", class: delivery.ClassMisconfigured, code: "no_service", setting: "SLACK_WEBHOOK_URL"},
+		{name: "410 channel_is_archived is misconfigured", status: 410, body: "channel_is_archived", class: delivery.ClassMisconfigured, code: "channel_is_archived", setting: "SLACK_WEBHOOK_URL"},
+		{name: "302 is misconfigured, not followed", status: 302, header: http.Header{"Location": {"https://elsewhere.example/"}}, class: delivery.ClassMisconfigured, setting: "SLACK_WEBHOOK_URL"},
+		{name: "413 is permanent", status: 413, body: "<html>too large</html>", class: delivery.ClassPermanent},
+		{name: "408 is retried", status: 408, class: delivery.ClassRetry},
+		{name: "500 is retried", status: 500, body: "internal_error", class: delivery.ClassRetry, code: "internal_error"},
+		{name: "503 is retried after Retry-After", status: 503, header: retryAfter("120"), body: "service_unavailable", class: delivery.ClassRetry, retryAfter: 2 * time.Minute, code: "service_unavailable"},
+	}
+	body := fixtureBody(t, nicechat.TypeFirstMessage)
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			s := newSink(t)
+			s.answer(tc.status, tc.header, tc.body)
+			ch, _ := newChannel(t, s.URL+webhookPath)
+			err := ch.Deliver(context.Background(), msg(t, body))
+			if n := len(s.received()); n != 1 {
+				t.Fatalf("sink got %d requests, want 1", n)
+			}
+			if tc.class == "" {
+				if err != nil {
+					t.Fatalf("Deliver = %v, want success", err)
+				}
+				return
+			}
+			de := asDeliveryError(t, err)
+			if de.Class != tc.class || de.RetryAfter != tc.retryAfter || de.Code != tc.code || de.Setting != tc.setting || de.Status != tc.status {
+				t.Errorf("error = %+v, want class %s, retry after %s, code %q, setting %q, status %d", de, tc.class, tc.retryAfter, tc.code, tc.setting, tc.status)
+			}
+			if !strings.HasPrefix(de.Reason, "HTTP ") && !strings.Contains(de.Reason, "HTTP ") {
+				t.Errorf("reason %q does not give the status", de.Reason)
+			}
+		})
+	}
+}
+
+func TestDeliverRetriesTransportFailuresWithoutLeakingTheURL(t *testing.T) {
+	tests := []struct {
+		name  string
+		url   func(t *testing.T) string
+		reach bool
+	}{
+		{name: "connection refused", url: func(t *testing.T) string {
+			s := httptest.NewServer(http.NotFoundHandler())
+			s.Close()
+			return s.URL + webhookPath
+		}},
+		{name: "timeout", reach: true, url: func(t *testing.T) string {
+			release := make(chan struct{})
+			s := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				select {
+				case <-r.Context().Done():
+				case <-release:
+				}
+			}))
+			t.Cleanup(s.Close)
+			t.Cleanup(func() { close(release) })
+			return s.URL + webhookPath
+		}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			ch := New(Config{WebhookURL: tc.url(t), Timeout: 100 * time.Millisecond})
+			de := asDeliveryError(t, ch.Deliver(context.Background(), msg(t, fixtureBody(t, nicechat.TypeNewChat))))
+			if de.Class != delivery.ClassRetry {
+				t.Errorf("class = %s, want retry (%v)", de.Class, de)
+			}
+			for _, s := range []string{de.Error(), de.Reason, de.Err.Error()} {
+				if strings.Contains(s, "s3cr3t") {
+					t.Errorf("the webhook URL leaked into %q", s)
+				}
+			}
+		})
+	}
+}
+
+func TestDeliverRejectsABodyThatIsNotAnEvent(t *testing.T) {
+	s := newSink(t)
+	ch, _ := newChannel(t, s.URL+webhookPath)
+	de := asDeliveryError(t, ch.Deliver(context.Background(), msg(t, []byte(`{"event":"new_chat"}`))))
+	if de.Class != delivery.ClassInvalidMessage {
+		t.Errorf("class = %s, want invalid_message", de.Class)
+	}
+	if n := len(s.received()); n != 0 {
+		t.Errorf("sink got %d requests, want none", n)
+	}
+}
+
+func TestDeliverPacesPostsOnePerInterval(t *testing.T) {
+	body := fixtureBody(t, nicechat.TypeNewChat)
+
+	t.Run("one after another, each waits out the interval", func(t *testing.T) {
+		s := newSink(t)
+		ch, clock := newChannel(t, s.URL+webhookPath)
+		for range 3 {
+			if err := ch.Deliver(context.Background(), msg(t, body)); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if got, want := clock.Sleeps(), []time.Duration{time.Second, time.Second}; !slices.Equal(got, want) {
+			t.Errorf("waits = %v, want %v", got, want)
+		}
+		if n := len(s.received()); n != 3 {
+			t.Errorf("sink got %d requests, want 3", n)
+		}
+	})
+
+	t.Run("no wait once the interval has passed", func(t *testing.T) {
+		s := newSink(t)
+		ch, clock := newChannel(t, s.URL+webhookPath)
+		for range 3 {
+			if err := ch.Deliver(context.Background(), msg(t, body)); err != nil {
+				t.Fatal(err)
+			}
+			clock.Advance(time.Second)
+		}
+		if got := clock.Sleeps(); len(got) != 0 {
+			t.Errorf("waits = %v, want none", got)
+		}
+	})
+
+	t.Run("concurrent callers each take the next turn", func(t *testing.T) {
+		s := newSink(t)
+		ch, clock := newChannel(t, s.URL+webhookPath)
+		clock.frozen = true
+		var wg sync.WaitGroup
+		errs := make(chan error, 5)
+		for range 5 {
+			wg.Go(func() { errs <- ch.Deliver(context.Background(), msg(t, body)) })
+		}
+		wg.Wait()
+		close(errs)
+		for err := range errs {
+			if err != nil {
+				t.Fatal(err)
+			}
+		}
+		got := clock.Sleeps()
+		slices.Sort(got)
+		if want := []time.Duration{time.Second, 2 * time.Second, 3 * time.Second, 4 * time.Second}; !slices.Equal(got, want) {
+			t.Errorf("waits = %v, want %v", got, want)
+		}
+		if n := len(s.received()); n != 5 {
+			t.Errorf("sink got %d requests, want 5", n)
+		}
+	})
+
+	t.Run("a 429 holds later posts back for Retry-After", func(t *testing.T) {
+		s := newSink(t)
+		ch, clock := newChannel(t, s.URL+webhookPath)
+		s.answer(429, http.Header{"Retry-After": {"30"}}, "rate_limited")
+		if de := asDeliveryError(t, ch.Deliver(context.Background(), msg(t, body))); de.Status != 429 {
+			t.Fatalf("first post: %v", de)
+		}
+		s.answer(200, nil, "ok")
+		clock.Advance(10 * time.Second)
+		de := asDeliveryError(t, ch.Deliver(context.Background(), msg(t, body)))
+		if de.Class != delivery.ClassRetry || de.RetryAfter != 20*time.Second {
+			t.Errorf("during the hold: %+v, want retry after 20s", de)
+		}
+		if n := len(s.received()); n != 1 {
+			t.Errorf("sink got %d requests during the hold, want 1", n)
+		}
+		clock.Advance(20 * time.Second)
+		if err := ch.Deliver(context.Background(), msg(t, body)); err != nil {
+			t.Errorf("after the hold: %v", err)
+		}
+	})
+
+	t.Run("the real clock paces too", func(t *testing.T) {
+		s := newSink(t)
+		ch := New(Config{WebhookURL: s.URL + webhookPath, Interval: time.Millisecond})
+		for range 3 {
+			if err := ch.Deliver(context.Background(), msg(t, body)); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if n := len(s.received()); n != 3 {
+			t.Errorf("sink got %d requests, want 3", n)
+		}
+	})
+}
+
+func TestDeliverStopsWhenTheContextEnds(t *testing.T) {
+	body := fixtureBody(t, nicechat.TypeUnanswered)
+
+	t.Run("an ended context posts nothing", func(t *testing.T) {
+		s := newSink(t)
+		ch, _ := newChannel(t, s.URL+webhookPath)
+		ctx, cancel := context.WithCancel(context.Background())
+		cancel()
+		de := asDeliveryError(t, ch.Deliver(ctx, msg(t, body)))
+		if de.Class != delivery.ClassRetry || !errors.Is(de, context.Canceled) {
+			t.Errorf("error = %+v, want a retry wrapping context.Canceled", de)
+		}
+		if n := len(s.received()); n != 0 {
+			t.Errorf("sink got %d requests, want none", n)
+		}
+	})
+
+	t.Run("a context ending while waiting its turn posts nothing and gives the turn back", func(t *testing.T) {
+		s := newSink(t)
+		ch, clock := newChannel(t, s.URL+webhookPath)
+		clock.frozen = true
+		if err := ch.Deliver(context.Background(), msg(t, body)); err != nil {
+			t.Fatal(err)
+		}
+		ctx, cancel := context.WithCancel(context.Background())
+		ch.pacer.sleep = func(ctx context.Context, d time.Duration) error {
+			cancel()
+			<-ctx.Done()
+			return ctx.Err()
+		}
+		de := asDeliveryError(t, ch.Deliver(ctx, msg(t, body)))
+		if de.Class != delivery.ClassRetry || !errors.Is(de, context.Canceled) {
+			t.Errorf("error = %+v, want a retry wrapping context.Canceled", de)
+		}
+		if n := len(s.received()); n != 1 {
+			t.Errorf("sink got %d requests, want only the first", n)
+		}
+		ch.pacer.sleep = clock.Sleep
+		if err := ch.Deliver(context.Background(), msg(t, body)); err != nil {
+			t.Fatal(err)
+		}
+		if got := clock.Sleeps(); !slices.Equal(got, []time.Duration{time.Second}) {
+			t.Errorf("next caller waited %v, want one interval", got)
+		}
+	})
+}
+
+func TestChannelIdentity(t *testing.T) {
+	ch := New(Config{WebhookURL: "https://hooks.slack.com/services/x"})
+	if ch.Name() != "slack" {
+		t.Errorf("Name = %q", ch.Name())
+	}
+	if ch.Timeout() != 10*time.Second {
+		t.Errorf("default Timeout = %s, want 10s", ch.Timeout())
+	}
+	if ch.pacer.interval != time.Second {
+		t.Errorf("default interval = %s, want 1s", ch.pacer.interval)
+	}
+}
+
+func TestConfigFromEnv(t *testing.T) {
+	const hook = "https://hooks.slack.com/services/T000/B000/XXXX"
+	tests := []struct {
+		name    string
+		env     map[string]string
+		check   func(t *testing.T, c Config)
+		wantErr string
+	}{
+		{name: "takes the defaults", env: map[string]string{"SLACK_WEBHOOK_URL": hook}, check: func(t *testing.T, c Config) {
+			if c.WebhookURL != hook || c.Timeout != 10*time.Second || c.Interval != time.Second || c.Humanize.Location != time.UTC {
+				t.Errorf("config = %+v", c)
+			}
+		}},
+		{name: "reads the timeout and humanize options", env: map[string]string{"SLACK_WEBHOOK_URL": hook, "SLACK_TIMEOUT": "3s",
+			"DISPLAY_TIMEZONE": "Europe/Kyiv", "HUMANIZE_SHOW_IP": "true", "CHAT_URL_TEMPLATE": "https://x.example/c/{chat_id}"},
+			check: func(t *testing.T, c Config) {
+				if c.Timeout != 3*time.Second || c.Humanize.Location.String() != "Europe/Kyiv" || !c.Humanize.ShowIP || c.Humanize.ChatURLTemplate == "" {
+					t.Errorf("config = %+v", c)
+				}
+			}},
+		{name: "reads whole seconds", env: map[string]string{"SLACK_WEBHOOK_URL": hook, "SLACK_TIMEOUT": "7"}, check: func(t *testing.T, c Config) {
+			if c.Timeout != 7*time.Second {
+				t.Errorf("timeout = %s", c.Timeout)
+			}
+		}},
+		{name: "requires the webhook URL", env: nil, wantErr: "SLACK_WEBHOOK_URL is required"},
+		{name: "rejects a webhook URL that is not http(s), without quoting it", env: map[string]string{"SLACK_WEBHOOK_URL": "hooks.slack.com/services/s3cr3t"}, wantErr: "SLACK_WEBHOOK_URL"},
+		{name: "rejects a bad timeout", env: map[string]string{"SLACK_WEBHOOK_URL": hook, "SLACK_TIMEOUT": "soon"}, wantErr: "SLACK_TIMEOUT"},
+		{name: "rejects a zero timeout", env: map[string]string{"SLACK_WEBHOOK_URL": hook, "SLACK_TIMEOUT": "0s"}, wantErr: "SLACK_TIMEOUT"},
+		{name: "passes on a humanize error", env: map[string]string{"SLACK_WEBHOOK_URL": hook, "DISPLAY_TIMEZONE": "Nowhere/Else"}, wantErr: "DISPLAY_TIMEZONE"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			c, err := ConfigFromEnv(func(k string) string { return tc.env[k] })
+			if tc.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.wantErr) || strings.Contains(err.Error(), "s3cr3t") {
+					t.Fatalf("err = %v, want one naming %s and not quoting the URL", err, tc.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			tc.check(t, c)
+		})
+	}
+}
