@@ -1,0 +1,108 @@
+// Package email delivers events by Amazon SES (v1 SendEmail): the event's
+// JSON for a technical reader, or the humane text for a shop owner.
+package email
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/ses"
+	sestypes "github.com/aws/aws-sdk-go-v2/service/ses/types"
+
+	"github.com/nicechat-relay/nicechat-relay/shared/delivery"
+	"github.com/nicechat-relay/nicechat-relay/shared/humanize"
+	"github.com/nicechat-relay/nicechat-relay/shared/message"
+	"github.com/nicechat-relay/nicechat-relay/shared/nicechat"
+)
+
+// Sender is the part of the SES client the channel uses.
+type Sender interface {
+	SendEmail(ctx context.Context, in *ses.SendEmailInput, optFns ...func(*ses.Options)) (*ses.SendEmailOutput, error)
+}
+
+var _ Sender = (*ses.Client)(nil)
+
+// MaxSubjectChars caps the subject, counted in characters.
+const MaxSubjectChars = 200
+
+const charset = "UTF-8"
+
+// Channel sends one email per message to the configured recipients.
+type Channel struct {
+	cfg    Config
+	client Sender
+}
+
+var _ delivery.Channel = (*Channel)(nil)
+
+// New builds the channel. cfg is expected to come from ConfigFromEnv (or
+// to have passed Validate): addresses are not checked again here.
+func New(cfg Config, client Sender) *Channel {
+	if cfg.Timeout == 0 {
+		cfg.Timeout = DefaultTimeout
+	}
+	cfg.To = append([]string(nil), cfg.To...)
+	return &Channel{cfg: cfg, client: client}
+}
+
+// Name is the channel name used in routing, logs and dead letters.
+func (c *Channel) Name() string { return message.ChannelEmail }
+
+// Timeout bounds one delivery.
+func (c *Channel) Timeout() time.Duration { return c.cfg.Timeout }
+
+// Deliver renders m in its format and sends it. Failures come back as a
+// *delivery.Error.
+func (c *Channel) Deliver(ctx context.Context, m message.Message) error {
+	e, err := nicechat.Parse(m.Body)
+	if err != nil {
+		return delivery.Permanent("event does not parse: "+err.Error(), err)
+	}
+	subject, body, err := c.render(e, m)
+	if err != nil {
+		return err
+	}
+	in := &ses.SendEmailInput{
+		Source:      aws.String(c.cfg.From),
+		Destination: &sestypes.Destination{ToAddresses: c.cfg.To},
+		Message: &sestypes.Message{
+			Subject: &sestypes.Content{Data: aws.String(subject), Charset: aws.String(charset)},
+			Body:    &sestypes.Body{Text: &sestypes.Content{Data: aws.String(body), Charset: aws.String(charset)}},
+		},
+	}
+	if c.cfg.ConfigurationSet != "" {
+		in.ConfigurationSetName = aws.String(c.cfg.ConfigurationSet)
+	}
+	if _, err := c.client.SendEmail(ctx, in); err != nil {
+		return classify(err)
+	}
+	return nil
+}
+
+// render returns the subject (already header-safe) and the plain-text body.
+func (c *Channel) render(e *nicechat.Event, m message.Message) (subject, body string, err error) {
+	techSubject := "[Nice Chat] " + e.Type + " #" + strconv.FormatInt(e.DataID, 10)
+	switch m.Format {
+	case message.FormatTech, "":
+		var pretty bytes.Buffer
+		if err := json.Indent(&pretty, e.Raw, "", "  "); err != nil {
+			return "", "", delivery.Permanent("event JSON cannot be indented: "+err.Error(), err)
+		}
+		pretty.WriteByte('\n')
+		return headerText(techSubject, MaxSubjectChars), pretty.String(), nil
+	case message.FormatHuman:
+		h := humanize.Render(e, c.cfg.Humanize)
+		subject := headerText(h.Headline, MaxSubjectChars)
+		if subject == "" {
+			subject = headerText(techSubject, MaxSubjectChars)
+		}
+		return subject, bodyText(h.Text()), nil
+	default:
+		return "", "", delivery.Permanent(fmt.Sprintf("unknown email format %q", m.Format), nil)
+	}
+}

@@ -1,0 +1,251 @@
+// Package webhook delivers an event's raw JSON by POST to one URL, signed
+// the Standard Webhooks way (https://www.standardwebhooks.com) when a
+// secret is configured.
+package webhook
+
+import (
+	"bytes"
+	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/base64"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/nicechat-relay/nicechat-relay/shared/delivery"
+	"github.com/nicechat-relay/nicechat-relay/shared/message"
+	"github.com/nicechat-relay/nicechat-relay/shared/nicechat"
+)
+
+// Environment variables.
+const (
+	EnvURL     = "WEBHOOK_URL"
+	EnvSecret  = "WEBHOOK_SECRET"
+	EnvTimeout = "WEBHOOK_TIMEOUT"
+)
+
+// Request headers.
+const (
+	UserAgent              = "nicechat-relay/1 (+webhook)"
+	HeaderEvent            = "X-NiceChat-Event"
+	HeaderWebhookID        = "webhook-id"
+	HeaderWebhookTimestamp = "webhook-timestamp"
+	HeaderWebhookSignature = "webhook-signature"
+)
+
+// DefaultTimeout bounds one delivery when WEBHOOK_TIMEOUT is not set.
+const DefaultTimeout = 10 * time.Second
+
+const secretPrefix = "whsec_"
+
+// Config is the webhook channel's settings.
+type Config struct {
+	URL     string        // absolute http(s) URL
+	Secret  string        // "whsec_<base64>"; empty means requests go unsigned
+	Timeout time.Duration // whole request, connect to last body byte
+
+	// Now stamps webhook-timestamp and reads Retry-After dates; nil means
+	// time.Now. Tests pin it.
+	Now func() time.Time
+}
+
+// ConfigFromEnv reads and validates WEBHOOK_URL, WEBHOOK_SECRET and
+// WEBHOOK_TIMEOUT.
+func ConfigFromEnv(getenv func(string) string) (Config, error) {
+	cfg := Config{
+		URL:     strings.TrimSpace(getenv(EnvURL)),
+		Secret:  strings.TrimSpace(getenv(EnvSecret)),
+		Timeout: DefaultTimeout,
+	}
+	if v := strings.TrimSpace(getenv(EnvTimeout)); v != "" {
+		d, err := parseTimeout(v)
+		if err != nil {
+			return Config{}, fmt.Errorf("%s: %w", EnvTimeout, err)
+		}
+		cfg.Timeout = d
+	}
+	if err := cfg.validate(); err != nil {
+		return Config{}, err
+	}
+	return cfg, nil
+}
+
+// parseTimeout accepts a Go duration ("2500ms") or plain seconds ("10").
+func parseTimeout(v string) (time.Duration, error) {
+	d, err := time.ParseDuration(v)
+	if err != nil {
+		secs, ferr := strconv.ParseFloat(v, 64)
+		if ferr != nil {
+			return 0, fmt.Errorf("%q is neither a duration such as 10s nor a number of seconds", v)
+		}
+		d = time.Duration(secs * float64(time.Second))
+	}
+	if d <= 0 {
+		return 0, fmt.Errorf("must be positive, got %q", v)
+	}
+	return d, nil
+}
+
+func (cfg Config) validate() error {
+	if err := validateURL(cfg.URL); err != nil {
+		return err
+	}
+	if _, err := decodeSecret(cfg.Secret); err != nil {
+		return err
+	}
+	if cfg.Timeout <= 0 {
+		return fmt.Errorf("%s must be positive", EnvTimeout)
+	}
+	return nil
+}
+
+// validateURL never echoes the URL: webhook URLs often carry a token.
+func validateURL(raw string) error {
+	if raw == "" {
+		return fmt.Errorf("%s is required", EnvURL)
+	}
+	u, err := url.Parse(raw)
+	if err != nil {
+		return fmt.Errorf("%s is not a valid URL", EnvURL)
+	}
+	if u.Scheme != "http" && u.Scheme != "https" || u.Host == "" {
+		return fmt.Errorf("%s must be an absolute http or https URL", EnvURL)
+	}
+	return nil
+}
+
+// decodeSecret returns the HMAC key, nil when signing is off. The error
+// never contains the secret.
+func decodeSecret(secret string) ([]byte, error) {
+	if secret == "" {
+		return nil, nil
+	}
+	encoded, ok := strings.CutPrefix(secret, secretPrefix)
+	if !ok {
+		return nil, fmt.Errorf("%s must start with %q", EnvSecret, secretPrefix)
+	}
+	key, err := base64.StdEncoding.DecodeString(encoded)
+	if err != nil || len(key) == 0 {
+		return nil, fmt.Errorf("%s must be %q followed by a non-empty standard base64 key", EnvSecret, secretPrefix)
+	}
+	return key, nil
+}
+
+// Channel posts events to the configured URL.
+type Channel struct {
+	url     string
+	key     []byte
+	timeout time.Duration
+	now     func() time.Time
+	client  *http.Client
+}
+
+var _ delivery.Channel = (*Channel)(nil)
+
+// New validates cfg and builds the channel with its one HTTP client, so
+// warm invocations reuse connections.
+func New(cfg Config) (*Channel, error) {
+	if err := cfg.validate(); err != nil {
+		return nil, err
+	}
+	key, _ := decodeSecret(cfg.Secret)
+	now := cfg.Now
+	if now == nil {
+		now = time.Now
+	}
+	return &Channel{
+		url:     cfg.URL,
+		key:     key,
+		timeout: cfg.Timeout,
+		now:     now,
+		client:  delivery.NewHTTPClient(cfg.Timeout),
+	}, nil
+}
+
+// Name is the channel name used in routing, logs and dead letters.
+func (c *Channel) Name() string { return message.ChannelWebhook }
+
+// Timeout bounds one delivery.
+func (c *Channel) Timeout() time.Duration { return c.timeout }
+
+// Deliver posts m.Body unchanged. Any non-2xx answer or transport failure
+// comes back as a *delivery.Error.
+func (c *Channel) Deliver(ctx context.Context, m message.Message) error {
+	if !validHeaderValue(m.Event) {
+		return delivery.Permanent(fmt.Sprintf("event type %q cannot be sent as a header", m.Event), nil)
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.url, bytes.NewReader(m.Body))
+	if err != nil {
+		return delivery.Misconfigured(EnvURL, "cannot build request", err)
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("User-Agent", UserAgent)
+	req.Header.Set(HeaderEvent, m.Event)
+	if c.key != nil {
+		// The id must not change between attempts so receivers can
+		// de-duplicate; the body hash is as stable as the attribute.
+		id := m.EventID
+		if id == "" || !validHeaderValue(id) {
+			id = nicechat.EventID(m.Body)
+		}
+		ts := c.now().Unix()
+		req.Header.Set(HeaderWebhookID, id)
+		req.Header.Set(HeaderWebhookTimestamp, strconv.FormatInt(ts, 10))
+		req.Header.Set(HeaderWebhookSignature, sign(c.key, id, ts, m.Body))
+	}
+
+	resp, err := c.client.Do(req)
+	if err != nil {
+		return delivery.FromTransportError(err)
+	}
+	body := delivery.ReadBody(resp.Body)
+	switch {
+	case resp.StatusCode >= 200 && resp.StatusCode < 300:
+		return nil
+	case resp.StatusCode >= 300 && resp.StatusCode < 400:
+		// Re-posting a signed event to wherever we are sent is not ours to
+		// decide: the operator updates WEBHOOK_URL.
+		reason := delivery.HTTPReason(resp.StatusCode, nil) + " redirect not followed"
+		if loc := resp.Header.Get("Location"); loc != "" {
+			reason += ", Location: " + loc
+		}
+		e := delivery.Permanent(reason, nil)
+		e.Status = resp.StatusCode
+		return e
+	default:
+		return delivery.FromHTTPResponse(resp.StatusCode, resp.Header, body, c.now())
+	}
+}
+
+// sign is the Standard Webhooks v1 signature: base64 of
+// HMAC-SHA256(key, "<id>.<timestamp>.<body>").
+func sign(key []byte, id string, ts int64, body []byte) string {
+	mac := hmac.New(sha256.New, key)
+	var buf [96]byte
+	b := append(buf[:0], id...)
+	b = append(b, '.')
+	b = strconv.AppendInt(b, ts, 10)
+	b = append(b, '.')
+	mac.Write(b)
+	mac.Write(body)
+	var sum [sha256.Size]byte
+	out := make([]byte, 3, 3+base64.StdEncoding.EncodedLen(sha256.Size))
+	copy(out, "v1,")
+	out = base64.StdEncoding.AppendEncode(out, mac.Sum(sum[:0]))
+	return string(out)
+}
+
+// validHeaderValue rejects what net/http would refuse to send, so such a
+// message fails as permanent instead of being retried as a transport error.
+func validHeaderValue(v string) bool {
+	for i := 0; i < len(v); i++ {
+		if c := v[i]; c < 0x20 && c != '\t' || c == 0x7f {
+			return false
+		}
+	}
+	return true
+}
