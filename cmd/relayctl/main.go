@@ -1,0 +1,209 @@
+// Command relayctl is the operator's tool for the relay's dead-letter
+// queues: see what failed and why, and send it back once the fault is
+// fixed.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/nicechat-relay/nicechat-relay/shared/dlq"
+)
+
+const usage = `relayctl operates the Nice Chat relay's dead-letter queues.
+
+Usage:
+  relayctl dlq list    --channel CHANNEL [--max N] [queue options]
+  relayctl dlq show    EVENT_ID [--channel CHANNEL] [queue options]
+  relayctl dlq redrive --channel CHANNEL (--id EVENT_ID ... | --all) [--dry-run] [queue options]
+
+  list     a table of the dead letters (event id, event, failure class, last
+           status, attempts, age in the DLQ, last error); they stay in the DLQ
+  show     the dead letters of one event: all attributes and the body;
+           without --channel every channel's DLQ is searched
+  redrive  send dead letters back to the channel's queue with a fresh attempt
+           count; each is deleted from the DLQ only after the send succeeded;
+           --dry-run lists what would be sent and changes nothing
+
+Channels: webhook, email, slack.
+
+Queue options (the first that is set wins):
+  --dlq-url URL, --queue-url URL   the queues themselves
+  --stack NAME                     the outputs of a deployed CloudFormation stack
+                                   (WebhookDlqUrl, WebhookQueueUrl, EmailDlqUrl, ...)
+  environment                      WEBHOOK_DLQ_URL, WEBHOOK_QUEUE_URL, EMAIL_DLQ_URL,
+                                   EMAIL_QUEUE_URL, SLACK_DLQ_URL, SLACK_QUEUE_URL
+
+AWS access uses the SDK's standard configuration (AWS_PROFILE, AWS_REGION,
+AWS_ACCESS_KEY_ID, ...); AWS_ENDPOINT_URL points it at a local SQS.
+`
+
+// Exit codes.
+const (
+	exitOK    = 0
+	exitError = 1 // the operation failed or found nothing
+	exitUsage = 2
+)
+
+func main() { os.Exit(run(os.Args[1:], os.Stdout, os.Stderr)) }
+
+// errUsage marks mistakes in the command line: they get exit code 2.
+var errUsage = errors.New("usage")
+
+type options struct {
+	channel  string
+	queueURL string
+	dlqURL   string
+	stack    string
+	max      int
+	ids      []string
+	all      bool
+	dryRun   bool
+}
+
+func run(args []string, stdout, stderr io.Writer) int {
+	if len(args) == 1 && isHelp(args[0]) || len(args) == 2 && args[0] == "dlq" && isHelp(args[1]) {
+		fmt.Fprint(stdout, usage)
+		return exitOK
+	}
+	if len(args) < 2 || args[0] != "dlq" {
+		fmt.Fprint(stderr, usage)
+		return exitUsage
+	}
+	cmd := args[1]
+	o, positional, err := parse(cmd, args[2:])
+	if errors.Is(err, flag.ErrHelp) {
+		fmt.Fprint(stdout, usage)
+		return exitOK
+	}
+	if err == nil {
+		err = o.check(cmd, positional)
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "relayctl: %v\n", err)
+		if errors.Is(err, errUsage) {
+			fmt.Fprintln(stderr, "Run 'relayctl --help' for usage.")
+			return exitUsage
+		}
+		return exitError
+	}
+
+	ctx := context.Background()
+	c, err := connect(ctx, o)
+	if err == nil {
+		switch cmd {
+		case "list":
+			err = c.list(ctx, stdout, time.Now())
+		case "show":
+			err = c.show(ctx, stdout, positional[0])
+		case "redrive":
+			err = c.redrive(ctx, stdout)
+		}
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "relayctl: %v\n", err)
+		return exitError
+	}
+	return exitOK
+}
+
+func isHelp(s string) bool { return s == "-h" || s == "--help" || s == "help" }
+
+// parse reads flags placed before, between or after positional arguments.
+func parse(cmd string, args []string) (options, []string, error) {
+	o := options{max: dlq.DefaultMax}
+	fs := flag.NewFlagSet("relayctl dlq "+cmd, flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	fs.StringVar(&o.channel, "channel", "", "")
+	fs.StringVar(&o.queueURL, "queue-url", "", "")
+	fs.StringVar(&o.dlqURL, "dlq-url", "", "")
+	fs.StringVar(&o.stack, "stack", "", "")
+	if cmd == "list" {
+		fs.IntVar(&o.max, "max", dlq.DefaultMax, "")
+	}
+	if cmd == "redrive" {
+		fs.Func("id", "", func(v string) error { o.ids = append(o.ids, v); return nil })
+		fs.BoolVar(&o.all, "all", false, "")
+		fs.BoolVar(&o.dryRun, "dry-run", false, "")
+	}
+	var positional []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			if errors.Is(err, flag.ErrHelp) {
+				return o, nil, err
+			}
+			return o, nil, fmt.Errorf("%w: %w", errUsage, err)
+		}
+		if fs.NArg() == 0 {
+			return o, positional, nil
+		}
+		positional = append(positional, fs.Arg(0))
+		args = fs.Args()[1:]
+	}
+}
+
+func (o options) check(cmd string, positional []string) error {
+	switch cmd {
+	case "list", "redrive":
+		if len(positional) > 0 {
+			return fmt.Errorf("%w: dlq %s takes no arguments, got %q", errUsage, cmd, positional)
+		}
+		if o.channel == "" {
+			return fmt.Errorf("%w: dlq %s needs --channel (webhook, email or slack)", errUsage, cmd)
+		}
+	case "show":
+		if len(positional) != 1 {
+			return fmt.Errorf("%w: dlq show takes one event id", errUsage)
+		}
+	default:
+		return fmt.Errorf("%w: unknown command %q: want list, show or redrive", errUsage, "dlq "+cmd)
+	}
+	if o.channel != "" {
+		if _, ok := dlq.SourceOf(o.channel); !ok {
+			return fmt.Errorf("%w: unknown channel %q: want webhook, email or slack", errUsage, o.channel)
+		}
+	}
+	if o.dlqURL != "" && o.channel == "" {
+		return fmt.Errorf("%w: --dlq-url needs --channel", errUsage)
+	}
+	if cmd == "redrive" && !o.all && len(o.ids) == 0 {
+		return fmt.Errorf("%w: say which dead letters to redrive: --id EVENT_ID (repeatable) or --all", errUsage)
+	}
+	if o.max < 1 {
+		return fmt.Errorf("%w: --max must be at least 1", errUsage)
+	}
+	return nil
+}
+
+// ago is a rough age for a table: 45s, 12m, 5h, 3d.
+func ago(now, t time.Time) string {
+	if t.IsZero() {
+		return "?"
+	}
+	d := now.Sub(t)
+	switch {
+	case d < time.Minute:
+		return fmt.Sprintf("%ds", max(0, int(d.Seconds())))
+	case d < time.Hour:
+		return fmt.Sprintf("%dm", int(d.Minutes()))
+	case d < 48*time.Hour:
+		return fmt.Sprintf("%dh", int(d.Hours()))
+	default:
+		return fmt.Sprintf("%dd", int(d.Hours()/24))
+	}
+}
+
+// oneLine fits text in a table cell.
+func oneLine(s string, n int) string {
+	s = strings.Join(strings.Fields(s), " ")
+	if r := []rune(s); len(r) > n {
+		return string(r[:n-1]) + "…"
+	}
+	return s
+}

@@ -1,0 +1,129 @@
+package consumer
+
+import (
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Environment variables.
+const (
+	EnvQueueURL    = "QUEUE_URL"
+	EnvDLQURL      = "DLQ_URL"
+	EnvMaxAttempts = "MAX_ATTEMPTS"
+)
+
+// Defaults.
+const (
+	DefaultMaxAttempts    = 8
+	DefaultConcurrency    = 10
+	DefaultDeadlineMargin = 3 * time.Second
+	DefaultNamespace      = "NiceChatRelay"
+	maxMaxAttempts        = 100
+)
+
+// DefaultSchedule is the wait before attempt n+1 after attempt n failed
+// (the last step repeats), before jitter.
+var DefaultSchedule = []time.Duration{
+	10 * time.Second, 30 * time.Second, 2 * time.Minute, 10 * time.Minute,
+	30 * time.Minute, time.Hour, 3 * time.Hour, 6 * time.Hour,
+}
+
+// maxDelay keeps a visibility change within SQS's limit, which counts 12
+// hours from the receive, not from the change: the margin covers the
+// batching window and the longest Lambda run between the two.
+const maxDelay = 12*time.Hour - 30*time.Minute
+
+// Config is the runtime's settings. New fills zero fields with defaults.
+type Config struct {
+	Channel     string // for logs, metrics and dead letters; the channel's Name() when empty
+	QueueURL    string // source queue, for visibility changes
+	DLQURL      string // where the runtime dead-letters messages itself
+	MaxAttempts int
+	// Concurrency bounds the deliveries in flight in one batch; the Slack
+	// consumer sets 1 because its channel paces itself.
+	Concurrency int
+	Schedule    []time.Duration
+	// Jitter picks the actual wait for a schedule step: full jitter, a
+	// uniform value in [0, step]. Tests replace it to get exact values.
+	Jitter func(step time.Duration) time.Duration
+	// DeadlineMargin is the time kept, beyond one delivery's timeout, for
+	// the visibility change or the dead-letter send that may follow it.
+	DeadlineMargin time.Duration
+	Namespace      string    // CloudWatch metrics namespace
+	Metrics        io.Writer // where EMF lines go; stdout when nil, which Lambda sends to CloudWatch Logs
+	Now            func() time.Time
+}
+
+// ConfigFromEnv reads QUEUE_URL, DLQ_URL and MAX_ATTEMPTS (default 8).
+func ConfigFromEnv(channel string, getenv func(string) string) (Config, error) {
+	cfg := Config{
+		Channel:     channel,
+		QueueURL:    strings.TrimSpace(getenv(EnvQueueURL)),
+		DLQURL:      strings.TrimSpace(getenv(EnvDLQURL)),
+		MaxAttempts: DefaultMaxAttempts,
+	}
+	if cfg.QueueURL == "" {
+		return Config{}, fmt.Errorf("%s is required", EnvQueueURL)
+	}
+	if cfg.DLQURL == "" {
+		return Config{}, fmt.Errorf("%s is required", EnvDLQURL)
+	}
+	if v := strings.TrimSpace(getenv(EnvMaxAttempts)); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > maxMaxAttempts {
+			return Config{}, fmt.Errorf("%s must be a whole number from 1 to %d, got %q", EnvMaxAttempts, maxMaxAttempts, v)
+		}
+		cfg.MaxAttempts = n
+	}
+	return cfg, nil
+}
+
+func (cfg Config) withDefaults(channelName string) Config {
+	if cfg.Channel == "" {
+		cfg.Channel = channelName
+	}
+	if cfg.MaxAttempts <= 0 {
+		cfg.MaxAttempts = DefaultMaxAttempts
+	}
+	if cfg.Concurrency <= 0 {
+		cfg.Concurrency = DefaultConcurrency
+	}
+	if len(cfg.Schedule) == 0 {
+		cfg.Schedule = DefaultSchedule
+	}
+	if cfg.Jitter == nil {
+		cfg.Jitter = fullJitter
+	}
+	if cfg.DeadlineMargin <= 0 {
+		cfg.DeadlineMargin = DefaultDeadlineMargin
+	}
+	if cfg.Namespace == "" {
+		cfg.Namespace = DefaultNamespace
+	}
+	if cfg.Metrics == nil {
+		cfg.Metrics = os.Stdout
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	return cfg
+}
+
+func fullJitter(step time.Duration) time.Duration {
+	if step <= 0 {
+		return 0
+	}
+	return rand.N(step + 1)
+}
+
+// delay is how long a message waits after failed attempt n: the jittered
+// schedule step, but never less than the far end's Retry-After.
+func (cfg Config) delay(attempt int, retryAfter time.Duration) time.Duration {
+	step := cfg.Schedule[min(max(attempt, 1), len(cfg.Schedule))-1]
+	return min(max(cfg.Jitter(step), retryAfter), maxDelay)
+}

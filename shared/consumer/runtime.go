@@ -1,0 +1,266 @@
+// Package consumer is the batch runtime the channel Lambdas share: it
+// delivers an SQS batch with bounded concurrency, backs off failed
+// messages by changing their visibility, dead-letters the ones that will
+// never go through with the reason attached, and reports only the failed
+// ones back (ReportBatchItemFailures), so a delivered message is never
+// repeated because a neighbour failed.
+package consumer
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"math"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/aws/aws-lambda-go/events"
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
+	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
+
+	"github.com/nicechat-relay/nicechat-relay/shared/delivery"
+	"github.com/nicechat-relay/nicechat-relay/shared/dlq"
+	"github.com/nicechat-relay/nicechat-relay/shared/message"
+)
+
+// SQS is the part of SQS the runtime uses: visibility changes on the
+// source queue and sends to the dead-letter queue.
+type SQS interface {
+	ChangeMessageVisibility(ctx context.Context, in *sqs.ChangeMessageVisibilityInput, opts ...func(*sqs.Options)) (*sqs.ChangeMessageVisibilityOutput, error)
+	SendMessage(ctx context.Context, in *sqs.SendMessageInput, opts ...func(*sqs.Options)) (*sqs.SendMessageOutput, error)
+}
+
+var _ SQS = (*sqs.Client)(nil)
+
+// defaultDeliveryTimeout stands in for a channel that does not say how
+// long one delivery may take.
+const defaultDeliveryTimeout = 10 * time.Second
+
+// Outcomes of one record, as logged.
+const (
+	OutcomeDelivered        = "delivered"
+	OutcomeRetried          = "retried"
+	OutcomeDeadLettered     = "dead_lettered"
+	OutcomeDeadLetterFailed = "dead_letter_failed" // reported failed, SQS brings it back
+	OutcomeDeferred         = "deferred"           // not started: the invocation is about to time out
+)
+
+// Runtime delivers SQS batches to one channel.
+type Runtime struct {
+	cfg     Config
+	ch      delivery.Channel
+	q       SQS
+	log     *slog.Logger
+	timeout time.Duration
+	metrics *emf
+}
+
+// New builds a runtime; zero fields of cfg take their defaults.
+func New(cfg Config, ch delivery.Channel, q SQS, log *slog.Logger) *Runtime {
+	cfg = cfg.withDefaults(ch.Name())
+	timeout := defaultDeliveryTimeout
+	if t, ok := ch.(interface{ Timeout() time.Duration }); ok {
+		timeout = t.Timeout()
+	}
+	return &Runtime{
+		cfg:     cfg,
+		ch:      ch,
+		q:       q,
+		log:     log.With("channel", cfg.Channel),
+		timeout: timeout,
+		metrics: &emf{w: cfg.Metrics, namespace: cfg.Namespace, channel: cfg.Channel, now: cfg.Now},
+	}
+}
+
+// Handle is the Lambda handler. It never returns an error: every record's
+// fate is in the response, and an error would make SQS redeliver the
+// whole batch, delivered records included.
+func (r *Runtime) Handle(ctx context.Context, ev events.SQSEvent) (events.SQSEventResponse, error) {
+	failed := make([]bool, len(ev.Records))
+	slots := make(chan struct{}, r.cfg.Concurrency)
+	var wg sync.WaitGroup
+	for i, rec := range ev.Records {
+		// Taking the slot here starts records in batch order.
+		slots <- struct{}{}
+		wg.Go(func() {
+			defer func() { <-slots }()
+			// A panicking delivery fails its record only: crashing would
+			// make SQS redeliver the neighbours that were delivered.
+			defer func() {
+				if p := recover(); p != nil {
+					failed[i] = true
+					r.log.ErrorContext(ctx, "delivery panicked", "message_id", rec.MessageId, "panic", fmt.Sprint(p))
+				}
+			}()
+			failed[i] = !r.process(ctx, rec)
+		})
+	}
+	wg.Wait()
+	var resp events.SQSEventResponse
+	for i, rec := range ev.Records {
+		if failed[i] {
+			resp.BatchItemFailures = append(resp.BatchItemFailures, events.SQSBatchItemFailure{ItemIdentifier: rec.MessageId})
+		}
+	}
+	return resp, nil
+}
+
+// process handles one record and reports whether it is done with (delivered
+// or dead-lettered) and may be deleted from the source queue.
+func (r *Runtime) process(ctx context.Context, rec events.SQSMessage) bool {
+	a := attempt{rec: rec, number: receiveCount(rec)}
+	m, err := message.FromRecord(rec)
+	a.msg = m
+	if err != nil {
+		return r.deadLetter(ctx, a, string(delivery.ClassInvalidMessage), delivery.Permanent(err.Error(), err))
+	}
+	if deadline, ok := ctx.Deadline(); ok && time.Until(deadline) < r.timeout+r.cfg.DeadlineMargin {
+		r.logAttempt(ctx, slog.LevelWarn, "not started: the invocation is about to time out", a, OutcomeDeferred)
+		return false
+	}
+
+	start := r.cfg.Now()
+	err = r.ch.Deliver(ctx, m)
+	a.duration = r.cfg.Now().Sub(start)
+	if err == nil {
+		r.logAttempt(ctx, slog.LevelInfo, "delivered", a, OutcomeDelivered)
+		r.metrics.write(OutcomeDelivered)
+		return true
+	}
+
+	de := delivery.Classify(err)
+	a.status = status(de)
+	switch {
+	case de.Class == delivery.ClassRetry && a.number < r.cfg.MaxAttempts:
+		r.retry(ctx, a, de)
+		return false
+	case de.Class == delivery.ClassRetry:
+		return r.deadLetter(ctx, a, dlq.ClassExhausted, de)
+	default:
+		return r.deadLetter(ctx, a, string(de.Class), de)
+	}
+}
+
+// retry hides the message from the source queue until its next attempt is
+// due. If the change fails, the queue's own visibility timeout applies:
+// the message comes back sooner, never later and never lost.
+func (r *Runtime) retry(ctx context.Context, a attempt, de *delivery.Error) {
+	wait := r.cfg.delay(a.number, de.RetryAfter)
+	seconds := int32(math.Ceil(wait.Seconds()))
+	_, err := r.q.ChangeMessageVisibility(ctx, &sqs.ChangeMessageVisibilityInput{
+		QueueUrl:          aws.String(r.cfg.QueueURL),
+		ReceiptHandle:     aws.String(a.rec.ReceiptHandle),
+		VisibilityTimeout: seconds,
+	})
+	attrs := []slog.Attr{slog.String("error", de.Reason), slog.Int("retry_in_s", int(seconds))}
+	if err != nil {
+		attrs = append(attrs, slog.String("visibility_error", err.Error()))
+	}
+	r.logAttempt(ctx, slog.LevelWarn, "delivery failed, will retry", a, OutcomeRetried, attrs...)
+	r.metrics.write(OutcomeRetried)
+}
+
+// deadLetter sends the message to the DLQ with the reason and reports
+// whether that worked; if not, the record is reported failed so that SQS
+// brings it back (and, as a last resort, its redrive policy moves it).
+func (r *Runtime) deadLetter(ctx context.Context, a attempt, class string, de *delivery.Error) bool {
+	failure := dlq.Failure{
+		Channel:         r.cfg.Channel,
+		Class:           class,
+		Status:          a.status,
+		Error:           reason(de),
+		Attempts:        a.number,
+		FirstReceivedAt: dlq.MillisTime(a.rec.Attributes[string(sqstypes.MessageSystemAttributeNameApproximateFirstReceiveTimestamp)]),
+	}
+	if failure.Status == "" {
+		failure.Status = "none"
+	}
+	_, err := r.q.SendMessage(ctx, &sqs.SendMessageInput{
+		QueueUrl:          aws.String(r.cfg.DLQURL),
+		MessageBody:       aws.String(a.rec.Body),
+		MessageAttributes: dlq.Attributes(recordAttributes(a.rec), failure),
+	})
+	attrs := []slog.Attr{slog.String("failure_class", class), slog.String("error", failure.Error)}
+	if err != nil {
+		attrs = append(attrs, slog.String("dead_letter_error", err.Error()))
+		r.logAttempt(ctx, slog.LevelError, "dead-lettering failed, the message stays on the queue", a, OutcomeDeadLetterFailed, attrs...)
+		r.metrics.write(OutcomeRetried)
+		return false
+	}
+	level, msg := slog.LevelWarn, "dead-lettered"
+	if de.Class == delivery.ClassMisconfigured {
+		level, msg = slog.LevelError, fmt.Sprintf("dead-lettered: the %s channel is misconfigured, fix %s", r.cfg.Channel, de.Setting)
+		attrs = append(attrs, slog.String("setting", de.Setting))
+	}
+	r.logAttempt(ctx, level, msg, a, OutcomeDeadLettered, attrs...)
+	r.metrics.write(OutcomeDeadLettered)
+	return true
+}
+
+// attempt is what is known about one record's processing, for the log.
+type attempt struct {
+	rec      events.SQSMessage
+	msg      message.Message
+	number   int
+	status   string
+	duration time.Duration
+}
+
+func (r *Runtime) logAttempt(ctx context.Context, level slog.Level, msg string, a attempt, outcome string, extra ...slog.Attr) {
+	attrs := append([]slog.Attr{
+		slog.String("event_id", a.msg.EventID),
+		slog.String("event", a.msg.Event),
+		slog.Int("attempt", a.number),
+		slog.String("outcome", outcome),
+		slog.String("status", a.status),
+		slog.Int64("duration_ms", a.duration.Milliseconds()),
+		slog.String("message_id", a.rec.MessageId),
+	}, extra...)
+	r.log.LogAttrs(ctx, level, msg, attrs...)
+}
+
+// reason is what a person reads in the dead letter: the failure's reason
+// and, for a misconfiguration, the setting to fix.
+func reason(de *delivery.Error) string {
+	s := de.Reason
+	if de.Setting != "" {
+		s += " (fix " + de.Setting + ")"
+	}
+	if s == "" {
+		s = "unknown failure"
+	}
+	return delivery.Truncate(s, delivery.MaxReasonBytes)
+}
+
+// status is the HTTP status, else the AWS or Slack error code.
+func status(de *delivery.Error) string {
+	if de.Status != 0 {
+		return strconv.Itoa(de.Status)
+	}
+	return de.Code
+}
+
+// receiveCount is the attempt number: how many times SQS has handed the
+// message out, this time included.
+func receiveCount(rec events.SQSMessage) int {
+	n, err := strconv.Atoi(rec.Attributes[string(sqstypes.MessageSystemAttributeNameApproximateReceiveCount)])
+	if err != nil || n < 1 {
+		return 1
+	}
+	return n
+}
+
+// recordAttributes converts the record's attributes back to what
+// SendMessage takes; list values are not supported by SQS and are dropped.
+func recordAttributes(rec events.SQSMessage) map[string]sqstypes.MessageAttributeValue {
+	out := make(map[string]sqstypes.MessageAttributeValue, len(rec.MessageAttributes))
+	for name, v := range rec.MessageAttributes {
+		if v.StringValue == nil && v.BinaryValue == nil {
+			continue
+		}
+		out[name] = sqstypes.MessageAttributeValue{DataType: aws.String(v.DataType), StringValue: v.StringValue, BinaryValue: v.BinaryValue}
+	}
+	return out
+}
