@@ -192,8 +192,8 @@ func (s *embeddedSQS) poll(ctx context.Context, url string, batchSize int, timeo
 			return
 		case <-tick.C:
 		}
-		out, _ := s.ReceiveMessage(ctx, &sqs.ReceiveMessageInput{QueueUrl: aws.String(url), MaxNumberOfMessages: int32(batchSize), VisibilityTimeout: int32(6 * timeout / time.Second)})
-		if len(out.Messages) == 0 {
+		out, err := s.ReceiveMessage(ctx, &sqs.ReceiveMessageInput{QueueUrl: aws.String(url), MaxNumberOfMessages: int32(batchSize), VisibilityTimeout: int32(6 * timeout / time.Second)})
+		if err != nil || len(out.Messages) == 0 {
 			continue
 		}
 		event := events.SQSEvent{}

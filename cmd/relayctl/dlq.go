@@ -214,7 +214,7 @@ func (c *client) redrive(ctx context.Context, w io.Writer) error {
 		return fmt.Errorf("the %s queue: %w", c.o.channel, err)
 	}
 	pick := func(l dlq.Letter) bool { return c.o.all || slices.Contains(c.o.ids, l.EventID) }
-	moved, read, err := q.Redrive(ctx, target, pick, c.o.dryRun)
+	moved, read, more, err := q.Redrive(ctx, target, pick, c.o.dryRun)
 	verb := "redriven"
 	if c.o.dryRun {
 		verb = "would redrive"
@@ -240,7 +240,10 @@ func (c *client) redrive(ctx context.Context, w io.Writer) error {
 	} else {
 		fmt.Fprintf(w, "%d of %d dead letters sent back to the %s queue; %d stay in the DLQ\n", len(moved), read, c.o.channel, read-len(moved))
 	}
-	if len(missing) > 0 {
+	if more {
+		fmt.Fprintf(w, "the DLQ holds more than the %d letters read: run redrive again for the rest\n", read)
+	}
+	if len(missing) > 0 && !more {
 		return fmt.Errorf("not in the %s DLQ: %s", c.o.channel, strings.Join(missing, ", "))
 	}
 	return nil

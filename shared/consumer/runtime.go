@@ -86,12 +86,14 @@ func (r *Runtime) Handle(ctx context.Context, ev events.SQSEvent) (events.SQSEve
 		slots <- struct{}{}
 		wg.Go(func() {
 			defer func() { <-slots }()
-			// A panicking delivery fails its record only: crashing would
-			// make SQS redeliver the neighbours that were delivered.
+			// A panicking delivery is dead-lettered with the panic as its
+			// reason: crashing would make SQS redeliver the neighbours that
+			// were delivered, and the panic would most likely repeat.
 			defer func() {
 				if p := recover(); p != nil {
-					failed[i] = true
-					r.log.ErrorContext(ctx, "delivery panicked", "message_id", rec.MessageId, "panic", fmt.Sprint(p))
+					a := attempt{rec: rec, number: receiveCount(rec)}
+					a.msg, _ = message.FromRecord(rec)
+					failed[i] = !r.deadLetter(ctx, a, string(delivery.ClassPermanent), delivery.Permanent(fmt.Sprintf("delivery panicked: %v", p), nil))
 				}
 			}()
 			failed[i] = !r.process(ctx, rec)
@@ -114,7 +116,7 @@ func (r *Runtime) process(ctx context.Context, rec events.SQSMessage) bool {
 	m, err := message.FromRecord(rec)
 	a.msg = m
 	if err != nil {
-		return r.deadLetter(ctx, a, string(delivery.ClassInvalidMessage), delivery.Permanent(err.Error(), err))
+		return r.deadLetter(ctx, a, string(delivery.ClassInvalidMessage), delivery.InvalidMessage(err.Error(), err))
 	}
 	if deadline, ok := ctx.Deadline(); ok && time.Until(deadline) < r.timeout+r.cfg.DeadlineMargin {
 		r.logAttempt(ctx, slog.LevelWarn, "not started: the invocation is about to time out", a, OutcomeDeferred)

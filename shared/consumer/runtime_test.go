@@ -543,7 +543,7 @@ func TestMisconfiguredDeadLettersAndNamesTheSetting(t *testing.T) {
 	}
 }
 
-func TestAPanickingDeliveryFailsOnlyItsRecord(t *testing.T) {
+func TestAPanickingDeliveryIsDeadLetteredAloneWithThePanicAsReason(t *testing.T) {
 	ch := channelFunc(func(_ context.Context, m message.Message) error {
 		if m.Event == "new_order" {
 			panic("renderer bug")
@@ -558,11 +558,16 @@ func TestAPanickingDeliveryFailsOnlyItsRecord(t *testing.T) {
 	if len(ev.Records) != 2 {
 		t.Fatalf("%d records", len(ev.Records))
 	}
-	if got := consumertest.Failed(resp); !slices.Equal(got, []string{orderID}) {
-		t.Errorf("failed ids = %v, want only the panicking %s", got, orderID)
+	if got := consumertest.Failed(resp); len(got) != 0 {
+		t.Errorf("failed ids = %v, want none: the panicking %s is dead-lettered", got, orderID)
 	}
 	if !strings.Contains(e.logs.String(), "renderer bug") {
 		t.Errorf("the panic was not logged: %s", e.logs)
+	}
+	letters := e.deadLetters(t)
+	if len(letters) != 1 || letters[0].Failure.Class != "permanent" || letters[0].Failure.Error != "delivery panicked: renderer bug" ||
+		*letters[0].Attributes[message.AttrEvent].StringValue != "new_order" {
+		t.Fatalf("dead letters = %+v, want the order with the panic as its reason", letters)
 	}
 }
 

@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
 
 	"github.com/nicechat-relay/nicechat-relay/shared/message"
 )
@@ -73,6 +74,12 @@ func Misconfigured(setting, reason string, err error) *Error {
 	return &Error{Class: ClassMisconfigured, Setting: setting, Reason: Truncate(reason, MaxReasonBytes), Err: err}
 }
 
+// InvalidMessage is a message no channel could ever deliver: its body is
+// not an event, or its attributes make no sense.
+func InvalidMessage(reason string, err error) *Error {
+	return &Error{Class: ClassInvalidMessage, Reason: Truncate(reason, MaxReasonBytes), Err: err}
+}
+
 // Classify returns the classified form of err. Errors that carry no class
 // are treated as transient: an unknown failure is retried, and the retry
 // budget still bounds it.
@@ -110,10 +117,18 @@ func FromHTTPResponse(status int, header http.Header, body []byte, now time.Time
 	}
 }
 
-// HTTPReason is "HTTP <status>: <start of body>".
+// HTTPReason is "HTTP <status>: <start of body>", on one line. The body
+// is the far end's text: control characters (escape sequences meant for
+// an operator's terminal among them) become spaces.
 func HTTPReason(status int, body []byte) string {
 	s := "HTTP " + strconv.Itoa(status)
-	if b := strings.TrimSpace(strings.ToValidUTF8(string(body), "")); b != "" {
+	printable := strings.Map(func(r rune) rune {
+		if unicode.IsControl(r) {
+			return ' '
+		}
+		return r
+	}, strings.ToValidUTF8(string(body), ""))
+	if b := strings.Join(strings.Fields(printable), " "); b != "" {
 		s += ": " + b
 	}
 	return Truncate(s, MaxReasonBytes)

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"net/url"
 	"time"
 )
 
@@ -39,11 +40,27 @@ func ReadBody(body io.ReadCloser) []byte {
 
 // FromTransportError classifies an error from http.Client.Do: timeouts,
 // refused connections, DNS and TLS failures are all worth a retry. A
-// cancelled context is retried too: the message was not delivered.
+// cancelled context is retried too: the message was not delivered. The
+// URL in the error is cut to scheme and host, because webhook URLs often
+// carry a secret in their path or query.
 func FromTransportError(err error) *Error {
+	err = redactURL(err)
 	reason := "request failed: " + err.Error()
 	if errors.Is(err, context.DeadlineExceeded) {
 		reason = "request timed out: " + err.Error()
 	}
 	return Retry(reason, err)
+}
+
+func redactURL(err error) error {
+	var ue *url.Error
+	if !errors.As(err, &ue) {
+		return err
+	}
+	redacted := *ue
+	redacted.URL = "(url)"
+	if u, perr := url.Parse(ue.URL); perr == nil {
+		redacted.URL = u.Scheme + "://" + u.Host + "/…"
+	}
+	return &redacted
 }

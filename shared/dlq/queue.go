@@ -61,11 +61,12 @@ func (q Queue) Find(ctx context.Context, eventID string) ([]Letter, error) {
 // receive count (it is a new message). Each is deleted from the DLQ only
 // after its send succeeded; everything else is made visible again. With
 // dryRun nothing is sent or deleted. It returns the letters (to be)
-// redriven and how many letters were read.
-func (q Queue) Redrive(ctx context.Context, sourceURL string, pick func(Letter) bool, dryRun bool) (moved []Letter, read int, err error) {
-	letters, _, err := q.hold(ctx)
+// redriven, how many letters were read, and whether the queue held more
+// than Max (those were not looked at: run it again).
+func (q Queue) Redrive(ctx context.Context, sourceURL string, pick func(Letter) bool, dryRun bool) (moved []Letter, read int, more bool, err error) {
+	letters, more, err := q.hold(ctx)
 	if err != nil {
-		return nil, len(letters), errors.Join(err, q.release(ctx, letters))
+		return nil, len(letters), more, errors.Join(err, q.release(ctx, letters))
 	}
 	var keep []Letter
 	for _, l := range letters {
@@ -85,7 +86,7 @@ func (q Queue) Redrive(ctx context.Context, sourceURL string, pick func(Letter) 
 			moved = append(moved, l)
 		}
 	}
-	return moved, len(letters), errors.Join(err, q.release(ctx, keep))
+	return moved, len(letters), more, errors.Join(err, q.release(ctx, keep))
 }
 
 func (q Queue) redrive(ctx context.Context, sourceURL string, l Letter) error {

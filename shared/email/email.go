@@ -61,7 +61,7 @@ func (c *Channel) Timeout() time.Duration { return c.cfg.Timeout }
 func (c *Channel) Deliver(ctx context.Context, m message.Message) error {
 	e, err := nicechat.Parse(m.Body)
 	if err != nil {
-		return delivery.Permanent("event does not parse: "+err.Error(), err)
+		return delivery.InvalidMessage("body is not a Nice Chat event: "+err.Error(), err)
 	}
 	subject, body, err := c.render(e, m)
 	if err != nil {
@@ -78,6 +78,10 @@ func (c *Channel) Deliver(ctx context.Context, m message.Message) error {
 	if c.cfg.ConfigurationSet != "" {
 		in.ConfigurationSetName = aws.String(c.cfg.ConfigurationSet)
 	}
+	// Bound the call, SDK retries included, so the runtime's deadline check
+	// (which trusts Timeout) holds.
+	ctx, cancel := context.WithTimeout(ctx, c.cfg.Timeout)
+	defer cancel()
 	if _, err := c.client.SendEmail(ctx, in); err != nil {
 		return classify(err)
 	}
@@ -103,6 +107,6 @@ func (c *Channel) render(e *nicechat.Event, m message.Message) (subject, body st
 		}
 		return subject, bodyText(h.Text()), nil
 	default:
-		return "", "", delivery.Permanent(fmt.Sprintf("unknown email format %q", m.Format), nil)
+		return "", "", delivery.InvalidMessage(fmt.Sprintf("unknown email format %q", m.Format), nil)
 	}
 }

@@ -313,17 +313,6 @@ func TestVisitorTextCannotAddAHeaderOrARecipient(t *testing.T) {
 				}
 			},
 		},
-		{
-			name: "CRLF and Bcc in the event type of a tech email", event: "x\r\nBcc: evil@example.com", format: message.FormatTech,
-			body: func(t *testing.T) []byte {
-				return []byte(`{"event":"x\r\nBcc: evil@example.com","data":{"id":1}}`)
-			},
-			want: func(t *testing.T, s string) {
-				if s != "[Nice Chat] x Bcc: evil@example.com #1" {
-					t.Errorf("subject = %q", s)
-				}
-			},
-		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -373,7 +362,7 @@ func TestSendsToEveryConfiguredRecipient(t *testing.T) {
 	}
 }
 
-func TestFailsPermanentlyForAMessageThatCanNeverBeSent(t *testing.T) {
+func TestDeadLettersAMessageThatCanNeverBeSentAsInvalid(t *testing.T) {
 	client := verifiedClient(t)
 	tests := []struct {
 		name string
@@ -390,8 +379,8 @@ func TestFailsPermanentlyForAMessageThatCanNeverBeSent(t *testing.T) {
 
 			de := asDeliveryError(t, ch.Deliver(context.Background(), tt.m))
 
-			if de.Class != delivery.ClassPermanent {
-				t.Errorf("class = %s (%v), want permanent", de.Class, de)
+			if de.Class != delivery.ClassInvalidMessage {
+				t.Errorf("class = %s (%v), want invalid_message", de.Class, de)
 			}
 			if n := len(sentTo(t, to)); n != 0 {
 				t.Errorf("SES holds %d messages, want none", n)

@@ -67,7 +67,7 @@ func renderCases(t *testing.T) []renderCase {
 		renderCase{name: "unknown_type", opts: Options{ChatURLTemplate: "https://example.test/chats/{chat_id}"},
 			body: `{"event":"new_review","data":{"id":5,"chat_id":77,"rating":5,"comment":"Great <b>shop</b>\nreally","first_name":"Olena",` +
 				`"nested":{"a":1},"tags":[1],"nothing":null,"is_spam":false,"ім'я":"Олена"}}`},
-		renderCase{name: "unknown_type_bare", body: `{"event":"x\u0007y","data":{"id":5}}`},
+		renderCase{name: "unknown_type_bare", body: `{"event":"agent.left","data":{"id":5}}`},
 		renderCase{name: "show_ip", body: fixtureBody(t, nicechat.TypeNewChat), opts: Options{ShowIP: true}},
 		renderCase{name: "show_ip_order", body: fixtureBody(t, nicechat.TypeNewOrder), opts: Options{ShowIP: true}},
 		renderCase{name: "europe_kyiv", body: fixtureBody(t, nicechat.TypeFirstMessage), opts: Options{Location: location(t, "Europe/Kyiv")}},

@@ -4,7 +4,6 @@
 package ingest
 
 import (
-	"bytes"
 	"context"
 	"crypto/sha256"
 	"crypto/subtle"
@@ -118,7 +117,7 @@ func (s *Service) Accept(ctx context.Context, cb Callback) (Receipt, error) {
 		}
 		return Receipt{}, s.reject(ctx, body, receivedAt, &Error{Kind: KindInvalid, Reason: ve.Reason, Field: ve.Field})
 	}
-	if r, ok := unsendableRune(body); ok {
+	if r, ok := message.Unsendable(body); ok {
 		return Receipt{}, s.reject(ctx, body, receivedAt, &Error{Kind: KindInvalid,
 			Reason: fmt.Sprintf("body holds the character %U, which SQS cannot carry", r)})
 	}
@@ -201,7 +200,7 @@ func (s *Service) reject(ctx context.Context, body []byte, receivedAt time.Time,
 		kept = trimToRune(kept)
 	}
 	encoding := "text"
-	if !utf8.Valid(kept) || hasUnsendable(kept) {
+	if _, bad := message.Unsendable(kept); bad {
 		// SQS carries only XML characters; keep the exact bytes as base64
 		// within the same size budget.
 		if limit := s.cfg.MaxBodyBytes / 4 * 3; len(kept) > limit {
@@ -236,29 +235,6 @@ func (s *Service) reject(ctx context.Context, body []byte, receivedAt time.Time,
 	}
 	log.WarnContext(ctx, "callback rejected and quarantined", "status", status, "reason", refusal.Reason, "field", refusal.Field, "body_bytes", len(body))
 	return refusal
-}
-
-// unsendableRune finds a character valid in JSON that SQS refuses
-// (it allows #x9 #xA #xD #x20-#xD7FF #xE000-#xFFFD #x10000-#x10FFFF).
-// Valid JSON has no raw control characters, so only U+FFFE/U+FFFF remain.
-func unsendableRune(b []byte) (rune, bool) {
-	if i := bytes.Index(b, []byte("\xef\xbf\xbe")); i >= 0 {
-		return 0xFFFE, true
-	}
-	if i := bytes.Index(b, []byte("\xef\xbf\xbf")); i >= 0 {
-		return 0xFFFF, true
-	}
-	return 0, false
-}
-
-// hasUnsendable reports whether raw bytes hold anything SQS refuses.
-func hasUnsendable(b []byte) bool {
-	for _, r := range string(b) {
-		if !(r == 0x9 || r == 0xA || r == 0xD || r >= 0x20 && r <= 0xD7FF || r >= 0xE000 && r <= 0xFFFD || r >= 0x10000) {
-			return true
-		}
-	}
-	return false
 }
 
 // trimToRune drops a UTF-8 sequence cut in half at the end, if any.

@@ -58,9 +58,11 @@ func (m Message) Attributes() map[string]sqstypes.MessageAttributeValue {
 	return attrs
 }
 
-// String builds a string message attribute.
+// String builds a string message attribute. Characters SQS refuses are
+// replaced, so a value taken from a body or a response can never make the
+// whole send fail.
 func String(v string) sqstypes.MessageAttributeValue {
-	return sqstypes.MessageAttributeValue{DataType: aws.String("String"), StringValue: aws.String(v)}
+	return sqstypes.MessageAttributeValue{DataType: aws.String("String"), StringValue: aws.String(SQSSafe(v))}
 }
 
 // FromRecord reads a message from an SQS record as Lambda delivers it. An

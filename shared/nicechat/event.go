@@ -98,8 +98,11 @@ func Parse(raw []byte) (*Event, error) {
 	if eventType == "" {
 		return nil, invalid("event", "must not be empty")
 	}
-	if len(eventType) > 64 {
-		return nil, invalid("event", "is longer than 64 characters")
+	if len(eventType) > maxTypeLength {
+		return nil, invalid("event", "is longer than %d characters", maxTypeLength)
+	}
+	if !validType(eventType) {
+		return nil, invalid("event", "may only hold letters, digits and _ . : - (got %q)", eventType)
 	}
 
 	rawData, ok := envelope["data"]
@@ -120,6 +123,21 @@ func Parse(raw []byte) (*Event, error) {
 	}
 
 	return &Event{Type: eventType, DataID: id, ID: EventID(raw), Raw: raw, Data: rawData}, nil
+}
+
+// maxTypeLength bounds an event type, which travels as an SQS attribute,
+// an HTTP header and a metric dimension.
+const maxTypeLength = 64
+
+// validType keeps event types to the characters every place they travel
+// to carries unchanged (the vendor's are snake_case).
+func validType(t string) bool {
+	for _, r := range t {
+		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '_' || r == '.' || r == ':' || r == '-') {
+			return false
+		}
+	}
+	return true
 }
 
 // parseStrictInt accepts a JSON number without fraction or exponent.

@@ -125,7 +125,7 @@ func TestPayloadEscapesVisitorText(t *testing.T) {
 			`{"label":"Bank","value":"<https://evil|bank>"},{"label":"<@U123>","value":"Tom & Jerry"},{"label":"x","value":"<!here|here>"}]}}`},
 		{"order products and agents", `{"event":"new_order","data":{"id":23,"chat_id":170,"order_num":"<!channel>","products":[` +
 			`{"title":"<https://evil|bank>","price":1,"currency":"<@U123>"}],"agents":[{"first_name":"Tom & Jerry","email":"<!here|here>"}]}}`},
-		{"unknown event", `{"event":"<!channel>","data":{"id":1,"a":"<https://evil|bank>","b":"<@U123>","c":"Tom & Jerry","d":"<!here|here>"}}`},
+		{"unknown event", `{"event":"agent_joined","data":{"id":1,"a":"<https://evil|bank>","b":"<@U123>","c":"Tom & Jerry","d":"<!here|here>","e":"<!channel>"}}`},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -6,9 +6,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"net/http"
-	"net/url"
 	"regexp"
 	"strings"
 	"time"
@@ -57,7 +55,7 @@ func (c *Channel) Timeout() time.Duration { return c.cfg.Timeout }
 func (c *Channel) Deliver(ctx context.Context, m message.Message) error {
 	e, err := nicechat.Parse(m.Body)
 	if err != nil {
-		return &delivery.Error{Class: delivery.ClassInvalidMessage, Reason: delivery.Truncate("body is not a Nice Chat event: "+err.Error(), delivery.MaxReasonBytes), Err: err}
+		return delivery.InvalidMessage("body is not a Nice Chat event: "+err.Error(), err)
 	}
 	body, err := json.Marshal(Payload(e, c.cfg.Humanize))
 	if err != nil {
@@ -83,7 +81,7 @@ func (c *Channel) Deliver(ctx context.Context, m message.Message) error {
 	req.Header.Set("User-Agent", userAgent)
 	resp, err := c.client.Do(req)
 	if err != nil {
-		return delivery.FromTransportError(redact(err))
+		return delivery.FromTransportError(err)
 	}
 	respBody := delivery.ReadBody(resp.Body)
 	if de := classify(resp.StatusCode, resp.Header, respBody, c.pacer.now()); de != nil {
@@ -125,18 +123,4 @@ func classify(status int, header http.Header, body []byte, now time.Time) *deliv
 		e.Code = code
 	}
 	return e
-}
-
-// redact drops the webhook URL, a secret, from a transport error.
-func redact(err error) error {
-	var ue *url.Error
-	if !errors.As(err, &ue) {
-		return err
-	}
-	redacted := *ue
-	redacted.URL = "Slack webhook"
-	if u, perr := url.Parse(ue.URL); perr == nil {
-		redacted.URL = u.Scheme + "://" + u.Host + "/…"
-	}
-	return &redacted
 }

@@ -356,7 +356,7 @@ func TestDeliverPacesPostsOnePerInterval(t *testing.T) {
 		}
 	})
 
-	t.Run("the real clock paces too", func(t *testing.T) {
+	t.Run("with the real clock every message is still delivered", func(t *testing.T) {
 		s := newSink(t)
 		ch := New(Config{WebhookURL: s.URL + webhookPath, Interval: time.Millisecond})
 		for range 3 {

@@ -356,6 +356,13 @@ func TestRetriesTransportFailures(t *testing.T) {
 		l.Close()
 		return "http://" + addr
 	}
+	untrustedTLS := func(t *testing.T) string {
+		s := httptest.NewTLSServer(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {}))
+		t.Cleanup(s.Close)
+		return s.URL
+	}
+	unresolvable := func(*testing.T) string { return "http://relay-test.invalid/hook" }
+	secretInURL := func(t *testing.T) string { return refused(t) + "/hook?token=SECRET123" }
 	tests := []struct {
 		name       string
 		url        func(t *testing.T) string
@@ -363,6 +370,9 @@ func TestRetriesTransportFailures(t *testing.T) {
 	}{
 		{"a server that never answers times out", blocking, "timed out"},
 		{"a refused connection", refused, "request failed"},
+		{"a certificate nobody trusts", untrustedTLS, "certificate"},
+		{"a host name that does not resolve", unresolvable, "relay-test.invalid"},
+		{"a refused connection to a URL holding a token", secretInURL, "request failed"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -373,6 +383,9 @@ func TestRetriesTransportFailures(t *testing.T) {
 			}
 			if !strings.Contains(de.Reason, tt.wantReason) {
 				t.Errorf("reason %q does not contain %q", de.Reason, tt.wantReason)
+			}
+			if strings.Contains(de.Reason, "SECRET123") || strings.Contains(de.Reason, "/hook") {
+				t.Errorf("reason %q shows the URL's path or query, which may hold a secret", de.Reason)
 			}
 			if de.Err == nil {
 				t.Errorf("underlying error is lost")
