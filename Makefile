@@ -23,6 +23,18 @@ build: $(FUNCTIONS:%=build/%/bootstrap) ## build every Lambda as build/<fn>/boot
 build/%/bootstrap: FORCE
 	$(LAMBDA_ENV) $(GO) build $(LAMBDA_FLAGS) -o $@ ./functions/$*
 
+# sam build (Metadata: BuildMethod: makefile) runs build-<LogicalId> with
+# ARTIFACTS_DIR set; the binary is the one `make build` makes.
+SAM_BUILD_TARGETS := build-IngestFunction build-WebhookFunction build-EmailFunction build-SlackFunction
+build-IngestFunction:  SAM_FUNCTION := ingest
+build-WebhookFunction: SAM_FUNCTION := webhook
+build-EmailFunction:   SAM_FUNCTION := email
+build-SlackFunction:   SAM_FUNCTION := slack
+.PHONY: $(SAM_BUILD_TARGETS)
+$(SAM_BUILD_TARGETS):
+	@test -n "$(ARTIFACTS_DIR)" || { echo "ARTIFACTS_DIR is not set: sam build sets it" >&2; exit 1; }
+	$(LAMBDA_ENV) $(GO) build $(LAMBDA_FLAGS) -o $(ARTIFACTS_DIR)/bootstrap ./functions/$(SAM_FUNCTION)
+
 tools: $(RIE) ## install what the tests need and check what the image ships
 	@command -v python3 >/dev/null && python3 -c 'import moto.server' 2>/dev/null || { echo "moto is missing: the tests run SQS and SES on moto (python3 -m moto.server); install it with: pip install 'moto[server]'" >&2; exit 1; }
 	@command -v cfn-lint >/dev/null || { echo "cfn-lint is missing: install it with: pip install cfn-lint" >&2; exit 1; }

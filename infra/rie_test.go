@@ -1,0 +1,545 @@
+package infra_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"slices"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-lambda-go/events"
+	"github.com/aws/aws-sdk-go-v2/aws"
+	sesv1 "github.com/aws/aws-sdk-go-v2/service/ses"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
+	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
+	standardwebhooks "github.com/standard-webhooks/standard-webhooks/libraries/go"
+
+	"github.com/nicechat-relay/nicechat-relay/shared/dlq"
+	"github.com/nicechat-relay/nicechat-relay/shared/ingest"
+	"github.com/nicechat-relay/nicechat-relay/shared/localaws"
+	"github.com/nicechat-relay/nicechat-relay/shared/message"
+	"github.com/nicechat-relay/nicechat-relay/shared/nicechat"
+)
+
+// fixtureToken is the token in the events/ fixtures' path.
+const fixtureToken = "local-dev-token-change-me-0123"
+
+func TestIngestBinaryUnderTheRuntimeEmulator(t *testing.T) {
+	tpl := loadTemplate(t)
+	s := newStack(t, tpl, with("CallbackToken", fixtureToken))
+	queues := localQueues(t, s, "QuarantineQueue", "WebhookQueue", "EmailQueue", "SlackQueue")
+	fn := s.function("IngestFunction")
+	rie := startRIE(t, fn, buildForHost(t, fn.ID))
+
+	// Which channel gets which event follows the template's defaults.
+	routes := map[string]string{} // ingest's channel name -> queue id
+	sets := map[string]ingest.EventSet{}
+	for param, route := range map[string]struct{ name, queue string }{
+		"WebhookEvents":    {"webhook", "WebhookQueue"},
+		"EmailTechEvents":  {"email:tech", "EmailQueue"},
+		"EmailHumanEvents": {"email:human", "EmailQueue"},
+		"SlackEvents":      {"slack", "SlackQueue"},
+	} {
+		set, err := ingest.ParseEventSet(s.params[param])
+		if err != nil {
+			t.Fatalf("%s: %v", param, err)
+		}
+		sets[route.name], routes[route.name] = set, route.queue
+	}
+
+	fixtures, _ := filepath.Glob("../events/apigw-*.json")
+	if len(fixtures) < len(nicechat.KnownTypes)+2 {
+		t.Fatalf("found %d API Gateway fixtures, want one per event type and the malformed ones", len(fixtures))
+	}
+	for _, file := range fixtures {
+		name := strings.TrimSuffix(strings.TrimPrefix(filepath.Base(file), "apigw-"), ".json")
+		t.Run(name, func(t *testing.T) {
+			raw, err := os.ReadFile(file)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var req events.APIGatewayV2HTTPRequest
+			if err := json.Unmarshal(raw, &req); err != nil {
+				t.Fatalf("%s: %v", file, err)
+			}
+			resp := invokeHTTP(t, rie, raw)
+			got := drain(t, queues)
+
+			if strings.HasPrefix(name, "invalid_") {
+				if resp.StatusCode != http.StatusBadRequest || !strings.Contains(resp.Body, `"error"`) {
+					t.Errorf("answer %d %s, want 400 with an error", resp.StatusCode, resp.Body)
+				}
+				if q := got["QuarantineQueue"]; len(q) != 1 || aws.ToString(q[0].Body) != req.Body {
+					t.Errorf("quarantine holds %d messages, want the rejected body once", len(q))
+				}
+				if len(got) != 1 {
+					t.Errorf("a rejected callback reached the queues %v", sortedKeys(got))
+				}
+				return
+			}
+
+			if resp.StatusCode != http.StatusAccepted {
+				t.Fatalf("answer %d %s, want 202", resp.StatusCode, resp.Body)
+			}
+			var accepted struct {
+				ID, Event string
+				Channels  []string
+			}
+			if err := json.Unmarshal([]byte(resp.Body), &accepted); err != nil {
+				t.Fatalf("202 body %s: %v", resp.Body, err)
+			}
+			if want := nicechat.EventID([]byte(req.Body)); accepted.ID != want || accepted.Event != name {
+				t.Errorf("202 body names %s %s, want %s %s", accepted.ID, accepted.Event, want, name)
+			}
+			wantQueues := map[string]int{}
+			var wantChannels []string
+			for route, set := range sets {
+				if set.Has(name) {
+					wantChannels = append(wantChannels, route)
+					wantQueues[routes[route]]++
+				}
+			}
+			sort.Strings(wantChannels)
+			if gotChannels := slices.Sorted(slices.Values(accepted.Channels)); !slices.Equal(gotChannels, wantChannels) {
+				t.Errorf("channels %v, want %v (the template's default event lists)", gotChannels, wantChannels)
+			}
+			for _, id := range sortedKeys(queues) {
+				msgs := got[id]
+				if len(msgs) != wantQueues[id] {
+					t.Errorf("%s holds %d messages, want %d", id, len(msgs), wantQueues[id])
+				}
+				for _, m := range msgs {
+					if aws.ToString(m.Body) != req.Body {
+						t.Errorf("%s: body differs from what Nice Chat sent", id)
+					}
+					if attr(m, message.AttrEventID) != accepted.ID || attr(m, message.AttrEvent) != name {
+						t.Errorf("%s: attributes event=%q event_id=%q, want %s %s", id, attr(m, message.AttrEvent), attr(m, message.AttrEventID), name, accepted.ID)
+					}
+				}
+			}
+		})
+	}
+
+	t.Run("wrong token", func(t *testing.T) {
+		raw, err := os.ReadFile("../events/apigw-new_chat.json")
+		if err != nil {
+			t.Fatal(err)
+		}
+		raw = bytes.ReplaceAll(raw, []byte(fixtureToken), []byte("not-the-token-0123456789abc"))
+		resp := invokeHTTP(t, rie, raw)
+		if resp.StatusCode != http.StatusUnauthorized {
+			t.Errorf("answer %d, want 401", resp.StatusCode)
+		}
+		if got := drain(t, queues); len(got) != 0 {
+			t.Errorf("an unauthenticated request reached %v", sortedKeys(got))
+		}
+	})
+}
+
+func TestWebhookBinaryUnderTheRuntimeEmulator(t *testing.T) {
+	var mu sync.Mutex
+	received := map[string][]byte{} // webhook-id -> body
+	var verifyErr error
+	failWith := map[string]int{} // event id -> status the sink answers
+	tpl := loadTemplate(t)
+	params := with()
+	wh, err := standardwebhooks.NewWebhook(params["WebhookSecret"])
+	if err != nil {
+		t.Fatal(err)
+	}
+	sink := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		mu.Lock()
+		defer mu.Unlock()
+		id := r.Header.Get("webhook-id")
+		if err := wh.Verify(body, r.Header); err != nil {
+			verifyErr = fmt.Errorf("signature of %s: %w", id, err)
+		}
+		if status := failWith[id]; status != 0 {
+			w.WriteHeader(status)
+			return
+		}
+		received[id] = body
+	}))
+	t.Cleanup(sink.Close)
+	params["WebhookUrl"] = sink.URL + "/nicechat"
+
+	s := newStack(t, tpl, params)
+	queues := localQueues(t, s, "WebhookQueue", "WebhookDlq")
+	fn := s.function("WebhookFunction")
+	rie := startRIE(t, fn, buildForHost(t, fn.ID))
+
+	bodies := map[string]string{"delivered": "new_chat", "retried": "unanswered", "dead-lettered": "new_order"}
+	ids := map[string]string{}
+	for outcome, event := range bodies {
+		body := fixtureBody(t, event)
+		ids[outcome] = nicechat.EventID([]byte(body))
+		bodies[outcome] = body
+		m := message.Message{Body: []byte(body), Event: event, EventID: ids[outcome], ReceivedAt: time.Now()}
+		if _, err := localaws.SQS(t).SendMessage(context.Background(), &sqs.SendMessageInput{
+			QueueUrl: aws.String(queues["WebhookQueue"]), MessageBody: aws.String(body), MessageAttributes: m.Attributes(),
+		}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	mu.Lock()
+	failWith[ids["retried"]] = http.StatusServiceUnavailable
+	failWith[ids["dead-lettered"]] = http.StatusGone
+	mu.Unlock()
+
+	batch := receiveAsLambda(t, queues["WebhookQueue"], 3)
+	var resp events.SQSEventResponse
+	invoke(t, rie, batch, &resp)
+
+	messageIDOf := map[string]string{}
+	for _, r := range batch.Records {
+		messageIDOf[aws.ToString(r.MessageAttributes[message.AttrEventID].StringValue)] = r.MessageId
+	}
+	var failed []string
+	for _, f := range resp.BatchItemFailures {
+		failed = append(failed, f.ItemIdentifier)
+	}
+	if want := []string{messageIDOf[ids["retried"]]}; !slices.Equal(failed, want) {
+		t.Errorf("batch item failures %v, want only the retried message %v", failed, want)
+	}
+
+	mu.Lock()
+	defer mu.Unlock()
+	if verifyErr != nil {
+		t.Error(verifyErr)
+	}
+	if got := received[ids["delivered"]]; string(got) != bodies["delivered"] {
+		t.Errorf("the sink got %q for %s, want the body byte for byte", got, ids["delivered"])
+	}
+	letters := drain(t, map[string]string{"WebhookDlq": queues["WebhookDlq"]})["WebhookDlq"]
+	if len(letters) != 1 {
+		t.Fatalf("the DLQ holds %d messages, want the one the endpoint refused with 410", len(letters))
+	}
+	l := letters[0]
+	if aws.ToString(l.Body) != bodies["dead-lettered"] || attr(l, dlq.AttrFailureClass) != "permanent" || attr(l, dlq.AttrLastStatus) != "410" || attr(l, message.AttrEventID) != ids["dead-lettered"] {
+		t.Errorf("dead letter: body equal %v, failure_class=%q last_status=%q event_id=%q; want the body, permanent, 410, %s",
+			aws.ToString(l.Body) == bodies["dead-lettered"], attr(l, dlq.AttrFailureClass), attr(l, dlq.AttrLastStatus), attr(l, message.AttrEventID), ids["dead-lettered"])
+	}
+}
+
+func TestEmailAndSlackBinariesDeliverABatch(t *testing.T) {
+	var mu sync.Mutex
+	var slackPosts [][]byte
+	slackSink := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		mu.Lock()
+		slackPosts = append(slackPosts, body)
+		mu.Unlock()
+		_, _ = io.WriteString(w, "ok")
+	}))
+	t.Cleanup(slackSink.Close)
+
+	tpl := loadTemplate(t)
+	// One recipient: the local SES counts sends per recipient.
+	params := with("SlackWebhookUrl", slackSink.URL+"/services/T0/B0/X", "EmailTo", "ops@example.com")
+	ses := localaws.SES(t)
+	if _, err := ses.VerifyEmailIdentity(context.Background(), &sesv1.VerifyEmailIdentityInput{EmailAddress: aws.String(params["EmailFrom"])}); err != nil {
+		t.Fatalf("verify the sender on the local SES: %v", err)
+	}
+	sentEmails := func() float64 {
+		out, err := ses.GetSendQuota(context.Background(), &sesv1.GetSendQuotaInput{})
+		if err != nil {
+			t.Fatalf("read the local SES send count: %v", err)
+		}
+		return out.SentLast24Hours
+	}
+
+	for _, tc := range []struct {
+		fn, queue, dlq string
+		format         message.Format
+		delivered      func() int
+	}{
+		{"EmailFunction", "EmailQueue", "EmailDlq", message.FormatHuman, func() int { return int(sentEmails()) }},
+		{"SlackFunction", "SlackQueue", "SlackDlq", "", func() int { mu.Lock(); defer mu.Unlock(); return len(slackPosts) }},
+	} {
+		t.Run(tc.fn, func(t *testing.T) {
+			s := newStack(t, tpl, params)
+			queues := localQueues(t, s, tc.queue, tc.dlq)
+			fn := s.function(tc.fn)
+			rie := startRIE(t, fn, buildForHost(t, fn.ID))
+
+			body := fixtureBody(t, "first_message")
+			m := message.Message{Body: []byte(body), Event: "first_message", EventID: nicechat.EventID([]byte(body)), ReceivedAt: time.Now(), Format: tc.format}
+			if _, err := localaws.SQS(t).SendMessage(context.Background(), &sqs.SendMessageInput{
+				QueueUrl: aws.String(queues[tc.queue]), MessageBody: aws.String(body), MessageAttributes: m.Attributes(),
+			}); err != nil {
+				t.Fatal(err)
+			}
+			before := tc.delivered()
+			var resp events.SQSEventResponse
+			invoke(t, rie, receiveAsLambda(t, queues[tc.queue], 1), &resp)
+			if len(resp.BatchItemFailures) != 0 {
+				t.Errorf("batch item failures %v, want none", resp.BatchItemFailures)
+			}
+			if got := tc.delivered() - before; got != 1 {
+				t.Errorf("%d deliveries reached the far end, want 1", got)
+			}
+			if letters := drain(t, map[string]string{tc.dlq: queues[tc.dlq]}); len(letters) != 0 {
+				t.Errorf("dead letters: %v", letters)
+			}
+		})
+	}
+}
+
+// localQueues creates the stack's queues on the local SQS and points the
+// stack's Refs at them.
+func localQueues(t *testing.T, s *stack, ids ...string) map[string]string {
+	t.Helper()
+	urls := map[string]string{}
+	for _, id := range ids {
+		urls[id] = localaws.Queue(t, id)
+	}
+	s.queueURL = func(id string) string {
+		if u, ok := urls[id]; ok {
+			return u
+		}
+		return "http://127.0.0.1:1/not-created-by-this-test/" + id // any use fails loudly
+	}
+	return urls
+}
+
+// buildForHost builds the function with its sam build target, as sam
+// would, but for the host so the emulator can run it.
+func buildForHost(t *testing.T, logicalID string) string {
+	t.Helper()
+	dir := t.TempDir()
+	cmd := exec.Command("make", "-C", "..", "build-"+logicalID, "ARTIFACTS_DIR="+dir,
+		"LAMBDA_ENV=CGO_ENABLED=0 GOOS="+runtime.GOOS+" GOARCH="+runtime.GOARCH)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("make build-%s: %v\n%s", logicalID, err, out)
+	}
+	return filepath.Join(dir, "bootstrap")
+}
+
+// startRIE runs bootstrap under aws-lambda-rie with the function's
+// environment and the local AWS endpoint, and returns the invoke URL.
+func startRIE(t *testing.T, fn function, bootstrap string) string {
+	t.Helper()
+	if runtime.GOOS != "linux" {
+		t.Skip("aws-lambda-rie runs only on Linux")
+	}
+	rie, err := filepath.Abs("../.bin/aws-lambda-rie")
+	if err == nil {
+		_, err = os.Stat(rie)
+	}
+	if err != nil {
+		if rie, err = exec.LookPath("aws-lambda-rie"); err != nil {
+			t.Fatalf("aws-lambda-rie is not installed: run `make tools` (it installs it into .bin/)")
+		}
+	}
+	addr, apiAddr := freeAddr(t), freeAddr(t)
+	cmd := exec.Command(rie, "--log-level", "warn",
+		"--runtime-interface-emulator-address", addr,
+		"--runtime-api-address", apiAddr,
+		bootstrap)
+	cmd.Dir = filepath.Dir(bootstrap)
+	// Only what Lambda would set: the function's variables, its limits and
+	// credentials (the emulator forwards its own environment).
+	cmd.Env = append(localaws.Env(t),
+		"PATH="+os.Getenv("PATH"),
+		"AWS_LAMBDA_FUNCTION_NAME="+fn.ID,
+		"AWS_LAMBDA_FUNCTION_TIMEOUT="+strconv.Itoa(fn.Timeout),
+		"AWS_LAMBDA_FUNCTION_MEMORY_SIZE=128",
+	)
+	for _, k := range sortedKeys(fn.Env) {
+		cmd.Env = append(cmd.Env, k+"="+fn.Env[k])
+	}
+	logs := &syncBuffer{}
+	cmd.Stdout, cmd.Stderr = logs, logs
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
+	if err := cmd.Start(); err != nil {
+		t.Fatalf("start %s: %v", rie, err)
+	}
+	exited := make(chan struct{})
+	go func() { _ = cmd.Wait(); close(exited) }()
+	t.Cleanup(func() {
+		_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+		<-exited
+		if t.Failed() {
+			t.Logf("%s under aws-lambda-rie logged:\n%s", fn.ID, logs.String())
+		}
+	})
+
+	deadline := time.Now().Add(15 * time.Second)
+	for {
+		conn, err := net.DialTimeout("tcp", addr, time.Second)
+		if err == nil {
+			conn.Close()
+			return "http://" + addr + "/2015-03-31/functions/function/invocations"
+		}
+		select {
+		case <-exited:
+			t.Fatalf("aws-lambda-rie exited before listening:\n%s", logs.String())
+		default:
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("aws-lambda-rie did not listen on %s within 15s:\n%s", addr, logs.String())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+func freeAddr(t *testing.T) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatalf("find a free port: %v", err)
+	}
+	defer l.Close()
+	return l.Addr().String()
+}
+
+// invoke posts payload to the emulator and decodes the function's answer
+// into out.
+func invoke(t *testing.T, url string, payload, out any) {
+	t.Helper()
+	raw, ok := payload.([]byte)
+	if !ok {
+		var err error
+		if raw, err = json.Marshal(payload); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	req, _ := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(raw))
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatalf("invoke: %v", err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("invoke: emulator answered %d: %s", resp.StatusCode, body)
+	}
+	if err := json.Unmarshal(body, out); err != nil {
+		t.Fatalf("invoke: the function answered %s, not the expected JSON: %v", body, err)
+	}
+}
+
+func invokeHTTP(t *testing.T, url string, request []byte) events.APIGatewayV2HTTPResponse {
+	t.Helper()
+	var resp events.APIGatewayV2HTTPResponse
+	invoke(t, url, request, &resp)
+	return resp
+}
+
+// drain reads and deletes every message on the queues and returns them by
+// queue id; queues with none are left out. Ingest answers only after its
+// sends returned, so whatever it sent is already visible.
+func drain(t *testing.T, queues map[string]string) map[string][]sqstypes.Message {
+	t.Helper()
+	client := localaws.SQS(t)
+	got := map[string][]sqstypes.Message{}
+	for id, url := range queues {
+		for {
+			out, err := client.ReceiveMessage(context.Background(), &sqs.ReceiveMessageInput{
+				QueueUrl: aws.String(url), MaxNumberOfMessages: 10, MessageAttributeNames: []string{"All"},
+			})
+			if err != nil {
+				t.Fatalf("receive from %s: %v", id, err)
+			}
+			if len(out.Messages) == 0 {
+				break
+			}
+			for _, m := range out.Messages {
+				got[id] = append(got[id], m)
+				if _, err := client.DeleteMessage(context.Background(), &sqs.DeleteMessageInput{QueueUrl: aws.String(url), ReceiptHandle: m.ReceiptHandle}); err != nil {
+					t.Fatalf("delete from %s: %v", id, err)
+				}
+			}
+		}
+	}
+	return got
+}
+
+// receiveAsLambda receives n messages the way the SQS event source does
+// and builds the event it would pass to the function.
+func receiveAsLambda(t *testing.T, queueURL string, n int) events.SQSEvent {
+	t.Helper()
+	var ev events.SQSEvent
+	deadline := time.Now().Add(10 * time.Second)
+	for len(ev.Records) < n {
+		if time.Now().After(deadline) {
+			t.Fatalf("received %d of %d messages", len(ev.Records), n)
+		}
+		out, err := localaws.SQS(t).ReceiveMessage(context.Background(), &sqs.ReceiveMessageInput{
+			QueueUrl: aws.String(queueURL), MaxNumberOfMessages: int32(n - len(ev.Records)), WaitTimeSeconds: 1, VisibilityTimeout: 180,
+			MessageAttributeNames: []string{"All"}, MessageSystemAttributeNames: []sqstypes.MessageSystemAttributeName{"All"},
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, m := range out.Messages {
+			r := events.SQSMessage{
+				MessageId: aws.ToString(m.MessageId), ReceiptHandle: aws.ToString(m.ReceiptHandle), Body: aws.ToString(m.Body),
+				Md5OfBody: aws.ToString(m.MD5OfBody), Attributes: m.Attributes, MessageAttributes: map[string]events.SQSMessageAttribute{},
+				EventSource: "aws:sqs", EventSourceARN: "arn:aws:sqs:" + localaws.Region + ":" + testAccount + ":" + queueNameOf(queueURL), AWSRegion: localaws.Region,
+			}
+			for k, a := range m.MessageAttributes {
+				r.MessageAttributes[k] = events.SQSMessageAttribute{StringValue: a.StringValue, DataType: aws.ToString(a.DataType)}
+			}
+			ev.Records = append(ev.Records, r)
+		}
+	}
+	return ev
+}
+
+func queueNameOf(queueURL string) string { return queueURL[strings.LastIndex(queueURL, "/")+1:] }
+
+func attr(m sqstypes.Message, name string) string {
+	if a, ok := m.MessageAttributes[name]; ok {
+		return aws.ToString(a.StringValue)
+	}
+	return ""
+}
+
+func fixtureBody(t *testing.T, event string) string {
+	t.Helper()
+	raw, err := os.ReadFile("../events/apigw-" + event + ".json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var req events.APIGatewayV2HTTPRequest
+	if err := json.Unmarshal(raw, &req); err != nil {
+		t.Fatal(err)
+	}
+	return req.Body
+}
+
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}

@@ -1,0 +1,707 @@
+// Package infra_test proves template.yaml without AWS: it evaluates the
+// template for several sets of parameters and checks that each function's
+// own configuration loader accepts what the stack would give it, that the
+// queues, redrive counts, IAM and alarms fit the code, and (rie_test.go)
+// that the built binaries answer under the Lambda Runtime Interface
+// Emulator against a local SQS.
+package infra_test
+
+import (
+	"encoding/base64"
+	"fmt"
+	"os/exec"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/nicechat-relay/nicechat-relay/shared/consumer"
+	"github.com/nicechat-relay/nicechat-relay/shared/dlq"
+	"github.com/nicechat-relay/nicechat-relay/shared/email"
+	"github.com/nicechat-relay/nicechat-relay/shared/ingest"
+	"github.com/nicechat-relay/nicechat-relay/shared/message"
+	"github.com/nicechat-relay/nicechat-relay/shared/nicechat"
+	"github.com/nicechat-relay/nicechat-relay/shared/slack"
+	"github.com/nicechat-relay/nicechat-relay/shared/webhook"
+)
+
+// allChannels are deployable values that turn every channel on.
+var allChannels = map[string]string{
+	"CallbackToken":   "tok_0123456789abcdefghijklmnop",
+	"WebhookUrl":      "https://hooks.example.com/nicechat",
+	"WebhookSecret":   "whsec_" + base64.StdEncoding.EncodeToString([]byte("0123456789abcdef0123456789abcdef")),
+	"EmailFrom":       "relay@example.com",
+	"EmailTo":         "ops@example.com, sales@example.com",
+	"SlackWebhookUrl": "https://hooks.slack.com/services/T0000/B0000/XXXXXXXXXXXXXXXX",
+	"AlarmEmail":      "ops@example.com",
+}
+
+// with returns allChannels changed by pairs of name, value.
+func with(pairs ...string) map[string]string {
+	out := map[string]string{}
+	for k, v := range allChannels {
+		out[k] = v
+	}
+	for i := 0; i+1 < len(pairs); i += 2 {
+		out[pairs[i]] = pairs[i+1]
+	}
+	return out
+}
+
+var (
+	webhookOff = []string{"WebhookUrl", "", "WebhookSecret", ""}
+	emailOff   = []string{"EmailFrom", "", "EmailTo", ""}
+	slackOff   = []string{"SlackWebhookUrl", ""}
+)
+
+func off(groups ...[]string) map[string]string { return with(slices.Concat(groups...)...) }
+
+// scenarios are parameter sets a user may deploy with.
+var scenarios = []struct {
+	name   string
+	params map[string]string
+}{
+	{"every channel on", allChannels},
+	{"webhook only", off(emailOff, slackOff)},
+	{"email only", off(webhookOff, slackOff)},
+	{"slack only", off(webhookOff, emailOff)},
+	{"webhook and slack", off(emailOff)},
+	{"email with tech JSON for every event and a configuration set", off(webhookOff, slackOff, []string{"EmailTechEvents", "*", "EmailConfigurationSet", "relay-events"})},
+	{"unsigned webhook, chat links, IPs shown, no alarm email", with("WebhookSecret", "", "ChatUrlTemplate", "https://nicechat.example.com/chats/{chat_id}", "HumanizeShowIp", "true", "DisplayTimezone", "Europe/Kyiv", "AlarmEmail", "")},
+	{"fewest attempts", with("MaxAttempts", "1")},
+	{"most attempts", with("MaxAttempts", "12")},
+}
+
+// started is what a function's loaders report once its configuration is
+// accepted.
+type started struct {
+	deliveryTimeout time.Duration // one delivery, consumers only
+	paceInterval    time.Duration // least time between two deliveries, 0 = unpaced
+}
+
+// loaders run the configuration code each function runs at init, before
+// lambda.Start, with the environment the stack gives it.
+var loaders = map[string]func(getenv func(string) string) (started, error){
+	"IngestFunction": func(getenv func(string) string) (started, error) {
+		_, err := ingest.LoadConfig(getenv)
+		return started{}, err
+	},
+	"WebhookFunction": func(getenv func(string) string) (started, error) {
+		cfg, err := webhook.ConfigFromEnv(getenv)
+		if err != nil {
+			return started{}, err
+		}
+		if _, err := webhook.New(cfg); err != nil {
+			return started{}, err
+		}
+		_, err = consumer.ConfigFromEnv(message.ChannelWebhook, getenv)
+		return started{deliveryTimeout: cfg.Timeout}, err
+	},
+	"EmailFunction": func(getenv func(string) string) (started, error) {
+		cfg, err := email.ConfigFromEnv(getenv)
+		if err != nil {
+			return started{}, err
+		}
+		_, err = consumer.ConfigFromEnv(message.ChannelEmail, getenv)
+		return started{deliveryTimeout: cfg.Timeout}, err
+	},
+	"SlackFunction": func(getenv func(string) string) (started, error) {
+		cfg, err := slack.ConfigFromEnv(getenv)
+		if err != nil {
+			return started{}, err
+		}
+		_, err = consumer.ConfigFromEnv(message.ChannelSlack, getenv)
+		return started{deliveryTimeout: cfg.Timeout, paceInterval: cfg.Interval}, err
+	},
+}
+
+// consumerOf maps each channel to its consumer function.
+var consumerOf = map[string]string{
+	message.ChannelWebhook: "WebhookFunction",
+	message.ChannelEmail:   "EmailFunction",
+	message.ChannelSlack:   "SlackFunction",
+}
+
+func TestEveryFunctionIsBuiltByItsMakefileTargetWithTheLambdaFlags(t *testing.T) {
+	tpl := loadTemplate(t)
+	s := newStack(t, tpl, allChannels)
+	g := tpl.Globals.Function
+	for key, want := range map[string]any{"Runtime": "provided.al2023", "Handler": "bootstrap", "Architectures": []any{"arm64"}, "CodeUri": "."} {
+		if got := g[key]; fmt.Sprint(got) != fmt.Sprint(want) {
+			t.Errorf("Globals.Function.%s = %v, want %v", key, got, want)
+		}
+	}
+	if got := path(g, "LoggingConfig", "LogFormat"); got != "JSON" {
+		t.Errorf("Globals.Function.LoggingConfig.LogFormat = %v, want JSON (the code logs JSON lines)", got)
+	}
+
+	fns := s.functions()
+	if len(fns) != len(loaders) {
+		t.Errorf("the template has %d functions, the tests know %d: add the new one to loaders", len(fns), len(loaders))
+	}
+	for _, f := range fns {
+		t.Run(f.ID, func(t *testing.T) {
+			if got := path(tpl.Resources[f.ID].Metadata, "BuildMethod"); got != "makefile" {
+				t.Errorf("Metadata.BuildMethod = %v, want makefile", got)
+			}
+			fn := strings.ToLower(strings.TrimSuffix(f.ID, "Function"))
+			samBuild := dryRun(t, "build-"+f.ID, "ARTIFACTS_DIR=/artifacts")
+			makeBuild := dryRun(t, "build/"+fn+"/bootstrap")
+			want := strings.Replace(makeBuild, "-o build/"+fn+"/bootstrap", "-o /artifacts/bootstrap", 1)
+			if samBuild != want {
+				t.Errorf("make build-%s runs\n  %s\nwant the command of make build/%s/bootstrap with the output moved:\n  %s", f.ID, samBuild, fn, want)
+			}
+			for _, flag := range []string{"GOOS=linux", "GOARCH=arm64", "CGO_ENABLED=0", "-tags lambda.norpc", "./functions/" + fn} {
+				if !strings.Contains(samBuild, flag) {
+					t.Errorf("make build-%s lacks %q: %s", f.ID, flag, samBuild)
+				}
+			}
+		})
+	}
+}
+
+// dryRun returns the go build command make would run for target.
+func dryRun(t *testing.T, target string, vars ...string) string {
+	t.Helper()
+	out, err := exec.Command("make", append([]string{"-n", "-C", "..", target}, vars...)...).CombinedOutput()
+	if err != nil {
+		t.Fatalf("make -n %s: %v\n%s", target, err, out)
+	}
+	for _, line := range strings.Split(string(out), "\n") {
+		if strings.Contains(line, " build ") && strings.Contains(line, "go") {
+			return strings.TrimSpace(line)
+		}
+	}
+	t.Fatalf("make -n %s runs no go build:\n%s", target, out)
+	return ""
+}
+
+func TestEachFunctionStartsWithTheEnvironmentTheStackGivesIt(t *testing.T) {
+	tpl := loadTemplate(t)
+	read := map[string]map[string]bool{} // function -> variables its code read, over all scenarios
+	for _, sc := range scenarios {
+		t.Run(sc.name, func(t *testing.T) {
+			s := newStack(t, tpl, sc.params)
+			if ok, why := s.rulesPass(); !ok {
+				t.Fatalf("the template's Rules refuse these parameters: %s", why)
+			}
+			for _, f := range s.functions() {
+				load, ok := loaders[f.ID]
+				if !ok {
+					t.Errorf("%s: no loader known for this function", f.ID)
+					continue
+				}
+				if read[f.ID] == nil {
+					read[f.ID] = map[string]bool{}
+				}
+				getenv := func(name string) string { read[f.ID][name] = true; return f.getenv(name) }
+				if _, err := load(getenv); err != nil {
+					t.Errorf("%s would not start: %v", f.ID, err)
+				}
+			}
+		})
+	}
+
+	// Every variable the template sets is read by the code it is set for:
+	// a misspelt name would otherwise be silently ignored.
+	readByAny := map[string]bool{}
+	for id, vars := range read {
+		own, _ := path(tpl.Resources[id].Properties, "Environment", "Variables").(map[string]any)
+		for name := range own {
+			if !vars[name] {
+				t.Errorf("%s sets %s, which its code never reads", id, name)
+			}
+		}
+		for name := range vars {
+			readByAny[name] = true
+		}
+	}
+	shared, _ := path(tpl.Globals.Function, "Environment", "Variables").(map[string]any)
+	for name := range shared {
+		if !readByAny[name] {
+			t.Errorf("Globals sets %s, which no function reads", name)
+		}
+	}
+}
+
+func TestIngestRoutesOnlyToTheChannelsTheStackCreates(t *testing.T) {
+	tpl := loadTemplate(t)
+	for _, sc := range scenarios {
+		t.Run(sc.name, func(t *testing.T) {
+			s := newStack(t, tpl, sc.params)
+			cfg, err := ingest.LoadConfig(s.function("IngestFunction").getenv)
+			if err != nil {
+				t.Fatalf("ingest would not start: %v", err)
+			}
+			routed := map[string]string{}
+			for _, r := range cfg.Routes {
+				routed[r.Channel] = r.QueueURL
+			}
+			for channel, fn := range consumerOf {
+				queue := refTarget(path(tpl.Resources[fn].Properties, "Environment", "Variables", "QUEUE_URL"))
+				switch created := s.exists(fn); {
+				case created && routed[channel] != s.queueURL(queue):
+					t.Errorf("%s is on, but ingest sends it to %q, not to %s (the queue %s consumes)", channel, routed[channel], queue, fn)
+				case !created && routed[channel] != "":
+					t.Errorf("%s is off, but ingest routes to it (%s)", channel, routed[channel])
+				}
+			}
+		})
+	}
+}
+
+func TestTheRulesRefuseStacksThatCouldNotStart(t *testing.T) {
+	tpl := loadTemplate(t)
+	for _, tc := range []struct {
+		name   string
+		params map[string]string
+	}{
+		{"no channel at all", off(webhookOff, emailOff, slackOff)},
+		{"the only channel has no events", off(emailOff, slackOff, []string{"WebhookEvents", ""})},
+		{"email with a sender but no recipient", off(webhookOff, slackOff, []string{"EmailTo", ""})},
+		{"email with recipients but no sender", with("EmailFrom", "")},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if ok, _ := newStack(t, tpl, tc.params).rulesPass(); ok {
+				t.Errorf("the Rules accept %v", tc.params)
+			}
+		})
+	}
+}
+
+func TestParameterConstraintsMatchWhatTheCodeAccepts(t *testing.T) {
+	tpl := loadTemplate(t)
+	eventLists := []string{"WebhookEvents", "EmailTechEvents", "EmailHumanEvents", "SlackEvents"}
+	type check struct {
+		param, value string
+		accept       bool
+	}
+	var checks []check
+	for _, p := range eventLists {
+		for _, v := range append([]string{"*", "", "first_message, unanswered", " new_order ,push_form "}, nicechat.KnownTypes...) {
+			checks = append(checks, check{p, v, true})
+		}
+		for _, v := range []string{"first_mesage", "all", "first_message;unanswered", "new-order"} {
+			checks = append(checks, check{p, v, false})
+		}
+	}
+	checks = append(checks,
+		check{"CallbackToken", strings.Repeat("a", 24), true},
+		check{"CallbackToken", strings.Repeat("a", 23), false},
+		check{"CallbackToken", "token/with/slashes-0123456789", false},
+		check{"EmailFrom", "relay@example.com", true},
+		check{"EmailFrom", "Relay <relay@example.com>", false}, // the SES identity is derived from it
+		check{"EmailTo", "a@example.com,b@example.com", true},
+		check{"EmailTo", "not an address", false},
+		check{"WebhookSecret", allChannels["WebhookSecret"], true},
+		check{"WebhookSecret", "plain-secret", false},
+		check{"WebhookUrl", "ftp://example.com/x", false},
+		check{"ChatUrlTemplate", "https://nicechat.example.com/chats/{chat_id}", true},
+		check{"ChatUrlTemplate", "https://nicechat.example.com/chats/", false},
+		check{"EmailConfigurationSet", "relay-events", true},
+		check{"EmailConfigurationSet", "relay events", false},
+		check{"MaxAttempts", "0", false},
+		check{"MaxAttempts", "13", false},
+	)
+	for _, c := range checks {
+		t.Run(c.param+"="+c.value, func(t *testing.T) {
+			p, ok := tpl.Parameters[c.param]
+			if !ok {
+				t.Fatalf("no parameter %s", c.param)
+			}
+			if err := cfnAccepts(p, c.value); (err == nil) != c.accept {
+				t.Errorf("CloudFormation accepts %q: %v, want %v (%v)", c.value, err == nil, c.accept, err)
+			}
+		})
+	}
+
+	// What the constraints let through, the code must take.
+	for _, p := range eventLists {
+		for _, v := range []string{"*", "first_message, unanswered", " new_order ,push_form ", *tpl.Parameters[p].Default} {
+			if _, err := ingest.ParseEventSet(v); err != nil {
+				t.Errorf("%s=%q passes the template's constraint but ingest refuses it: %v", p, v, err)
+			}
+		}
+	}
+	for _, n := range tpl.Parameters["MaxAttempts"].AllowedValues {
+		cfg, err := consumer.ConfigFromEnv("webhook", func(k string) string {
+			return map[string]string{"QUEUE_URL": "q", "DLQ_URL": "d", "MAX_ATTEMPTS": n}[k]
+		})
+		if err != nil || strconv.Itoa(cfg.MaxAttempts) != n {
+			t.Errorf("MaxAttempts=%s is allowed by the template but the consumer reads %d, %v", n, cfg.MaxAttempts, err)
+		}
+	}
+	for name, secret := range map[string]bool{"CallbackToken": true, "WebhookSecret": true, "SlackWebhookUrl": true, "WebhookUrl": false} {
+		if tpl.Parameters[name].NoEcho != secret {
+			t.Errorf("%s: NoEcho = %v, want %v", name, tpl.Parameters[name].NoEcho, secret)
+		}
+	}
+}
+
+// cfnAccepts applies a parameter's constraints as CloudFormation does: the
+// pattern must match the whole value.
+func cfnAccepts(p cfnParameter, v string) error {
+	if len(v) < p.MinLength {
+		return fmt.Errorf("shorter than %d", p.MinLength)
+	}
+	if p.AllowedPattern != "" && !regexp.MustCompile(`^(?:`+p.AllowedPattern+`)$`).MatchString(v) {
+		return fmt.Errorf("does not match %s", p.AllowedPattern)
+	}
+	if p.AllowedValues != nil && !slices.Contains(p.AllowedValues, v) {
+		return fmt.Errorf("not one of %v", p.AllowedValues)
+	}
+	return nil
+}
+
+func TestScenarioParametersAreDeployable(t *testing.T) {
+	tpl := loadTemplate(t)
+	for _, sc := range scenarios {
+		for name, v := range newStack(t, tpl, sc.params).params {
+			if err := cfnAccepts(tpl.Parameters[name], v); err != nil {
+				t.Errorf("%s: %s=%q: %v", sc.name, name, v, err)
+			}
+		}
+	}
+}
+
+// sqsConsumer is one function's SQS event source and the queues around it.
+type sqsConsumer struct {
+	fn         function
+	event      map[string]any // the event's Properties
+	queue, dlq string         // logical ids
+}
+
+func consumers(t *testing.T, s *stack) []sqsConsumer {
+	t.Helper()
+	var out []sqsConsumer
+	for _, f := range s.functions() {
+		events, _ := f.Props["Events"].(map[string]any)
+		for name, ev := range events {
+			if path(ev, "Type") != "SQS" {
+				continue
+			}
+			props, _ := path(ev, "Properties").(map[string]any)
+			c := sqsConsumer{fn: f, event: props, queue: refTarget(props["Queue"])}
+			if c.queue == "" {
+				t.Fatalf("%s.Events.%s.Queue does not refer to a queue of the template", f.ID, name)
+			}
+			c.dlq = refTarget(path(s.tpl.Resources[c.queue].Properties, "RedrivePolicy", "deadLetterTargetArn"))
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+func TestQueuesFitTheirConsumers(t *testing.T) {
+	tpl := loadTemplate(t)
+	s := newStack(t, tpl, allChannels)
+	cs := consumers(t, s)
+	if len(cs) != len(consumerOf) {
+		t.Fatalf("found %d SQS consumers, want one per channel (%d)", len(cs), len(consumerOf))
+	}
+	maxAttempts := 0
+	for _, v := range tpl.Parameters["MaxAttempts"].AllowedValues {
+		n, _ := strconv.Atoi(v)
+		maxAttempts = max(maxAttempts, n)
+	}
+	for _, c := range cs {
+		t.Run(c.fn.ID, func(t *testing.T) {
+			q := tpl.Resources[c.queue].Properties
+			if vis := asInt(t, q["VisibilityTimeout"], c.queue+".VisibilityTimeout"); vis < 6*c.fn.Timeout {
+				t.Errorf("%s.VisibilityTimeout = %d, want at least 6 x %s's Timeout %d", c.queue, vis, c.fn.ID, c.fn.Timeout)
+			}
+			if got := refTarget(c.fn.EnvRaw["QUEUE_URL"]); got != c.queue {
+				t.Errorf("%s: QUEUE_URL refers to %q, but the function consumes %s", c.fn.ID, got, c.queue)
+			}
+			if c.dlq == "" {
+				t.Fatalf("%s has no RedrivePolicy.deadLetterTargetArn", c.queue)
+			}
+			if got := refTarget(c.fn.EnvRaw["DLQ_URL"]); got != c.dlq {
+				t.Errorf("%s dead-letters to %q (DLQ_URL), but %s redrives to %s", c.fn.ID, got, c.queue, c.dlq)
+			}
+			if got := refTarget(c.fn.EnvRaw["MAX_ATTEMPTS"]); got != "MaxAttempts" {
+				t.Errorf("%s: MAX_ATTEMPTS = %v, want the MaxAttempts parameter", c.fn.ID, c.fn.EnvRaw["MAX_ATTEMPTS"])
+			}
+			for _, n := range tpl.Parameters["MaxAttempts"].AllowedValues {
+				sn := newStack(t, tpl, with("MaxAttempts", n))
+				got := asInt(t, sn.eval(path(q, "RedrivePolicy", "maxReceiveCount")), "maxReceiveCount")
+				attempts, _ := strconv.Atoi(sn.function(c.fn.ID).Env["MAX_ATTEMPTS"])
+				if got != attempts+2 {
+					t.Errorf("MaxAttempts=%s: %s maxReceiveCount = %d, want MAX_ATTEMPTS (%d) + 2", n, c.queue, got, attempts)
+				}
+			}
+			retention := asInt(t, q["MessageRetentionPeriod"], c.queue+".MessageRetentionPeriod")
+			if horizon := maxAttempts * 12 * 3600; retention < horizon {
+				t.Errorf("%s keeps messages %ds, less than %d attempts spaced by up to 12h (%ds)", c.queue, retention, maxAttempts, horizon)
+			}
+			dlqRetention := asInt(t, path(tpl.Resources[c.dlq].Properties, "MessageRetentionPeriod"), c.dlq+".MessageRetentionPeriod")
+			if dlqRetention != 1209600 || dlqRetention <= retention {
+				t.Errorf("%s keeps messages %ds, want 1209600 (14 days, longer than %s's %ds)", c.dlq, dlqRetention, c.queue, retention)
+			}
+			if tpl.Resources[c.queue].Condition != tpl.Resources[c.fn.ID].Condition || tpl.Resources[c.dlq].Condition != tpl.Resources[c.fn.ID].Condition {
+				t.Errorf("%s, %s and %s are not created under the same condition", c.queue, c.dlq, c.fn.ID)
+			}
+
+			if got := c.event["FunctionResponseTypes"]; fmt.Sprint(got) != "[ReportBatchItemFailures]" {
+				t.Errorf("FunctionResponseTypes = %v, want [ReportBatchItemFailures]: without it one failure redelivers the whole batch", got)
+			}
+			batch := asInt(t, c.event["BatchSize"], "BatchSize")
+			if batch < 1 || batch > 10 {
+				t.Errorf("BatchSize = %d, want 1 to 10", batch)
+			}
+			if w := asInt(t, c.event["MaximumBatchingWindowInSeconds"], "MaximumBatchingWindowInSeconds"); w > 5 {
+				t.Errorf("MaximumBatchingWindowInSeconds = %d: chat notifications should not wait that long", w)
+			}
+			conc := asInt(t, path(c.event, "ScalingConfig", "MaximumConcurrency"), "ScalingConfig.MaximumConcurrency")
+			if conc < 2 {
+				t.Errorf("MaximumConcurrency = %d, SQS's minimum is 2", conc)
+			}
+			if c.fn.ID == "SlackFunction" && conc != 2 {
+				t.Errorf("Slack MaximumConcurrency = %d, want 2: Slack takes about one post per second per webhook", conc)
+			}
+
+			st, err := loaders[c.fn.ID](c.fn.getenv)
+			if err != nil {
+				t.Fatalf("%s would not start: %v", c.fn.ID, err)
+			}
+			// The runtime starts no delivery with less time left than one
+			// delivery's timeout plus its margin: a shorter Lambda would
+			// never deliver anything.
+			needed := time.Duration(batch-1)*st.paceInterval + st.deliveryTimeout + consumer.DefaultDeadlineMargin
+			if limit := time.Duration(c.fn.Timeout) * time.Second; limit < needed {
+				t.Errorf("%s Timeout = %s, less than a full batch needs (%s)", c.fn.ID, limit, needed)
+			}
+		})
+	}
+}
+
+func TestEveryQueueIsEncryptedAndTakesTheLargestMessages(t *testing.T) {
+	tpl := loadTemplate(t)
+	n := 0
+	for _, id := range sortedKeys(tpl.Resources) {
+		r := tpl.Resources[id]
+		if r.Type != "AWS::SQS::Queue" {
+			continue
+		}
+		n++
+		if r.Properties["SqsManagedSseEnabled"] != true {
+			t.Errorf("%s: SqsManagedSseEnabled = %v, want true", id, r.Properties["SqsManagedSseEnabled"])
+		}
+		if got := asInt(t, r.Properties["MaximumMessageSize"], id+".MaximumMessageSize"); got != 1048576 {
+			t.Errorf("%s: MaximumMessageSize = %d, want 1048576", id, got)
+		}
+		if _, isSource := r.Properties["RedrivePolicy"]; !isSource {
+			if got := asInt(t, r.Properties["MessageRetentionPeriod"], id+".MessageRetentionPeriod"); got != 1209600 {
+				t.Errorf("%s (a queue people read by hand) keeps messages %ds, want 1209600 (14 days)", id, got)
+			}
+		}
+	}
+	if n != 7 {
+		t.Errorf("found %d queues, want 7 (a queue and a DLQ per channel, and the quarantine)", n)
+	}
+}
+
+func TestEachRoleGrantsOnlyWhatItsFunctionUses(t *testing.T) {
+	tpl := loadTemplate(t)
+	s := newStack(t, tpl, with("EmailConfigurationSet", "relay-events"))
+	roles := map[string]bool{}
+	for _, f := range s.functions() {
+		t.Run(f.ID, func(t *testing.T) {
+			if _, ok := f.Props["Policies"]; ok {
+				t.Errorf("%s uses SAM Policies; give it its own Role so SAM adds no managed policy", f.ID)
+			}
+			role := refTarget(f.Props["Role"])
+			if role == "" || tpl.Resources[role].Type != "AWS::IAM::Role" {
+				t.Fatalf("%s.Role = %v, want !GetAtt of a role in this template: without it an SQS event makes SAM attach AWSLambdaSQSQueueExecutionRole (every queue in the account)", f.ID, f.Props["Role"])
+			}
+			if roles[role] {
+				t.Errorf("%s shares %s with another function", f.ID, role)
+			}
+			roles[role] = true
+			rp := tpl.Resources[role].Properties
+			if _, ok := rp["ManagedPolicyArns"]; ok {
+				t.Errorf("%s attaches managed policies; their resources are not scoped to this stack", role)
+			}
+
+			// What each resource may be used for, from the function's own
+			// configuration.
+			allowed := map[string][]string{}
+			if lg := refTarget(path(f.Props, "LoggingConfig", "LogGroup")); lg != "" {
+				allowed[lg] = []string{"logs:CreateLogStream", "logs:PutLogEvents"}
+			} else {
+				t.Errorf("%s has no LoggingConfig.LogGroup of its own", f.ID)
+			}
+			for name, v := range f.EnvRaw {
+				q := refTarget(v)
+				if q == "" || tpl.Resources[q].Type != "AWS::SQS::Queue" {
+					continue
+				}
+				switch name {
+				case "QUEUE_URL":
+					allowed[q] = []string{"sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes", "sqs:ChangeMessageVisibility"}
+				default: // DLQ_URL, QUARANTINE_QUEUE_URL, <CHANNEL>_QUEUE_URL
+					allowed[q] = []string{"sqs:SendMessage"}
+				}
+			}
+			if f.ID == "IngestFunction" {
+				// Its channel queue URLs sit in !If.
+				for _, q := range referencedIDs(tpl, []any{f.EnvRaw["WEBHOOK_QUEUE_URL"], f.EnvRaw["EMAIL_QUEUE_URL"], f.EnvRaw["SLACK_QUEUE_URL"]}) {
+					allowed[q] = []string{"sqs:SendMessage"}
+				}
+			}
+
+			for _, pol := range s.eval(rp["Policies"]).([]any) {
+				for _, st := range path(pol, "PolicyDocument", "Statement").([]any) {
+					checkStatement(t, tpl, role, st.(map[string]any), allowed, s)
+				}
+			}
+		})
+	}
+}
+
+func checkStatement(t *testing.T, tpl *cfnTemplate, role string, st map[string]any, allowed map[string][]string, s *stack) {
+	t.Helper()
+	if st["Effect"] != "Allow" {
+		return
+	}
+	actions := asStrings(st["Action"])
+	resources := asStrings(st["Resource"])
+	if len(actions) == 0 || len(resources) == 0 {
+		t.Errorf("%s: a statement without Action or Resource: %v", role, st)
+	}
+	for _, a := range actions {
+		if strings.Contains(a, "*") {
+			t.Errorf("%s: wildcard action %q", role, a)
+		}
+	}
+	for _, r := range resources {
+		if r == "*" || strings.HasSuffix(r, ":*") || strings.HasSuffix(r, "/*") {
+			t.Errorf("%s: wildcard resource %q", role, r)
+		}
+		id, isRef := strings.CutSuffix(r, ".Arn") // how the test's stack renders GetAtt
+		if isRef {
+			for _, a := range actions {
+				if !slices.Contains(allowed[id], a) {
+					t.Errorf("%s: grants %s on %s, which its function does not use that way (allowed: %v)", role, a, id, allowed[id])
+				}
+			}
+			continue
+		}
+		for _, a := range actions {
+			if a != "ses:SendEmail" && a != "ses:SendRawEmail" {
+				t.Errorf("%s: grants %s on %s", role, a, r)
+			}
+		}
+		from, cs := s.params["EmailFrom"], s.params["EmailConfigurationSet"]
+		_, domain, _ := strings.Cut(from, "@")
+		prefix := fmt.Sprintf("arn:aws:ses:%s:%s:", testRegion, testAccount)
+		if r != prefix+"identity/"+from && r != prefix+"identity/"+domain && r != prefix+"configuration-set/"+cs {
+			t.Errorf("%s: SES resource %q is neither EmailFrom's identity (address or domain) nor its configuration set", role, r)
+		}
+	}
+}
+
+func asStrings(v any) []string {
+	switch x := v.(type) {
+	case string:
+		return []string{x}
+	case []any:
+		var out []string
+		for _, item := range x {
+			if s, ok := item.(string); ok {
+				out = append(out, s)
+			}
+		}
+		return out
+	}
+	return nil
+}
+
+func TestAlarmsWatchEveryDeadLetterQueueAndStuckQueue(t *testing.T) {
+	tpl := loadTemplate(t)
+	s := newStack(t, tpl, allChannels)
+	type watch struct{ queue, metric string }
+	alarms := map[watch]string{}
+	for _, id := range sortedKeys(tpl.Resources) {
+		r := tpl.Resources[id]
+		if r.Type != "AWS::CloudWatch::Alarm" {
+			continue
+		}
+		p := r.Properties
+		q := refTarget(path(p, "Dimensions").([]any)[0].(map[string]any)["Value"])
+		alarms[watch{q, p["MetricName"].(string)}] = id
+		if p["Namespace"] != "AWS/SQS" || p["ComparisonOperator"] != "GreaterThanThreshold" || p["TreatMissingData"] != "notBreaching" {
+			t.Errorf("%s: want an AWS/SQS alarm, GreaterThanThreshold, missing data not breaching; got %v", id, p)
+		}
+		if got := referencedIDs(tpl, p["AlarmActions"]); fmt.Sprint(got) != "[AlarmTopic]" {
+			t.Errorf("%s: AlarmActions refer to %v, want [AlarmTopic]", id, got)
+		}
+		if r.Condition != tpl.Resources[q].Condition {
+			t.Errorf("%s is created under %q, its queue %s under %q", id, r.Condition, q, tpl.Resources[q].Condition)
+		}
+	}
+	for _, c := range consumers(t, s) {
+		dlqAlarm, ok := alarms[watch{c.dlq, "ApproximateNumberOfMessagesVisible"}]
+		if !ok {
+			t.Errorf("no alarm on %s's visible messages", c.dlq)
+		} else if got := asInt(t, tpl.Resources[dlqAlarm].Properties["Threshold"], dlqAlarm); got != 0 {
+			t.Errorf("%s fires above %d dead letters, want above 0", dlqAlarm, got)
+		}
+		if _, ok := alarms[watch{c.queue, "ApproximateAgeOfOldestMessage"}]; !ok {
+			t.Errorf("no alarm on the age of %s's oldest message", c.queue)
+		}
+	}
+	sub := tpl.Resources["AlarmEmailSubscription"]
+	if sub.Type != "AWS::SNS::Subscription" || refTarget(sub.Properties["TopicArn"]) != "AlarmTopic" || refTarget(sub.Properties["Endpoint"]) != "AlarmEmail" || sub.Condition == "" {
+		t.Errorf("AlarmEmailSubscription = %+v, want an email subscription of AlarmTopic to AlarmEmail, only when it is set", sub)
+	}
+	if newStack(t, tpl, with("AlarmEmail", "")).exists("AlarmEmailSubscription") {
+		t.Errorf("an empty AlarmEmail still creates a subscription")
+	}
+}
+
+func TestOutputsNameWhatRelayctlReads(t *testing.T) {
+	tpl := loadTemplate(t)
+	s := newStack(t, tpl, allChannels)
+	for _, src := range dlq.Sources {
+		fn := s.function(consumerOf[src.Channel])
+		for output, env := range map[string]string{src.QueueOutput: "QUEUE_URL", src.DLQOutput: "DLQ_URL"} {
+			o, ok := tpl.Outputs[output]
+			if !ok {
+				t.Errorf("no output %s: relayctl --stack reads it", output)
+				continue
+			}
+			if got, want := refTarget(o.Value), refTarget(fn.EnvRaw[env]); got != want {
+				t.Errorf("output %s is the URL of %s, but %s's %s is %s", output, got, fn.ID, env, want)
+			}
+			if o.Condition != tpl.Resources[fn.ID].Condition {
+				t.Errorf("output %s has condition %q, want %s's %q", output, o.Condition, fn.ID, tpl.Resources[fn.ID].Condition)
+			}
+		}
+	}
+	ingestFn := s.function("IngestFunction")
+	if got, want := refTarget(tpl.Outputs[dlq.OutputQuarantineQueueURL].Value), refTarget(ingestFn.EnvRaw["QUARANTINE_QUEUE_URL"]); got == "" || got != want {
+		t.Errorf("output %s refers to %q, want ingest's quarantine queue %q", dlq.OutputQuarantineQueueURL, got, want)
+	}
+
+	if got, want := s.str(tpl.Outputs["CallbackUrl"].Value), "https://nicechat-relay-HttpApi.execute-api.us-east-1.amazonaws.com/callback/"; got != want {
+		t.Errorf("CallbackUrl = %s, want %s", got, want)
+	}
+	route, _ := path(ingestFn.Props, "Events").(map[string]any)
+	var found bool
+	for _, ev := range route {
+		p := path(ev, "Properties")
+		if path(ev, "Type") == "HttpApi" && path(p, "Method") == "POST" && path(p, "Path") == "/callback/{token}" && refTarget(path(p, "ApiId")) == "HttpApi" {
+			found = true
+		}
+	}
+	if !found {
+		t.Errorf("IngestFunction has no HttpApi event POST /callback/{token} on HttpApi: %v", route)
+	}
+	throttle := path(tpl.Resources["HttpApi"].Properties, "DefaultRouteSettings")
+	if path(throttle, "ThrottlingBurstLimit") == nil || path(throttle, "ThrottlingRateLimit") == nil {
+		t.Errorf("HttpApi.DefaultRouteSettings has no throttling: %v", throttle)
+	}
+}
