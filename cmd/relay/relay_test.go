@@ -3,21 +3,18 @@ package main
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"os"
-	"path/filepath"
 	"sync"
 	"testing"
 	"time"
 
-	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
+	fixtures "github.com/nicechat-relay/nicechat-relay/events"
 	"github.com/nicechat-relay/nicechat-relay/shared/nicechat"
 )
 
@@ -67,18 +64,6 @@ func (r *recorder) get(event string) ([]byte, bool) {
 	return b, ok
 }
 
-func fixtureBody(t *testing.T, name string) []byte {
-	raw, err := os.ReadFile(filepath.Join("..", "..", "events", "apigw-"+name+".json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var req events.APIGatewayV2HTTPRequest
-	if err := json.Unmarshal(raw, &req); err != nil {
-		t.Fatal(err)
-	}
-	return []byte(req.Body)
-}
-
 func TestRelayDeliversEveryFixtureToTheWebhookLocally(t *testing.T) {
 	sink := &recorder{bodies: map[string][]byte{}}
 	target := httptest.NewServer(sink)
@@ -86,7 +71,7 @@ func TestRelayDeliversEveryFixtureToTheWebhookLocally(t *testing.T) {
 	base := startRelay(t, map[string]string{"WEBHOOK_URL": target.URL})
 
 	for _, eventType := range nicechat.KnownTypes {
-		body := fixtureBody(t, eventType)
+		body := fixtures.Body(eventType)
 		resp, err := http.Post(base+"/callback/"+DevToken, "application/json", bytes.NewReader(body))
 		if err != nil {
 			t.Fatal(err)
@@ -101,7 +86,7 @@ func TestRelayDeliversEveryFixtureToTheWebhookLocally(t *testing.T) {
 		for {
 			got, ok := sink.get(eventType)
 			if ok {
-				if !bytes.Equal(got, fixtureBody(t, eventType)) {
+				if !bytes.Equal(got, fixtures.Body(eventType)) {
 					t.Errorf("%s: the webhook got a different body", eventType)
 				}
 				break

@@ -17,11 +17,11 @@ import (
 	"testing"
 	"time"
 
-	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/cloudformation"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
+	fixtures "github.com/nicechat-relay/nicechat-relay/events"
 	"github.com/nicechat-relay/nicechat-relay/shared/consumer"
 	"github.com/nicechat-relay/nicechat-relay/shared/consumer/consumertest"
 	"github.com/nicechat-relay/nicechat-relay/shared/dlq"
@@ -77,7 +77,7 @@ func (r *relay) deadLetter(t *testing.T, types ...string) []string {
 	t.Helper()
 	var ids []string
 	for _, typ := range types {
-		body := fixtureBody(t, typ)
+		body := string(fixtures.Body(typ))
 		id := nicechat.EventID([]byte(body))
 		consumertest.Send(t, r.sqs, r.queue, body, map[string]string{
 			message.AttrEvent: typ, message.AttrEventID: id, message.AttrReceivedAt: "2026-01-02T03:04:05Z",
@@ -111,19 +111,6 @@ func useLocalAWS(t *testing.T) {
 		k, v, _ := strings.Cut(kv, "=")
 		t.Setenv(k, v)
 	}
-}
-
-func fixtureBody(t *testing.T, typ string) string {
-	t.Helper()
-	raw, err := os.ReadFile("../../events/apigw-" + typ + ".json")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var req events.APIGatewayV2HTTPRequest
-	if err := json.Unmarshal(raw, &req); err != nil {
-		t.Fatal(err)
-	}
-	return req.Body
 }
 
 type result struct {
@@ -195,7 +182,7 @@ func TestShowPrintsTheBodyAndEveryAttribute(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			out := relayctl(tt.args...).must(t).stdout
 			var pretty bytes.Buffer
-			_ = json.Indent(&pretty, []byte(fixtureBody(t, "new_order")), "", "  ")
+			_ = json.Indent(&pretty, fixtures.Body("new_order"), "", "  ")
 			for _, want := range []string{
 				"Dead letter " + ids[0] + " in the webhook DLQ",
 				"event_id: " + ids[0], "event: new_order", "received_at: 2026-01-02T03:04:05Z",
@@ -261,7 +248,7 @@ func TestRedriveOneIDDeliversItAndLeavesTheOthers(t *testing.T) {
 	r.mu.Lock()
 	received := slices.Clone(r.received)
 	r.mu.Unlock()
-	if len(received) != 1 || string(received[0]) != fixtureBody(t, "first_message") {
+	if len(received) != 1 || string(received[0]) != string(fixtures.Body("first_message")) {
 		t.Errorf("endpoint received %d bodies; want first_message's exact body once", len(received))
 	}
 	if got, want := listedIDs(relayctl("dlq", "list", "--channel", "webhook").must(t).stdout), sorted([]string{ids[0], ids[2]}); !slices.Equal(got, want) {

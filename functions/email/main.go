@@ -3,44 +3,21 @@
 package main
 
 import (
-	"context"
-	"fmt"
-	"log/slog"
-	"os"
-
-	"github.com/aws/aws-lambda-go/lambda"
-	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ses"
-	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
 	"github.com/nicechat-relay/nicechat-relay/shared/consumer"
+	"github.com/nicechat-relay/nicechat-relay/shared/delivery"
 	"github.com/nicechat-relay/nicechat-relay/shared/email"
 	"github.com/nicechat-relay/nicechat-relay/shared/message"
 )
 
 func main() {
-	log := slog.New(slog.NewJSONHandler(os.Stdout, nil))
-	rt, err := setup(context.Background(), os.Getenv, log)
-	if err != nil {
-		log.Error("configuration error", "error", err.Error())
-		os.Exit(1)
-	}
-	lambda.Start(rt.Handle)
-}
-
-func setup(ctx context.Context, getenv func(string) string, log *slog.Logger) (*consumer.Runtime, error) {
-	chCfg, err := email.ConfigFromEnv(getenv)
-	if err != nil {
-		return nil, err
-	}
-	cfg, err := consumer.ConfigFromEnv(message.ChannelEmail, getenv)
-	if err != nil {
-		return nil, err
-	}
-	awsCfg, err := config.LoadDefaultConfig(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("load the AWS configuration: %w", err)
-	}
-	ch := email.New(chCfg, ses.NewFromConfig(awsCfg))
-	return consumer.New(cfg, ch, sqs.NewFromConfig(awsCfg), log), nil
+	consumer.Lambda[email.Config]{
+		Channel: message.ChannelEmail,
+		Config:  email.ConfigFromEnv,
+		New: func(cfg email.Config, awsCfg aws.Config) (delivery.Channel, error) {
+			return email.New(cfg, ses.NewFromConfig(awsCfg)), nil
+		},
+	}.Main()
 }

@@ -12,6 +12,7 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 
+	fixtures "github.com/nicechat-relay/nicechat-relay/events"
 	"github.com/nicechat-relay/nicechat-relay/shared/consumer"
 	"github.com/nicechat-relay/nicechat-relay/shared/localaws"
 	"github.com/nicechat-relay/nicechat-relay/shared/webhook"
@@ -30,7 +31,7 @@ func BenchmarkBatch10Sink200ms(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	body := fixtureBody(b, "new_chat")
+	body := string(fixtures.Body("new_chat"))
 	batch := func(n int) events.SQSEvent {
 		var ev events.SQSEvent
 		for i := range n {

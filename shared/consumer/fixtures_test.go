@@ -1,17 +1,16 @@
 package consumer_test
 
 import (
+	"bytes"
 	"context"
 	"crypto/md5"
 	"encoding/hex"
-	"encoding/json"
-	"os"
 	"testing"
 
-	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
+	fixtures "github.com/nicechat-relay/nicechat-relay/events"
 	"github.com/nicechat-relay/nicechat-relay/shared/localaws"
 	"github.com/nicechat-relay/nicechat-relay/shared/message"
 	"github.com/nicechat-relay/nicechat-relay/shared/nicechat"
@@ -28,14 +27,7 @@ func TestSQSFixturesAreReadableMessages(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run("events/sqs-"+tt.channel+".json", func(t *testing.T) {
-			raw, err := os.ReadFile("../../events/sqs-" + tt.channel + ".json")
-			if err != nil {
-				t.Fatal(err)
-			}
-			var ev events.SQSEvent
-			if err := json.Unmarshal(raw, &ev); err != nil {
-				t.Fatalf("not an SQSEvent: %v", err)
-			}
+			ev := fixtures.SQS(tt.channel)
 			if len(ev.Records) != 1 {
 				t.Fatalf("%d records, want 1", len(ev.Records))
 			}
@@ -44,7 +36,7 @@ func TestSQSFixturesAreReadableMessages(t *testing.T) {
 			if err != nil {
 				t.Fatalf("FromRecord: %v", err)
 			}
-			if string(m.Body) != fixtureBody(t, "new_chat") {
+			if !bytes.Equal(m.Body, fixtures.Body("new_chat")) {
 				t.Errorf("body is not the new_chat fixture's body")
 			}
 			if m.Event != nicechat.TypeNewChat || m.EventID != nicechat.EventID(m.Body) || m.ReceivedAt.IsZero() || m.Format != tt.wantFormat {

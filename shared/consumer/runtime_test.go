@@ -20,6 +20,7 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
+	fixtures "github.com/nicechat-relay/nicechat-relay/events"
 	"github.com/nicechat-relay/nicechat-relay/shared/consumer"
 	"github.com/nicechat-relay/nicechat-relay/shared/consumer/consumertest"
 	"github.com/nicechat-relay/nicechat-relay/shared/delivery"
@@ -128,25 +129,11 @@ func webhookTo(t *testing.T, url string) *webhook.Channel {
 	return ch
 }
 
-// fixtureBody is the event JSON of events/apigw-<typ>.json.
-func fixtureBody(t testing.TB, typ string) string {
-	t.Helper()
-	raw, err := os.ReadFile("../../events/apigw-" + typ + ".json")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var req events.APIGatewayV2HTTPRequest
-	if err := json.Unmarshal(raw, &req); err != nil {
-		t.Fatalf("fixture %s: %v", typ, err)
-	}
-	return req.Body
-}
-
 // enqueue sends a fixture event the way ingest does and returns its
 // message id and event id.
 func (e *env) enqueue(t *testing.T, typ string, extra map[string]string) (string, string) {
 	t.Helper()
-	body := fixtureBody(t, typ)
+	body := string(fixtures.Body(typ))
 	id := nicechat.EventID([]byte(body))
 	attrs := map[string]string{message.AttrEvent: typ, message.AttrEventID: id, message.AttrReceivedAt: "2026-01-02T03:04:05Z"}
 	for k, v := range extra {
@@ -600,7 +587,7 @@ func TestConcurrencyIsBounded(t *testing.T) {
 			})
 			e := newEnv(t, ch, func(c *consumer.Config) { c.Concurrency = limit })
 			var ev events.SQSEvent
-			body := fixtureBody(t, "new_chat")
+			body := string(fixtures.Body("new_chat"))
 			for i := range 10 {
 				ev.Records = append(ev.Records, events.SQSMessage{
 					MessageId: "m" + strconv.Itoa(i), Body: body,

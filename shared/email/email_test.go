@@ -10,7 +10,6 @@ import (
 	"net"
 	"net/http"
 	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -20,6 +19,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ses"
 
+	fixtures "github.com/nicechat-relay/nicechat-relay/events"
 	"github.com/nicechat-relay/nicechat-relay/shared/delivery"
 	"github.com/nicechat-relay/nicechat-relay/shared/humanize"
 	"github.com/nicechat-relay/nicechat-relay/shared/localaws"
@@ -95,21 +95,6 @@ func verifiedClient(t *testing.T) *ses.Client {
 	return client
 }
 
-func fixture(t *testing.T, name string) []byte {
-	t.Helper()
-	raw, err := os.ReadFile(filepath.Join("..", "..", "events", "apigw-"+name+".json"))
-	if err != nil {
-		t.Fatalf("read fixture: %v", err)
-	}
-	var req struct {
-		Body string `json:"body"`
-	}
-	if err := json.Unmarshal(raw, &req); err != nil {
-		t.Fatalf("decode fixture %s: %v", name, err)
-	}
-	return []byte(req.Body)
-}
-
 func messageOf(body []byte, event string, format message.Format) message.Message {
 	return message.Message{Body: body, Event: event, EventID: nicechat.EventID(body), ReceivedAt: time.Now(), Format: format}
 }
@@ -161,7 +146,7 @@ func TestSendsTheTechEmailForEachFixture(t *testing.T) {
 			t.Run(event+"/format="+string(format), func(t *testing.T) {
 				to := recipient(t)
 				ch := New(Config{From: sender, To: []string{to}}, client)
-				body := fixture(t, event)
+				body := fixtures.Body(event)
 				e, err := nicechat.Parse(body)
 				if err != nil {
 					t.Fatal(err)
@@ -225,7 +210,7 @@ func TestSendsTheHumanEmailForEachFixture(t *testing.T) {
 		t.Run(event, func(t *testing.T) {
 			to := recipient(t)
 			ch := New(Config{From: sender, To: []string{to}, Humanize: opts}, client)
-			body := fixture(t, event)
+			body := fixtures.Body(event)
 			e, err := nicechat.Parse(body)
 			if err != nil {
 				t.Fatal(err)
@@ -259,7 +244,7 @@ func TestSendsTheHumanEmailForEachFixture(t *testing.T) {
 func withClientName(t *testing.T, name string) []byte {
 	t.Helper()
 	var ev map[string]any
-	if err := json.Unmarshal(fixture(t, nicechat.TypeFirstMessage), &ev); err != nil {
+	if err := json.Unmarshal(fixtures.Body(nicechat.TypeFirstMessage), &ev); err != nil {
 		t.Fatal(err)
 	}
 	ev["data"].(map[string]any)["client_name"] = name
@@ -347,7 +332,7 @@ func TestSendsToEveryConfiguredRecipient(t *testing.T) {
 		t.Fatalf("ConfigFromEnv: %v", err)
 	}
 	ch := New(cfg, client)
-	body := fixture(t, nicechat.TypeNewOrder)
+	body := fixtures.Body(nicechat.TypeNewOrder)
 
 	if err := ch.Deliver(context.Background(), messageOf(body, nicechat.TypeNewOrder, message.FormatHuman)); err != nil {
 		t.Fatalf("Deliver: %v", err)
@@ -420,7 +405,7 @@ func TestClassifiesWhatTheSESAPIAnswers(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			ch := New(Config{From: tt.from, To: []string{tt.to}}, tt.client)
-			body := fixture(t, nicechat.TypeNewChat)
+			body := fixtures.Body(nicechat.TypeNewChat)
 
 			de := asDeliveryError(t, ch.Deliver(context.Background(), messageOf(body, nicechat.TypeNewChat, message.FormatTech)))
 

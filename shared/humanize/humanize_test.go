@@ -1,7 +1,6 @@
 package humanize
 
 import (
-	"encoding/json"
 	"flag"
 	"os"
 	"path/filepath"
@@ -10,26 +9,11 @@ import (
 	"testing"
 	"time"
 
+	fixtures "github.com/nicechat-relay/nicechat-relay/events"
 	"github.com/nicechat-relay/nicechat-relay/shared/nicechat"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files under testdata/")
-
-// fixtureBody returns the event JSON of events/apigw-<name>.json.
-func fixtureBody(t *testing.T, name string) string {
-	t.Helper()
-	raw, err := os.ReadFile(filepath.Join("..", "..", "events", "apigw-"+name+".json"))
-	if err != nil {
-		t.Fatalf("read fixture: %v", err)
-	}
-	var req struct {
-		Body string `json:"body"`
-	}
-	if err := json.Unmarshal(raw, &req); err != nil {
-		t.Fatalf("decode fixture %s: %v", name, err)
-	}
-	return req.Body
-}
 
 func parse(t *testing.T, body string) *nicechat.Event {
 	t.Helper()
@@ -60,7 +44,7 @@ type renderCase struct {
 func renderCases(t *testing.T) []renderCase {
 	var cases []renderCase
 	for _, typ := range nicechat.KnownTypes {
-		cases = append(cases, renderCase{name: typ, body: fixtureBody(t, typ)})
+		cases = append(cases, renderCase{name: typ, body: string(fixtures.Body(typ))})
 		cases = append(cases, renderCase{name: "minimal_" + typ, body: `{"event":"` + typ + `","data":{"id":1}}`})
 	}
 	return append(cases,
@@ -68,12 +52,12 @@ func renderCases(t *testing.T) []renderCase {
 			body: `{"event":"new_review","data":{"id":5,"chat_id":77,"rating":5,"comment":"Great <b>shop</b>\nreally","first_name":"Olena",` +
 				`"nested":{"a":1},"tags":[1],"nothing":null,"is_spam":false,"ім'я":"Олена"}}`},
 		renderCase{name: "unknown_type_bare", body: `{"event":"agent.left","data":{"id":5}}`},
-		renderCase{name: "show_ip", body: fixtureBody(t, nicechat.TypeNewChat), opts: Options{ShowIP: true}},
-		renderCase{name: "show_ip_order", body: fixtureBody(t, nicechat.TypeNewOrder), opts: Options{ShowIP: true}},
-		renderCase{name: "europe_kyiv", body: fixtureBody(t, nicechat.TypeFirstMessage), opts: Options{Location: location(t, "Europe/Kyiv")}},
-		renderCase{name: "chat_link_chat", body: fixtureBody(t, nicechat.TypeUnanswered), opts: Options{ChatURLTemplate: "https://example.test/chats/{chat_id}?tab=1"}},
-		renderCase{name: "chat_link_order", body: fixtureBody(t, nicechat.TypeNewOrder), opts: Options{ChatURLTemplate: "https://example.test/chats/{chat_id}"}},
-		renderCase{name: "chat_link_form", body: fixtureBody(t, nicechat.TypePushForm), opts: Options{ChatURLTemplate: "https://example.test/chats/{chat_id}"}},
+		renderCase{name: "show_ip", body: string(fixtures.Body(nicechat.TypeNewChat)), opts: Options{ShowIP: true}},
+		renderCase{name: "show_ip_order", body: string(fixtures.Body(nicechat.TypeNewOrder)), opts: Options{ShowIP: true}},
+		renderCase{name: "europe_kyiv", body: string(fixtures.Body(nicechat.TypeFirstMessage)), opts: Options{Location: location(t, "Europe/Kyiv")}},
+		renderCase{name: "chat_link_chat", body: string(fixtures.Body(nicechat.TypeUnanswered)), opts: Options{ChatURLTemplate: "https://example.test/chats/{chat_id}?tab=1"}},
+		renderCase{name: "chat_link_order", body: string(fixtures.Body(nicechat.TypeNewOrder)), opts: Options{ChatURLTemplate: "https://example.test/chats/{chat_id}"}},
+		renderCase{name: "chat_link_form", body: string(fixtures.Body(nicechat.TypePushForm)), opts: Options{ChatURLTemplate: "https://example.test/chats/{chat_id}"}},
 		renderCase{name: "odd_types_chat", opts: Options{ShowIP: true},
 			body: `{"event":"new_chat","data":{"id":109,"client_id":"725","client_name":null,"geoCity":123,"geoCountry":["UA"],` +
 				`"sys_browser":true,"sys_os":{},"sys_ip":193,"sys_lang":"","ts_open":"not a time","ts_close":"0001-01-01T00:00:00Z",` +
@@ -179,12 +163,12 @@ func TestRenderHeadlines(t *testing.T) {
 		body string
 		want string
 	}{
-		{fixtureBody(t, nicechat.TypeNewVisitor), "Cold lead: Guest"},
-		{fixtureBody(t, nicechat.TypeNewChat), "Warm lead: Guest from Kryvyy Rih"},
-		{fixtureBody(t, nicechat.TypeFirstMessage), "Hot lead: Guest from Kryvyy Rih"},
-		{fixtureBody(t, nicechat.TypeUnanswered), "Angry lead: Guest from Kryvyy Rih"},
-		{fixtureBody(t, nicechat.TypeNewOrder), "New order #23: 1000.00 UAH"},
-		{fixtureBody(t, nicechat.TypePushForm), "Form filled: There are no operators available now"},
+		{string(fixtures.Body(nicechat.TypeNewVisitor)), "Cold lead: Guest"},
+		{string(fixtures.Body(nicechat.TypeNewChat)), "Warm lead: Guest from Kryvyy Rih"},
+		{string(fixtures.Body(nicechat.TypeFirstMessage)), "Hot lead: Guest from Kryvyy Rih"},
+		{string(fixtures.Body(nicechat.TypeUnanswered)), "Angry lead: Guest from Kryvyy Rih"},
+		{string(fixtures.Body(nicechat.TypeNewOrder)), "New order #23: 1000.00 UAH"},
+		{string(fixtures.Body(nicechat.TypePushForm)), "Form filled: There are no operators available now"},
 		{`{"event":"new_visitor","data":{"id":7}}`, "Cold lead: Visitor #7"},
 		{`{"event":"new_chat","data":{"id":7,"client_id":9,"geoCountry":"Poland"}}`, "Warm lead: Visitor #9 from Poland"},
 		{`{"event":"new_order","data":{"id":7,"order_num":"N-1"}}`, "New order #N-1"},
@@ -202,7 +186,7 @@ func TestRenderHeadlines(t *testing.T) {
 
 func TestRenderShowsTheClientIPOnlyWhenAsked(t *testing.T) {
 	for _, typ := range []string{nicechat.TypeNewChat, nicechat.TypeFirstMessage, nicechat.TypeUnanswered, nicechat.TypeNewOrder} {
-		e := parse(t, fixtureBody(t, typ))
+		e := parse(t, string(fixtures.Body(typ)))
 		if text := Render(e, Options{}).Text(); strings.Contains(text, "193.151.12.99") {
 			t.Errorf("%s: IP shown without ShowIP:\n%s", typ, text)
 		}
@@ -258,15 +242,7 @@ func TestOptionsFromEnv(t *testing.T) {
 }
 
 func BenchmarkRenderOrder(b *testing.B) {
-	raw, err := os.ReadFile(filepath.Join("..", "..", "events", "apigw-new_order.json"))
-	if err != nil {
-		b.Fatal(err)
-	}
-	var req struct{ Body string }
-	if err := json.Unmarshal(raw, &req); err != nil {
-		b.Fatal(err)
-	}
-	e, err := nicechat.Parse([]byte(req.Body))
+	e, err := nicechat.Parse(fixtures.Body(nicechat.TypeNewOrder))
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -9,6 +9,7 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
+	fixtures "github.com/nicechat-relay/nicechat-relay/events"
 	"github.com/nicechat-relay/nicechat-relay/shared/ingest"
 	"github.com/nicechat-relay/nicechat-relay/shared/nicechat"
 )
@@ -37,7 +38,7 @@ func BenchmarkIngest(b *testing.B) {
 	queue := memoryQueue{}
 	h := ingest.NewHandler(ingest.New(cfg, queue, slog.New(slog.NewJSONHandler(io.Discard, nil))))
 	for _, eventType := range nicechat.KnownTypes {
-		body := fixtureBody(b, eventType)
+		body := fixtures.Body(eventType)
 		req := events.APIGatewayV2HTTPRequest{PathParameters: map[string]string{"token": token}, Body: string(body)}
 		b.Run(eventType, func(b *testing.B) {
 			b.ReportAllocs()

@@ -9,7 +9,6 @@ import (
 	"log/slog"
 	"net"
 	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
@@ -21,6 +20,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
 
+	fixtures "github.com/nicechat-relay/nicechat-relay/events"
 	"github.com/nicechat-relay/nicechat-relay/shared/ingest"
 	"github.com/nicechat-relay/nicechat-relay/shared/localaws"
 	"github.com/nicechat-relay/nicechat-relay/shared/nicechat"
@@ -138,19 +138,6 @@ func attr(m sqstypes.Message, name string) string {
 	return ""
 }
 
-func fixtureBody(t testing.TB, name string) []byte {
-	t.Helper()
-	raw, err := os.ReadFile(filepath.Join("..", "..", "events", "apigw-"+name+".json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var req events.APIGatewayV2HTTPRequest
-	if err := json.Unmarshal(raw, &req); err != nil {
-		t.Fatalf("fixture %s: %v", name, err)
-	}
-	return []byte(req.Body)
-}
-
 func decode(t *testing.T, resp events.APIGatewayV2HTTPResponse) map[string]any {
 	t.Helper()
 	var body map[string]any
@@ -164,7 +151,7 @@ func TestAcceptsEveryFixtureAndQueuesItByteExact(t *testing.T) {
 	for _, eventType := range nicechat.KnownTypes {
 		t.Run(eventType, func(t *testing.T) {
 			r := newRelay(t, nil)
-			body := fixtureBody(t, eventType)
+			body := fixtures.Body(eventType)
 			before := time.Now().UTC().Truncate(time.Second)
 			resp := r.post(t, token, body, false)
 			if resp.StatusCode != 202 {
@@ -272,7 +259,7 @@ func TestAcceptsLenientDataAndBase64Bodies(t *testing.T) {
 		{"unknown fields kept", `{"event":"new_chat","data":{"id":3,"brand_new_field":{"a":[1,2]}},"extra":true}`, false},
 		{"negative and zero ids", `{"event":"new_chat","data":{"id":0}}`, false},
 		{"base64-encoded body", `{"event":"new_chat","data":{"id":4,"client_name":"Ім'я"}}`, true},
-		{"base64-encoded fixture", string(fixtureBody(t, "new_order")), true},
+		{"base64-encoded fixture", string(fixtures.Body("new_order")), true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -304,8 +291,8 @@ func TestRejectsBadInputWithAPrecise4xxAndQuarantinesIt(t *testing.T) {
 	}{
 		{name: "empty body", body: "", status: 400, error: "body is empty"},
 		{name: "not JSON", body: "event=new_chat&id=1", status: 400, error: "not valid JSON"},
-		{name: "vendor's malformed new_order example", body: string(fixtureBody(t, "invalid_new_order")), status: 400, error: "not valid JSON"},
-		{name: "vendor's malformed push_form example", body: string(fixtureBody(t, "invalid_push_form")), status: 400, error: "not valid JSON"},
+		{name: "vendor's malformed new_order example", body: string(fixtures.Body("invalid_new_order")), status: 400, error: "not valid JSON"},
+		{name: "vendor's malformed push_form example", body: string(fixtures.Body("invalid_push_form")), status: 400, error: "not valid JSON"},
 		{name: "trailing garbage", body: `{"event":"new_chat","data":{"id":1}} x`, status: 400, error: "not valid JSON"},
 		{name: "array instead of object", body: `[{"event":"new_chat"}]`, status: 400, error: "not a JSON object"},
 		{name: "JSON null", body: `null`, status: 400, error: "not a JSON object"},
@@ -414,7 +401,7 @@ func TestRefusesAWrongOrMissingTokenAndKeepsNothing(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			r := newRelay(t, nil)
-			resp := r.post(t, tt.token, fixtureBody(t, "new_chat"), false)
+			resp := r.post(t, tt.token, fixtures.Body("new_chat"), false)
 			if resp.StatusCode != 401 || resp.Body != `{"error":"unauthorized"}` {
 				t.Fatalf("got %d %s, want 401 with a generic body", resp.StatusCode, resp.Body)
 			}
@@ -476,7 +463,7 @@ func TestAnswers503WhenAQueueCannotTakeTheEvent(t *testing.T) {
 			}
 			body := []byte(tt.body)
 			if tt.body == "" {
-				body = fixtureBody(t, "first_message")
+				body = fixtures.Body("first_message")
 			}
 			resp := r.post(t, token, body, false)
 			if resp.StatusCode != 503 || resp.Headers["Retry-After"] == "" {
@@ -495,7 +482,7 @@ func TestAnswers503WhenAQueueCannotTakeTheEvent(t *testing.T) {
 
 func TestSameBodyGetsTheSameIDAcrossRequests(t *testing.T) {
 	r := newRelay(t, map[string]string{"EMAIL_TECH_EVENTS": "", "EMAIL_HUMAN_EVENTS": "", "SLACK_EVENTS": ""})
-	body := fixtureBody(t, "new_chat")
+	body := fixtures.Body("new_chat")
 	first, second := decode(t, r.post(t, token, body, false)), decode(t, r.post(t, token, body, true))
 	if first["id"] != second["id"] {
 		t.Errorf("ids differ for the same body: %v vs %v", first["id"], second["id"])

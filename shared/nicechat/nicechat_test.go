@@ -1,29 +1,17 @@
 package nicechat_test
 
 import (
-	"encoding/json"
-	"os"
-	"path/filepath"
 	"regexp"
 	"testing"
 	"time"
 
-	"github.com/aws/aws-lambda-go/events"
-
+	fixtures "github.com/nicechat-relay/nicechat-relay/events"
 	"github.com/nicechat-relay/nicechat-relay/shared/nicechat"
 )
 
 func fixture(t *testing.T, name string) *nicechat.Event {
 	t.Helper()
-	raw, err := os.ReadFile(filepath.Join("..", "..", "events", "apigw-"+name+".json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var req events.APIGatewayV2HTTPRequest
-	if err := json.Unmarshal(raw, &req); err != nil {
-		t.Fatal(err)
-	}
-	ev, err := nicechat.Parse([]byte(req.Body))
+	ev, err := nicechat.Parse(fixtures.Body(name))
 	if err != nil {
 		t.Fatalf("fixture %s does not parse: %v", name, err)
 	}

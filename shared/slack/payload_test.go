@@ -12,27 +12,12 @@ import (
 
 	slackapi "github.com/slack-go/slack"
 
+	fixtures "github.com/nicechat-relay/nicechat-relay/events"
 	"github.com/nicechat-relay/nicechat-relay/shared/humanize"
 	"github.com/nicechat-relay/nicechat-relay/shared/nicechat"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files under testdata/")
-
-// fixtureBody returns the event JSON of events/apigw-<name>.json.
-func fixtureBody(t *testing.T, name string) []byte {
-	t.Helper()
-	raw, err := os.ReadFile(filepath.Join("..", "..", "events", "apigw-"+name+".json"))
-	if err != nil {
-		t.Fatalf("read fixture: %v", err)
-	}
-	var req struct {
-		Body string `json:"body"`
-	}
-	if err := json.Unmarshal(raw, &req); err != nil {
-		t.Fatalf("decode fixture %s: %v", name, err)
-	}
-	return []byte(req.Body)
-}
 
 func parse(t *testing.T, body []byte) *nicechat.Event {
 	t.Helper()
@@ -52,7 +37,7 @@ func TestPayloadMatchesGoldenJSON(t *testing.T) {
 		"unknown": []byte(`{"event":"new_review","data":{"id":5,"chat_id":77,"rating":5,"comment":"Great <b>shop</b> & more"}}`),
 	}
 	for _, typ := range nicechat.KnownTypes {
-		bodies[typ] = fixtureBody(t, typ)
+		bodies[typ] = fixtures.Body(typ)
 	}
 	for name, body := range bodies {
 		t.Run(name, func(t *testing.T) {

@@ -97,28 +97,23 @@ func (c *Channel) Deliver(ctx context.Context, m message.Message) error {
 // "channel_not_found".
 var slackCode = regexp.MustCompile(`^[a-z][a-z0-9_]{0,63}$`)
 
-// classify reads Slack's answer. Slack reports a removed webhook or channel
-// with 403, 404 or 410: the message is fine, the setting is not, so those
-// are misconfigured rather than permanent.
+// classify reads Slack's answer: the generic HTTP table, except that Slack
+// reports a removed webhook or channel with 403, 404 or 410 (the message
+// is fine, the setting is not) and its webhook URLs never redirect, so
+// those are misconfigured rather than permanent.
 func classify(status int, header http.Header, body []byte, now time.Time) *delivery.Error {
 	if status >= 200 && status < 300 {
 		return nil
 	}
-	reason := delivery.HTTPReason(status, body)
-	var e *delivery.Error
+	e := delivery.FromHTTPResponse(status, header, body, now)
 	switch {
-	case status == http.StatusTooManyRequests, status == http.StatusRequestTimeout, status >= 500:
-		e = delivery.Retry(reason, nil)
-		e.RetryAfter = delivery.ParseRetryAfter(header.Get("Retry-After"), now)
 	case status == http.StatusForbidden, status == http.StatusNotFound, status == http.StatusGone:
-		e = delivery.Misconfigured(settingURL, reason, nil)
+		e = delivery.Misconfigured(settingURL, delivery.HTTPReason(status, body), nil)
+		e.Status = status
 	case status >= 300 && status < 400:
-		// Slack's webhook URLs do not redirect; this one is wrong.
-		e = delivery.Misconfigured(settingURL, "webhook URL redirects: "+reason, nil)
-	default:
-		e = delivery.Permanent(reason, nil)
+		e = delivery.Misconfigured(settingURL, "webhook URL redirects: "+delivery.HTTPReason(status, body), nil)
+		e.Status = status
 	}
-	e.Status = status
 	if code := strings.TrimSpace(string(body)); slackCode.MatchString(code) {
 		e.Code = code
 	}

@@ -15,6 +15,7 @@ import (
 
 	slackapi "github.com/slack-go/slack"
 
+	fixtures "github.com/nicechat-relay/nicechat-relay/events"
 	"github.com/nicechat-relay/nicechat-relay/shared/delivery"
 	"github.com/nicechat-relay/nicechat-relay/shared/message"
 	"github.com/nicechat-relay/nicechat-relay/shared/nicechat"
@@ -134,7 +135,7 @@ func TestDeliverPostsBlockKitForEveryEventType(t *testing.T) {
 	for _, typ := range nicechat.KnownTypes {
 		t.Run(typ, func(t *testing.T) {
 			before := len(s.received())
-			body := fixtureBody(t, typ)
+			body := fixtures.Body(typ)
 			if err := ch.Deliver(context.Background(), msg(t, body)); err != nil {
 				t.Fatalf("Deliver: %v", err)
 			}
@@ -196,7 +197,7 @@ func TestDeliverClassifiesSlackAnswers(t *testing.T) {
 		{name: "500 is retried", status: 500, body: "internal_error", class: delivery.ClassRetry, code: "internal_error"},
 		{name: "503 is retried after Retry-After", status: 503, header: retryAfter("120"), body: "service_unavailable", class: delivery.ClassRetry, retryAfter: 2 * time.Minute, code: "service_unavailable"},
 	}
-	body := fixtureBody(t, nicechat.TypeFirstMessage)
+	body := fixtures.Body(nicechat.TypeFirstMessage)
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			s := newSink(t)
@@ -250,7 +251,7 @@ func TestDeliverRetriesTransportFailuresWithoutLeakingTheURL(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			ch := New(Config{WebhookURL: tc.url(t), Timeout: 100 * time.Millisecond})
-			de := asDeliveryError(t, ch.Deliver(context.Background(), msg(t, fixtureBody(t, nicechat.TypeNewChat))))
+			de := asDeliveryError(t, ch.Deliver(context.Background(), msg(t, fixtures.Body(nicechat.TypeNewChat))))
 			if de.Class != delivery.ClassRetry {
 				t.Errorf("class = %s, want retry (%v)", de.Class, de)
 			}
@@ -276,7 +277,7 @@ func TestDeliverRejectsABodyThatIsNotAnEvent(t *testing.T) {
 }
 
 func TestDeliverPacesPostsOnePerInterval(t *testing.T) {
-	body := fixtureBody(t, nicechat.TypeNewChat)
+	body := fixtures.Body(nicechat.TypeNewChat)
 
 	t.Run("one after another, each waits out the interval", func(t *testing.T) {
 		s := newSink(t)
@@ -371,7 +372,7 @@ func TestDeliverPacesPostsOnePerInterval(t *testing.T) {
 }
 
 func TestDeliverStopsWhenTheContextEnds(t *testing.T) {
-	body := fixtureBody(t, nicechat.TypeUnanswered)
+	body := fixtures.Body(nicechat.TypeUnanswered)
 
 	t.Run("an ended context posts nothing", func(t *testing.T) {
 		s := newSink(t)
@@ -459,6 +460,7 @@ func TestConfigFromEnv(t *testing.T) {
 		{name: "rejects a webhook URL that is not http(s), without quoting it", env: map[string]string{"SLACK_WEBHOOK_URL": "hooks.slack.com/services/s3cr3t"}, wantErr: "SLACK_WEBHOOK_URL"},
 		{name: "rejects a bad timeout", env: map[string]string{"SLACK_WEBHOOK_URL": hook, "SLACK_TIMEOUT": "soon"}, wantErr: "SLACK_TIMEOUT"},
 		{name: "rejects a zero timeout", env: map[string]string{"SLACK_WEBHOOK_URL": hook, "SLACK_TIMEOUT": "0s"}, wantErr: "SLACK_TIMEOUT"},
+		{name: "rejects a timeout over five minutes", env: map[string]string{"SLACK_WEBHOOK_URL": hook, "SLACK_TIMEOUT": "10m"}, wantErr: "SLACK_TIMEOUT"},
 		{name: "passes on a humanize error", env: map[string]string{"SLACK_WEBHOOK_URL": hook, "DISPLAY_TIMEZONE": "Nowhere/Else"}, wantErr: "DISPLAY_TIMEZONE"},
 	}
 	for _, tc := range tests {

@@ -56,38 +56,19 @@ type Config struct {
 // ConfigFromEnv reads and validates WEBHOOK_URL, WEBHOOK_SECRET and
 // WEBHOOK_TIMEOUT.
 func ConfigFromEnv(getenv func(string) string) (Config, error) {
+	timeout, err := delivery.ParseTimeout(EnvTimeout, getenv(EnvTimeout), DefaultTimeout)
+	if err != nil {
+		return Config{}, err
+	}
 	cfg := Config{
 		URL:     strings.TrimSpace(getenv(EnvURL)),
 		Secret:  strings.TrimSpace(getenv(EnvSecret)),
-		Timeout: DefaultTimeout,
-	}
-	if v := strings.TrimSpace(getenv(EnvTimeout)); v != "" {
-		d, err := parseTimeout(v)
-		if err != nil {
-			return Config{}, fmt.Errorf("%s: %w", EnvTimeout, err)
-		}
-		cfg.Timeout = d
+		Timeout: timeout,
 	}
 	if err := cfg.validate(); err != nil {
 		return Config{}, err
 	}
 	return cfg, nil
-}
-
-// parseTimeout accepts a Go duration ("2500ms") or plain seconds ("10").
-func parseTimeout(v string) (time.Duration, error) {
-	d, err := time.ParseDuration(v)
-	if err != nil {
-		secs, ferr := strconv.ParseFloat(v, 64)
-		if ferr != nil {
-			return 0, fmt.Errorf("%q is neither a duration such as 10s nor a number of seconds", v)
-		}
-		d = time.Duration(secs * float64(time.Second))
-	}
-	if d <= 0 {
-		return 0, fmt.Errorf("must be positive, got %q", v)
-	}
-	return d, nil
 }
 
 func (cfg Config) validate() error {

@@ -4,14 +4,11 @@ import (
 	"bytes"
 	"context"
 	"encoding/base64"
-	"encoding/json"
 	"errors"
 	"io"
 	"net"
 	"net/http"
 	"net/http/httptest"
-	"os"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -19,6 +16,7 @@ import (
 
 	standardwebhooks "github.com/standard-webhooks/standard-webhooks/libraries/go"
 
+	fixtures "github.com/nicechat-relay/nicechat-relay/events"
 	"github.com/nicechat-relay/nicechat-relay/shared/delivery"
 	"github.com/nicechat-relay/nicechat-relay/shared/message"
 	"github.com/nicechat-relay/nicechat-relay/shared/nicechat"
@@ -64,24 +62,8 @@ func (s *sink) requests() []recorded {
 	return append([]recorded(nil), s.reqs...)
 }
 
-// fixture returns the event body of events/apigw-<name>.json.
-func fixture(t testing.TB, name string) []byte {
-	t.Helper()
-	raw, err := os.ReadFile(filepath.Join("..", "..", "events", "apigw-"+name+".json"))
-	if err != nil {
-		t.Fatalf("read fixture: %v", err)
-	}
-	var req struct {
-		Body string `json:"body"`
-	}
-	if err := json.Unmarshal(raw, &req); err != nil {
-		t.Fatalf("decode fixture %s: %v", name, err)
-	}
-	return []byte(req.Body)
-}
-
 func messageFor(t testing.TB, name string) message.Message {
-	body := fixture(t, name)
+	body := fixtures.Body(name)
 	return message.Message{Body: body, Event: name, EventID: nicechat.EventID(body), ReceivedAt: time.Now()}
 }
 
@@ -453,6 +435,7 @@ func TestConfigFromEnv(t *testing.T) {
 		{name: "unparsable timeout", env: map[string]string{"WEBHOOK_URL": "https://example.com", "WEBHOOK_TIMEOUT": "soon"}, wantErr: "WEBHOOK_TIMEOUT"},
 		{name: "zero timeout", env: map[string]string{"WEBHOOK_URL": "https://example.com", "WEBHOOK_TIMEOUT": "0"}, wantErr: "WEBHOOK_TIMEOUT"},
 		{name: "negative timeout", env: map[string]string{"WEBHOOK_URL": "https://example.com", "WEBHOOK_TIMEOUT": "-1s"}, wantErr: "WEBHOOK_TIMEOUT"},
+		{name: "timeout over five minutes", env: map[string]string{"WEBHOOK_URL": "https://example.com", "WEBHOOK_TIMEOUT": "10m"}, wantErr: "WEBHOOK_TIMEOUT"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
