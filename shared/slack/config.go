@@ -28,8 +28,10 @@ type Config struct {
 }
 
 // ConfigFromEnv reads SLACK_WEBHOOK_URL (required), SLACK_TIMEOUT (see
-// delivery.ParseTimeout, default 10s) and the humanize options
-// (DISPLAY_TIMEZONE, HUMANIZE_SHOW_IP, CHAT_URL_TEMPLATE).
+// delivery.ParseTimeout, default 10s), SLACK_MIN_INTERVAL (the least time
+// between two posts of one instance, default 1s: with N instances running
+// at once, N seconds keeps the webhook at one post a second) and the
+// humanize options (DISPLAY_TIMEZONE, HUMANIZE_SHOW_IP, CHAT_URL_TEMPLATE).
 func ConfigFromEnv(getenv func(string) string) (Config, error) {
 	cfg := Config{Interval: defaultInterval}
 	cfg.WebhookURL = strings.TrimSpace(getenv("SLACK_WEBHOOK_URL"))
@@ -45,6 +47,9 @@ func ConfigFromEnv(getenv func(string) string) (Config, error) {
 		return Config{}, err
 	}
 	cfg.Timeout = timeout
+	if cfg.Interval, err = delivery.ParseTimeout("SLACK_MIN_INTERVAL", getenv("SLACK_MIN_INTERVAL"), defaultInterval); err != nil {
+		return Config{}, err
+	}
 	opts, err := humanize.OptionsFromEnv(getenv)
 	if err != nil {
 		return Config{}, err

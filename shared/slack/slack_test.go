@@ -456,6 +456,12 @@ func TestConfigFromEnv(t *testing.T) {
 				t.Errorf("timeout = %s", c.Timeout)
 			}
 		}},
+		{name: "reads the pace of one instance", env: map[string]string{"SLACK_WEBHOOK_URL": hook, "SLACK_MIN_INTERVAL": "2s"}, check: func(t *testing.T, c Config) {
+			if c.Interval != 2*time.Second {
+				t.Errorf("interval = %s", c.Interval)
+			}
+		}},
+		{name: "rejects a bad pace", env: map[string]string{"SLACK_WEBHOOK_URL": hook, "SLACK_MIN_INTERVAL": "fast"}, wantErr: "SLACK_MIN_INTERVAL"},
 		{name: "requires the webhook URL", env: nil, wantErr: "SLACK_WEBHOOK_URL is required"},
 		{name: "rejects a webhook URL that is not http(s), without quoting it", env: map[string]string{"SLACK_WEBHOOK_URL": "hooks.slack.com/services/s3cr3t"}, wantErr: "SLACK_WEBHOOK_URL"},
 		{name: "rejects a bad timeout", env: map[string]string{"SLACK_WEBHOOK_URL": hook, "SLACK_TIMEOUT": "soon"}, wantErr: "SLACK_TIMEOUT"},
