@@ -29,6 +29,7 @@ import (
 	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
 	standardwebhooks "github.com/standard-webhooks/standard-webhooks/libraries/go"
 
+	fixtures "github.com/nicechat-relay/nicechat-relay/events"
 	"github.com/nicechat-relay/nicechat-relay/shared/dlq"
 	"github.com/nicechat-relay/nicechat-relay/shared/ingest"
 	"github.com/nicechat-relay/nicechat-relay/shared/localaws"
@@ -62,11 +63,12 @@ func TestIngestBinaryUnderTheRuntimeEmulator(t *testing.T) {
 		sets[route.name], routes[route.name] = set, route.queue
 	}
 
-	fixtures, _ := filepath.Glob("../events/apigw-*.json")
-	if len(fixtures) < len(nicechat.KnownTypes)+2 {
-		t.Fatalf("found %d API Gateway fixtures, want one per event type and the malformed ones", len(fixtures))
+	// The files themselves, byte for byte, as `sam local invoke -e` sends them.
+	files, _ := filepath.Glob("../events/apigw-*.json")
+	if len(files) < len(nicechat.KnownTypes)+2 {
+		t.Fatalf("found %d API Gateway fixtures, want one per event type and the malformed ones", len(files))
 	}
-	for _, file := range fixtures {
+	for _, file := range files {
 		name := strings.TrimSuffix(strings.TrimPrefix(filepath.Base(file), "apigw-"), ".json")
 		t.Run(name, func(t *testing.T) {
 			raw, err := os.ReadFile(file)
@@ -514,18 +516,7 @@ func attr(m sqstypes.Message, name string) string {
 	return ""
 }
 
-func fixtureBody(t *testing.T, event string) string {
-	t.Helper()
-	raw, err := os.ReadFile("../events/apigw-" + event + ".json")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var req events.APIGatewayV2HTTPRequest
-	if err := json.Unmarshal(raw, &req); err != nil {
-		t.Fatal(err)
-	}
-	return req.Body
-}
+func fixtureBody(_ *testing.T, event string) string { return string(fixtures.Body(event)) }
 
 type syncBuffer struct {
 	mu  sync.Mutex
