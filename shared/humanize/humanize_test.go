@@ -1,9 +1,6 @@
 package humanize
 
 import (
-	"flag"
-	"os"
-	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -12,8 +9,6 @@ import (
 	fixtures "github.com/nicechat-relay/nicechat-relay/events"
 	"github.com/nicechat-relay/nicechat-relay/shared/nicechat"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files under testdata/")
 
 func parse(t *testing.T, body string) *nicechat.Event {
 	t.Helper()
@@ -103,19 +98,7 @@ func TestRenderMatchesGoldenText(t *testing.T) {
 	for _, tc := range renderCases(t) {
 		t.Run(tc.name, func(t *testing.T) {
 			got := Render(parse(t, tc.body), tc.opts).Text()
-			golden := filepath.Join("testdata", tc.name+".txt")
-			if *update {
-				if err := os.WriteFile(golden, []byte(got), 0o644); err != nil {
-					t.Fatal(err)
-				}
-			}
-			want, err := os.ReadFile(golden)
-			if err != nil {
-				t.Fatalf("read golden file (run with -update to create it): %v", err)
-			}
-			if got != string(want) {
-				t.Errorf("text differs from %s (run with -update if intended)\n--- got\n%s\n--- want\n%s", golden, got, want)
-			}
+			fixtures.Golden(t, tc.name+".txt", []byte(got))
 		})
 	}
 }

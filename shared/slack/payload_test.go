@@ -2,9 +2,6 @@ package slack
 
 import (
 	"encoding/json"
-	"flag"
-	"os"
-	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -16,8 +13,6 @@ import (
 	"github.com/nicechat-relay/nicechat-relay/shared/humanize"
 	"github.com/nicechat-relay/nicechat-relay/shared/nicechat"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files under testdata/")
 
 func parse(t *testing.T, body []byte) *nicechat.Event {
 	t.Helper()
@@ -48,19 +43,7 @@ func TestPayloadMatchesGoldenJSON(t *testing.T) {
 			// encoding/json always escapes <, > and & as HTML; the golden
 			// file shows them as Slack reads them.
 			got := []byte(htmlUnescape.Replace(string(raw)) + "\n")
-			golden := filepath.Join("testdata", name+".json")
-			if *update {
-				if err := os.WriteFile(golden, got, 0o644); err != nil {
-					t.Fatal(err)
-				}
-			}
-			want, err := os.ReadFile(golden)
-			if err != nil {
-				t.Fatalf("read golden file (run with -update to create it): %v", err)
-			}
-			if string(got) != string(want) {
-				t.Errorf("payload differs from %s (run with -update if intended)\n--- got\n%s\n--- want\n%s", golden, got, want)
-			}
+			fixtures.Golden(t, name+".json", got)
 		})
 	}
 }
