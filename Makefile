@@ -48,7 +48,8 @@ test: tools ## vet, lint the template, run every test against local SQS/SES
 	$(GO) test -count=1 ./...
 
 lint: ## gofmt, go vet and cfn-lint
-	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); echo "run gofmt -w on the files above" >&2; exit 1; }
+	@unformatted=$$(find . -name '*.go' -not -path './.bin/*' -not -path './build/*' | xargs -r gofmt -l); \
+	test -z "$$unformatted" || { echo "$$unformatted"; echo "run gofmt -w on the files above" >&2; exit 1; }
 	$(GO) vet ./...
 	cfn-lint template.yaml
 

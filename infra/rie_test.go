@@ -368,7 +368,7 @@ func startRIE(t *testing.T, fn function, bootstrap string) string {
 	}
 	logs := &syncBuffer{}
 	cmd.Stdout, cmd.Stderr = logs, logs
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
+	cmd.SysProcAttr = localaws.ChildProcAttr()
 	if err := cmd.Start(); err != nil {
 		t.Fatalf("start %s: %v", rie, err)
 	}

@@ -19,5 +19,8 @@ func main() {
 		New: func(cfg email.Config, awsCfg aws.Config) (delivery.Channel, error) {
 			return email.New(cfg, ses.NewFromConfig(awsCfg)), nil
 		},
+		// One at a time: SES's sandbox sends one message a second, and a
+		// burst of throttled sends would spend every message's attempts.
+		Concurrency: 1,
 	}.Main()
 }

@@ -119,6 +119,13 @@ func (r *Runtime) process(ctx context.Context, rec events.SQSMessage) bool {
 		return r.deadLetter(ctx, a, string(delivery.ClassInvalidMessage), delivery.InvalidMessage(err.Error(), err))
 	}
 	if deadline, ok := ctx.Deadline(); ok && time.Until(deadline) < r.timeout+r.cfg.DeadlineMargin {
+		// A deferral still counts as a receive. Past MAX_ATTEMPTS receives
+		// the queue's RedrivePolicy is near, and it would move the message
+		// without a reason: dead-letter it here, with one.
+		if a.number > r.cfg.MaxAttempts {
+			return r.deadLetter(ctx, a, dlq.ClassExhausted, delivery.Retry(fmt.Sprintf(
+				"not attempted: received %d times (MAX_ATTEMPTS %d), and this invocation was about to time out", a.number, r.cfg.MaxAttempts), nil))
+		}
 		r.logAttempt(ctx, slog.LevelWarn, "not started: the invocation is about to time out", a, OutcomeDeferred)
 		return false
 	}
@@ -127,6 +134,7 @@ func (r *Runtime) process(ctx context.Context, rec events.SQSMessage) bool {
 	err = r.ch.Deliver(ctx, m)
 	a.duration = r.cfg.Now().Sub(start)
 	if err == nil {
+		a.status = "ok"
 		r.logAttempt(ctx, slog.LevelInfo, "delivered", a, OutcomeDelivered)
 		r.metrics.write(OutcomeDelivered)
 		return true

@@ -230,8 +230,8 @@ func TestRetriesWithGrowingDelaysThenDeliversOnce(t *testing.T) {
 			t.Errorf("log line %d = %v", i, l)
 		}
 	}
-	if lines[0]["status"] != "503" || lines[3]["status"] != "" {
-		t.Errorf("statuses = %v, %v; want 503 then empty", lines[0]["status"], lines[3]["status"])
+	if lines[0]["status"] != "503" || lines[3]["status"] != "ok" {
+		t.Errorf("statuses = %v, %v; want 503 then ok", lines[0]["status"], lines[3]["status"])
 	}
 }
 
@@ -350,6 +350,9 @@ func TestRetryAfterIsHonoured(t *testing.T) {
 			if len(got) != 1 || got[0] < tt.min || got[0] > tt.max {
 				t.Errorf("visibility changes = %v, want one in [%d, %d]", got, tt.min, tt.max)
 			}
+			if again, _ := e.drive(t); len(again.Records) != 0 {
+				t.Errorf("the message came back at once; it must stay hidden for at least %ds", tt.min)
+			}
 		})
 	}
 }
@@ -467,6 +470,33 @@ func TestNoDeliveryStartsTooCloseToTheDeadline(t *testing.T) {
 	}
 	if got := outcomes(t, e.logs); !slices.Equal(got, []string{"deferred", "deferred"}) {
 		t.Errorf("outcomes = %v", got)
+	}
+}
+
+func TestADeferredMessagePastMaxAttemptsIsDeadLetteredWithAReason(t *testing.T) {
+	s := newSink(t, func(int, []byte, http.ResponseWriter) {})
+	e := newEnv(t, webhookTo(t, s.URL), func(c *consumer.Config) { c.MaxAttempts = 1 })
+	e.enqueue(t, nicechat.TypeNewChat, nil)
+
+	short := func() (events.SQSEvent, events.SQSEventResponse) {
+		ctx, cancel := context.WithTimeout(context.Background(), 6*time.Second) // < 5s + 3s margin
+		defer cancel()
+		return consumertest.Drive(ctx, t, e.sqs, e.queue, e.rt.Handle)
+	}
+	ev, resp := short() // receive 1 of MAX_ATTEMPTS 1: deferred
+	if len(resp.BatchItemFailures) != 1 {
+		t.Fatalf("first receive: %+v, want deferred (reported failed)", resp)
+	}
+	consumertest.Release(t, e.sqs, e.queue, ev, resp)
+	if _, resp = short(); len(resp.BatchItemFailures) != 0 { // receive 2: past MAX_ATTEMPTS
+		t.Fatalf("second receive reported failed: %+v, want it dead-lettered", resp)
+	}
+	letters := e.deadLetters(t)
+	if len(letters) != 1 || letters[0].Failure.Class != dlq.ClassExhausted || !strings.Contains(letters[0].Failure.Error, "about to time out") {
+		t.Fatalf("dead letters = %+v", letters)
+	}
+	if n := len(s.requests()); n != 0 {
+		t.Errorf("sink got %d requests", n)
 	}
 }
 

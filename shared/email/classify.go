@@ -18,6 +18,10 @@ var misconfigured = map[string]string{
 	"ConfigurationSetDoesNotExist":           EnvConfigurationSet,
 	"ConfigurationSetDoesNotExistException":  EnvConfigurationSet,
 	"ConfigurationSetSendingPausedException": EnvConfigurationSet,
+	// The function's role may send only as EMAIL_FROM: a refusal means the
+	// sender (or the stack's permission for it) is wrong.
+	"AccessDenied":          EnvFrom,
+	"AccessDeniedException": EnvFrom,
 }
 
 // throttlingMessages are how SES words a throttled send whatever code it

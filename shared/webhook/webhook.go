@@ -166,16 +166,17 @@ func (c *Channel) Deliver(ctx context.Context, m message.Message) error {
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("User-Agent", UserAgent)
 	req.Header.Set(HeaderEvent, m.Event)
+	// The id and timestamp go out signed or not, so every receiver can
+	// de-duplicate; the id must not change between attempts, and the body
+	// hash is as stable as the attribute.
+	id := m.EventID
+	if id == "" || !validHeaderValue(id) {
+		id = nicechat.EventID(m.Body)
+	}
+	ts := c.now().Unix()
+	req.Header.Set(HeaderWebhookID, id)
+	req.Header.Set(HeaderWebhookTimestamp, strconv.FormatInt(ts, 10))
 	if c.key != nil {
-		// The id must not change between attempts so receivers can
-		// de-duplicate; the body hash is as stable as the attribute.
-		id := m.EventID
-		if id == "" || !validHeaderValue(id) {
-			id = nicechat.EventID(m.Body)
-		}
-		ts := c.now().Unix()
-		req.Header.Set(HeaderWebhookID, id)
-		req.Header.Set(HeaderWebhookTimestamp, strconv.FormatInt(ts, 10))
 		req.Header.Set(HeaderWebhookSignature, sign(c.key, id, ts, m.Body))
 	}
 

@@ -162,7 +162,7 @@ func TestSignatureFailsVerificationWhenTampered(t *testing.T) {
 	}
 }
 
-func TestSendsNoSignatureHeadersWithoutASecret(t *testing.T) {
+func TestSendsTheIDButNoSignatureWithoutASecret(t *testing.T) {
 	s := newSink(t, nil)
 	ch := newChannel(t, Config{URL: s.srv.URL})
 	m := messageFor(t, nicechat.TypeNewChat)
@@ -170,10 +170,14 @@ func TestSendsNoSignatureHeadersWithoutASecret(t *testing.T) {
 		t.Fatalf("Deliver: %v", err)
 	}
 	got := s.requests()[0]
-	for _, name := range []string{"webhook-id", "webhook-timestamp", "webhook-signature"} {
-		if v, ok := got.header[http.CanonicalHeaderKey(name)]; ok {
-			t.Errorf("unsigned request carries %s: %q", name, v)
-		}
+	if v, ok := got.header[http.CanonicalHeaderKey("webhook-signature")]; ok {
+		t.Errorf("unsigned request carries webhook-signature: %q", v)
+	}
+	if id := got.header.Get("webhook-id"); id != m.EventID || id == "" {
+		t.Errorf("webhook-id = %q, want the event id %q even unsigned, so receivers can de-duplicate", id, m.EventID)
+	}
+	if got.header.Get("webhook-timestamp") == "" {
+		t.Errorf("unsigned request has no webhook-timestamp")
 	}
 	if !bytes.Equal(got.body, m.Body) {
 		t.Errorf("body differs from the fixture")
