@@ -72,8 +72,15 @@ func run(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprint(stdout, usage)
 		return exitOK
 	}
-	if len(args) < 2 || args[0] != "dlq" {
+	switch {
+	case len(args) == 0:
 		fmt.Fprint(stderr, usage)
+		return exitUsage
+	case args[0] != "dlq":
+		fmt.Fprintf(stderr, "relayctl: unknown command %q: the one command is dlq\nRun 'relayctl --help' for usage.\n", args[0])
+		return exitUsage
+	case len(args) < 2:
+		fmt.Fprint(stderr, "relayctl: dlq needs a subcommand: list, show or redrive\nRun 'relayctl --help' for usage.\n")
 		return exitUsage
 	}
 	cmd := args[1]
