@@ -7,8 +7,10 @@
 package infra_test
 
 import (
+	"context"
 	"encoding/base64"
 	"fmt"
+	"log/slog"
 	"os/exec"
 	"regexp"
 	"slices"
@@ -74,47 +76,41 @@ var scenarios = []struct {
 	{"most attempts", with("MaxAttempts", "12")},
 }
 
-// started is what a function's loaders report once its configuration is
-// accepted.
+// started is what a function's loader reports once the function started.
 type started struct {
 	deliveryTimeout time.Duration // one delivery, consumers only
 	paceInterval    time.Duration // least time between two deliveries, 0 = unpaced
 }
 
-// loaders run the configuration code each function runs at init, before
+// loaders run each function's own start-up, what its main runs before
 // lambda.Start, with the environment the stack gives it.
 var loaders = map[string]func(getenv func(string) string) (started, error){
 	"IngestFunction": func(getenv func(string) string) (started, error) {
-		_, err := ingest.LoadConfig(getenv)
+		_, err := ingest.Setup(context.Background(), getenv, slog.New(slog.DiscardHandler))
 		return started{}, err
 	},
-	"WebhookFunction": func(getenv func(string) string) (started, error) {
-		cfg, err := webhook.ConfigFromEnv(getenv)
-		if err != nil {
+	"WebhookFunction": consumerStart(webhook.Lambda, func(cfg webhook.Config) started {
+		return started{deliveryTimeout: cfg.Timeout}
+	}),
+	"EmailFunction": consumerStart(email.Lambda, func(cfg email.Config) started {
+		return started{deliveryTimeout: cfg.Timeout}
+	}),
+	"SlackFunction": consumerStart(slack.Lambda, func(cfg slack.Config) started {
+		return started{deliveryTimeout: cfg.Timeout, paceInterval: cfg.Interval}
+	}),
+}
+
+// consumerStart runs a consumer Lambda's Setup. The runtime it builds keeps
+// its timings to itself, so figures reads them from the settings the same
+// Lambda value loads.
+func consumerStart[C any](l consumer.Lambda[C], figures func(C) started) func(getenv func(string) string) (started, error) {
+	return func(getenv func(string) string) (started, error) {
+		if _, err := l.Setup(context.Background(), getenv, slog.New(slog.DiscardHandler)); err != nil {
 			return started{}, err
 		}
-		if _, err := webhook.New(cfg); err != nil {
-			return started{}, err
-		}
-		_, err = consumer.ConfigFromEnv(message.ChannelWebhook, getenv)
-		return started{deliveryTimeout: cfg.Timeout}, err
-	},
-	"EmailFunction": func(getenv func(string) string) (started, error) {
-		cfg, err := email.ConfigFromEnv(getenv)
-		if err != nil {
-			return started{}, err
-		}
-		_, err = consumer.ConfigFromEnv(message.ChannelEmail, getenv)
-		return started{deliveryTimeout: cfg.Timeout}, err
-	},
-	"SlackFunction": func(getenv func(string) string) (started, error) {
-		cfg, err := slack.ConfigFromEnv(getenv)
-		if err != nil {
-			return started{}, err
-		}
-		_, err = consumer.ConfigFromEnv(message.ChannelSlack, getenv)
-		return started{deliveryTimeout: cfg.Timeout, paceInterval: cfg.Interval}, err
-	},
+		cfg, err := l.Config(getenv)
+		return figures(cfg), err
+	}
 }
 
 // consumerOf maps each channel to its consumer function.

@@ -17,6 +17,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/cloudformation"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
+	"github.com/aws/smithy-go/logging"
 
 	"github.com/nicechat-relay/nicechat-relay/shared/dlq"
 )
@@ -32,7 +33,10 @@ type client struct {
 // connect loads the SDK's standard configuration and checks up front that
 // it has a region and credentials, so that the error says so plainly.
 func connect(ctx context.Context, o options) (*client, error) {
-	cfg, err := config.LoadDefaultConfig(ctx)
+	// The SDK's logger stays quiet while the credentials are looked for:
+	// without any, the chain tries EC2 IMDS, which warns on stderr before
+	// the plain error below says what to do.
+	cfg, err := config.LoadDefaultConfig(ctx, config.WithLogger(logging.Nop{}))
 	if err != nil {
 		return nil, fmt.Errorf("load the AWS configuration: %w", err)
 	}
@@ -45,6 +49,7 @@ func connect(ctx context.Context, o options) (*client, error) {
 	if _, err := cfg.Credentials.Retrieve(ctx); err != nil {
 		return nil, errNoCredentials(err)
 	}
+	cfg.Logger = logging.NewStandardLogger(os.Stderr) // the SDK's default, for the calls that follow
 	return &client{o: o, sqs: sqs.NewFromConfig(cfg), cfn: cloudformation.NewFromConfig(cfg)}, nil
 }
 

@@ -29,6 +29,7 @@ Usage:
            without --channel every channel's DLQ is searched
   redrive  send dead letters back to the channel's queue with a fresh attempt
            count; each is deleted from the DLQ only after the send succeeded;
+           an event is sent back once per run (a second letter of it stays);
            --dry-run lists what would be sent and changes nothing
 
 Channels: webhook, email, slack.

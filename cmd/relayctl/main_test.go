@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
@@ -20,6 +21,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/cloudformation"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
+	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
 
 	fixtures "github.com/nicechat-relay/nicechat-relay/events"
 	"github.com/nicechat-relay/nicechat-relay/shared/consumer"
@@ -261,6 +263,115 @@ func TestRedriveOneIDDeliversItAndLeavesTheOthers(t *testing.T) {
 	}
 }
 
+// fillDLQ puts n dead letters with distinct bodies on the webhook DLQ of
+// fresh queues and returns the queues and the letters' event ids.
+func fillDLQ(t *testing.T, n int) (client *sqs.Client, queue, deadLetters string, ids []string) {
+	t.Helper()
+	useLocalAWS(t)
+	client, queue, deadLetters = localaws.SQS(t), localaws.Queue(t, "src"), localaws.Queue(t, "dlq")
+	t.Setenv("WEBHOOK_QUEUE_URL", queue)
+	t.Setenv("WEBHOOK_DLQ_URL", deadLetters)
+	for i := range n {
+		body := fmt.Sprintf(`{"event":"new_chat","data":{"id":"chat-%d"}}`, i)
+		id := nicechat.EventID([]byte(body))
+		consumertest.Send(t, client, deadLetters, body, map[string]string{
+			message.AttrEvent: "new_chat", message.AttrEventID: id, message.AttrReceivedAt: "2026-01-02T03:04:05Z",
+			dlq.AttrChannel: "webhook", dlq.AttrFailureClass: "permanent", dlq.AttrLastStatus: "400", dlq.AttrAttempts: "1",
+		})
+		ids = append(ids, id)
+	}
+	return client, queue, deadLetters, ids
+}
+
+// eventIDs are the event_id attributes of messages.
+func eventIDs(ms []sqstypes.Message) []string {
+	var ids []string
+	for _, m := range ms {
+		ids = append(ids, aws.ToString(m.MessageAttributes[message.AttrEventID].StringValue))
+	}
+	slices.Sort(ids)
+	return ids
+}
+
+func TestRedriveWorksThroughADLQLargerThanOnePage(t *testing.T) {
+	const n = 25 // two and a half receives
+	tests := []struct {
+		name        string
+		args        func(ids []string) []string
+		moved       func(ids []string) []string // what reaches the source queue
+		wantLine    string
+		lines       int
+		wantSummary string
+	}{
+		{
+			name:        "--all sends every letter back",
+			args:        func([]string) []string { return []string{"--all"} },
+			moved:       func(ids []string) []string { return ids },
+			wantLine:    "redriven evt_",
+			lines:       n,
+			wantSummary: "25 of 25 dead letters sent back to the webhook queue; 0 stay in the DLQ",
+		},
+		{
+			name:        "two ids send back only those two",
+			args:        func(ids []string) []string { return []string{"--id", ids[3], "--id", ids[21]} },
+			moved:       func(ids []string) []string { return []string{ids[3], ids[21]} },
+			wantLine:    "redriven evt_",
+			lines:       2,
+			wantSummary: "2 of 25 dead letters sent back to the webhook queue; 23 stay in the DLQ",
+		},
+		{
+			name:        "a dry run of --all changes nothing",
+			args:        func([]string) []string { return []string{"--all", "--dry-run"} },
+			moved:       func([]string) []string { return nil },
+			wantLine:    "would redrive evt_",
+			lines:       n,
+			wantSummary: "dry run: 25 of 25 dead letters would be sent back to the webhook queue; nothing was changed",
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			client, queue, _, ids := fillDLQ(t, n)
+			out := relayctl(append([]string{"dlq", "redrive", "--channel", "webhook"}, tt.args(ids)...)...).must(t).stdout
+			if got := strings.Count(out, tt.wantLine); got != tt.lines || !strings.Contains(out, tt.wantSummary) {
+				t.Errorf("%d %q lines, want %d, and a summary %q:\n%s", got, tt.wantLine, tt.lines, tt.wantSummary, out)
+			}
+			moved := sorted(tt.moved(ids))
+			if got := eventIDs(consumertest.Drain(t, client, queue)); !slices.Equal(got, moved) {
+				t.Errorf("the source queue holds %v, want %v", got, moved)
+			}
+			var stay []string
+			for _, id := range ids {
+				if !slices.Contains(moved, id) {
+					stay = append(stay, id)
+				}
+			}
+			list := relayctl("dlq", "list", "--channel", "webhook").must(t).stdout
+			if got := listedIDs(list); !slices.Equal(got, sorted(stay)) {
+				t.Errorf("the DLQ lists %d letters, want %d:\n%s", len(got), len(stay), list)
+			}
+		})
+	}
+}
+
+func TestRedriveSendsOneEventBackOncePerRun(t *testing.T) {
+	// The same body twice: a duplicate, or what a letter that fails again at
+	// once looks like when it comes back while the run is still going.
+	client, queue, deadLetters, ids := fillDLQ(t, 2)
+	body := fmt.Sprintf(`{"event":"new_chat","data":{"id":"chat-%d"}}`, 0)
+	consumertest.Send(t, client, deadLetters, body, map[string]string{message.AttrEvent: "new_chat", message.AttrEventID: ids[0]})
+
+	out := relayctl("dlq", "redrive", "--channel", "webhook", "--all").must(t).stdout
+	if !strings.Contains(out, "2 of 3 dead letters sent back to the webhook queue; 1 stay in the DLQ") {
+		t.Errorf("redrive output:\n%s", out)
+	}
+	if got := eventIDs(consumertest.Drain(t, client, queue)); !slices.Equal(got, sorted(ids)) {
+		t.Errorf("the source queue holds %v, want each event once: %v", got, sorted(ids))
+	}
+	if got := listedIDs(relayctl("dlq", "list", "--channel", "webhook").must(t).stdout); !slices.Equal(got, ids[:1]) {
+		t.Errorf("the DLQ lists %v, want the second letter of %s", got, ids[0])
+	}
+}
+
 func TestAnEmptyDLQSaysSo(t *testing.T) {
 	useLocalAWS(t)
 	empty := localaws.Queue(t, "dlq")
@@ -308,6 +419,12 @@ func TestQueueURLsComeFromAStacksOutputs(t *testing.T) {
 
 func TestCommonMistakesGetClearMessages(t *testing.T) {
 	useLocalAWS(t)
+	// An EC2 metadata service that refuses, as outside EC2 behind a proxy:
+	// the SDK's credential chain asks it last and would log its fallback.
+	imds := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		http.Error(w, "forbidden", http.StatusForbidden)
+	}))
+	t.Cleanup(imds.Close)
 	tests := []struct {
 		name     string
 		args     []string
@@ -325,7 +442,8 @@ func TestCommonMistakesGetClearMessages(t *testing.T) {
 		{"show without an id", []string{"dlq", "show"}, nil, exitUsage, "dlq show takes one event id"},
 		{"no queue configured", []string{"dlq", "list", "--channel", "slack"}, nil, exitError, "the slack DLQ: no queue URL: pass --dlq-url, name the stack with --stack, or set SLACK_DLQ_URL"},
 		{"no credentials", []string{"dlq", "list", "--channel", "slack", "--dlq-url", "http://127.0.0.1:1/q"},
-			map[string]string{"AWS_ACCESS_KEY_ID": "", "AWS_SECRET_ACCESS_KEY": ""}, exitError, "no AWS credentials found"},
+			map[string]string{"AWS_ACCESS_KEY_ID": "", "AWS_SECRET_ACCESS_KEY": "", "AWS_EC2_METADATA_DISABLED": "", "AWS_EC2_METADATA_SERVICE_ENDPOINT": imds.URL},
+			exitError, "no AWS credentials found"},
 		{"no region", []string{"dlq", "list", "--channel", "slack", "--dlq-url", "http://127.0.0.1:1/q"},
 			map[string]string{"AWS_REGION": "", "AWS_DEFAULT_REGION": ""}, exitError, "no AWS region"},
 	}
@@ -334,12 +452,40 @@ func TestCommonMistakesGetClearMessages(t *testing.T) {
 			for k, v := range tt.env {
 				t.Setenv(k, v)
 			}
-			got := relayctl(tt.args...)
+			var got result
+			other := processStderr(t, func() { got = relayctl(tt.args...) })
 			if got.code != tt.wantCode || !strings.Contains(got.stderr, tt.wantErr) {
 				t.Errorf("exit %d, stderr %q; want exit %d and %q", got.code, got.stderr, tt.wantCode, tt.wantErr)
 			}
+			if other != "" {
+				t.Errorf("the process's stderr got more than relayctl's message: %q", other)
+			}
+			if tt.wantCode == exitError && strings.Count(got.stderr, "\n") != 1 {
+				t.Errorf("stderr = %q, want relayctl's one line", got.stderr)
+			}
 		})
 	}
+}
+
+// processStderr runs f with the process's stderr sent to a file and
+// returns what f wrote there: the SDK logs to os.Stderr, not to run's
+// stderr.
+func processStderr(t *testing.T, f func()) string {
+	t.Helper()
+	file, err := os.Create(filepath.Join(t.TempDir(), "stderr"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer file.Close()
+	orig := os.Stderr
+	os.Stderr = file
+	defer func() { os.Stderr = orig }()
+	f()
+	written, err := os.ReadFile(file.Name())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(written)
 }
 
 func TestHelpPrintsUsage(t *testing.T) {

@@ -34,7 +34,7 @@ func (l Lambda[C]) Main() {
 	log := slog.New(slog.NewJSONHandler(os.Stdout, nil))
 	rt, err := l.Setup(context.Background(), os.Getenv, log)
 	if err != nil {
-		log.Error("configuration error", "error", err.Error())
+		log.Error("configuration error", "channel", l.Channel, "error", err.Error())
 		os.Exit(1)
 	}
 	lambda.Start(rt.Handle)
