@@ -17,13 +17,13 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/config"
-	"github.com/aws/aws-sdk-go-v2/service/ses"
 
 	"github.com/nicechat-relay/nicechat-relay/shared/consumer"
-	"github.com/nicechat-relay/nicechat-relay/shared/delivery"
 	"github.com/nicechat-relay/nicechat-relay/shared/email"
 	"github.com/nicechat-relay/nicechat-relay/shared/ingest"
+	"github.com/nicechat-relay/nicechat-relay/shared/message"
 	"github.com/nicechat-relay/nicechat-relay/shared/slack"
 	"github.com/nicechat-relay/nicechat-relay/shared/webhook"
 )
@@ -84,25 +84,39 @@ func run(ctx context.Context, getenv func(string) string, log *slog.Logger, read
 	}
 
 	queues := newEmbeddedSQS()
-	maxAttempts := consumer.DefaultMaxAttempts
-	if n, err := strconv.Atoi(getenv("MAX_ATTEMPTS")); err == nil && n > 0 {
-		maxAttempts = n
-	}
 	env["QUARANTINE_QUEUE_URL"] = queues.create("quarantine", "", 0)
-
-	channels, err := buildChannels(ctx, lookup, env)
+	awsCfg, err := config.LoadDefaultConfig(ctx)
 	if err != nil {
-		return err
+		return fmt.Errorf("AWS configuration (for SES): %w", err)
 	}
+
 	var enabled []string
-	for _, ch := range channels {
-		dlq := queues.create(ch.channel.Name()+"-dlq", "", 0)
-		env[ch.queueVar] = queues.create(ch.channel.Name(), dlq, maxAttempts+2)
-		rt := consumer.New(consumer.Config{QueueURL: env[ch.queueVar], DLQURL: dlq, MaxAttempts: maxAttempts, Concurrency: ch.concurrency},
-			ch.channel, queues, log)
-		invocation := 3*ch.channel.Timeout() + 5*time.Second
-		go queues.poll(ctx, env[ch.queueVar], 10, invocation, rt.Handle)
-		enabled = append(enabled, ch.channel.Name())
+	for _, c := range localConsumers(lookup, queues, awsCfg, log) {
+		if !c.on {
+			for _, v := range c.eventsVars {
+				env[v] = "" // so ingest does not route to it
+			}
+			continue
+		}
+		// The consumer reads QUEUE_URL, DLQ_URL and MAX_ATTEMPTS as in
+		// AWS; the embedded queues stand in for the stack's.
+		dlq := queues.create(c.name+"-dlq", "", 0)
+		queue := queues.create(c.name, dlq, maxReceives(lookup))
+		env[c.queueVar] = queue
+		rt, err := c.runtime(func(k string) string {
+			switch k {
+			case "QUEUE_URL":
+				return queue
+			case "DLQ_URL":
+				return dlq
+			}
+			return lookup(k)
+		})
+		if err != nil {
+			return err
+		}
+		go queues.poll(ctx, queue, 10, 3*rt.Timeout()+5*time.Second, rt.Handle)
+		enabled = append(enabled, c.name)
 	}
 
 	cfg, err := ingest.LoadConfig(lookup)
@@ -129,52 +143,41 @@ func run(ctx context.Context, getenv func(string) string, log *slog.Logger, read
 	return nil
 }
 
-type localChannel struct {
-	channel interface {
-		delivery.Channel
-		Timeout() time.Duration
-	}
-	queueVar    string
-	concurrency int
+// localConsumer is one channel's consumer Lambda, run in-process.
+type localConsumer struct {
+	name       string
+	on         bool // its target is configured
+	queueVar   string
+	eventsVars []string
+	runtime    func(getenv func(string) string) (*consumer.Runtime, error)
 }
 
-// buildChannels turns on each channel whose target is configured; the
-// events of the others are cleared so ingest does not route to them.
-func buildChannels(ctx context.Context, lookup func(string) string, env map[string]string) ([]localChannel, error) {
-	var out []localChannel
+// localConsumers lists the channels; each is on when its target is set,
+// except the webhook, which falls back to the built-in sink.
+func localConsumers(lookup func(string) string, queues consumer.SQS, awsCfg aws.Config, log *slog.Logger) []localConsumer {
+	return []localConsumer{
+		{name: message.ChannelWebhook, on: true, queueVar: "WEBHOOK_QUEUE_URL", eventsVars: []string{"WEBHOOK_EVENTS"},
+			runtime: runtimeOf(webhook.Lambda, queues, awsCfg, log)},
+		{name: message.ChannelEmail, on: lookup("EMAIL_FROM") != "" || lookup("EMAIL_TO") != "", queueVar: "EMAIL_QUEUE_URL",
+			eventsVars: []string{"EMAIL_TECH_EVENTS", "EMAIL_HUMAN_EVENTS"}, runtime: runtimeOf(email.Lambda, queues, awsCfg, log)},
+		{name: message.ChannelSlack, on: lookup("SLACK_WEBHOOK_URL") != "", queueVar: "SLACK_QUEUE_URL", eventsVars: []string{"SLACK_EVENTS"},
+			runtime: runtimeOf(slack.Lambda, queues, awsCfg, log)},
+	}
+}
 
-	whCfg, err := webhook.ConfigFromEnv(lookup)
-	if err != nil {
-		return nil, err
+func runtimeOf[C any](l consumer.Lambda[C], queues consumer.SQS, awsCfg aws.Config, log *slog.Logger) func(func(string) string) (*consumer.Runtime, error) {
+	return func(getenv func(string) string) (*consumer.Runtime, error) {
+		return l.Runtime(getenv, queues, awsCfg, log)
 	}
-	wh, err := webhook.New(whCfg)
-	if err != nil {
-		return nil, err
-	}
-	out = append(out, localChannel{channel: wh, queueVar: "WEBHOOK_QUEUE_URL"})
+}
 
-	if lookup("EMAIL_FROM") != "" || lookup("EMAIL_TO") != "" {
-		emCfg, err := email.ConfigFromEnv(lookup)
-		if err != nil {
-			return nil, err
-		}
-		awsCfg, err := config.LoadDefaultConfig(ctx)
-		if err != nil {
-			return nil, fmt.Errorf("AWS configuration for SES: %w", err)
-		}
-		out = append(out, localChannel{channel: email.New(emCfg, ses.NewFromConfig(awsCfg)), queueVar: "EMAIL_QUEUE_URL"})
-	} else {
-		env["EMAIL_TECH_EVENTS"], env["EMAIL_HUMAN_EVENTS"] = "", ""
+// maxReceives mirrors the template's RedrivePolicy: MAX_ATTEMPTS + 2
+// receives before the embedded queue's safety net moves a message. An
+// invalid MAX_ATTEMPTS is refused by the consumers themselves.
+func maxReceives(lookup func(string) string) int {
+	n, err := strconv.Atoi(lookup("MAX_ATTEMPTS"))
+	if err != nil || n < 1 {
+		n = consumer.DefaultMaxAttempts
 	}
-
-	if lookup("SLACK_WEBHOOK_URL") != "" {
-		slCfg, err := slack.ConfigFromEnv(lookup)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, localChannel{channel: slack.New(slCfg), queueVar: "SLACK_QUEUE_URL", concurrency: 1})
-	} else {
-		env["SLACK_EVENTS"] = ""
-	}
-	return out, nil
+	return n + 2
 }

@@ -177,6 +177,17 @@ func (s *embeddedSQS) depth(url string) int {
 	return 0
 }
 
+// depths is every queue's depth by name.
+func (s *embeddedSQS) depths() map[string]int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := make(map[string]int, len(s.queues))
+	for _, q := range s.queues {
+		out[q.name] = len(q.msgs)
+	}
+	return out
+}
+
 // batchHandler is a consumer Lambda's handler.
 type batchHandler func(context.Context, events.SQSEvent) (events.SQSEventResponse, error)
 

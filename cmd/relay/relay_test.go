@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -124,12 +125,28 @@ func TestRelayAnswersLikeAPIGateway(t *testing.T) {
 	}
 }
 
-func TestRelayRefusesAnInvalidConfiguration(t *testing.T) {
-	err := run(context.Background(), func(k string) string {
-		return map[string]string{"RELAY_ADDR": "127.0.0.1:0", "WEBHOOK_URL": "not a url"}[k]
-	}, slog.New(slog.NewJSONHandler(io.Discard, nil)), nil)
-	if err == nil {
-		t.Fatal("run accepted WEBHOOK_URL=not a url")
+func TestRelayRefusesAnInvalidConfigurationNamingTheVariable(t *testing.T) {
+	tests := []struct{ name, variable, value string }{
+		{"a webhook URL that is not a URL", "WEBHOOK_URL", "not a url"},
+		{"a MAX_ATTEMPTS that is not a number", "MAX_ATTEMPTS", "many"},
+		{"half an email configuration", "EMAIL_FROM", "relay@example.com"},
+		{"a typo in an event list", "WEBHOOK_EVENTS", "first_mesage"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			env := map[string]string{"RELAY_ADDR": "127.0.0.1:0", tt.variable: tt.value}
+			// Bounded, so that a configuration run accepts ends the test.
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			defer cancel()
+			err := run(ctx, func(k string) string { return env[k] }, slog.New(slog.NewJSONHandler(io.Discard, nil)), nil)
+			want := tt.variable
+			if tt.variable == "EMAIL_FROM" {
+				want = "EMAIL_TO"
+			}
+			if err == nil || !strings.Contains(err.Error(), want) {
+				t.Fatalf("run(%s=%q) = %v, want an error naming %s", tt.variable, tt.value, err, want)
+			}
+		})
 	}
 }
 

@@ -10,6 +10,7 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 
 	"github.com/nicechat-relay/nicechat-relay/shared/ingest"
+	"github.com/nicechat-relay/nicechat-relay/shared/webhook"
 )
 
 // maxRequestBytes is API Gateway's own payload limit.
@@ -38,22 +39,12 @@ func routes(h *ingest.Handler, queues *embeddedSQS, log *slog.Logger) http.Handl
 	// The default webhook target, so a first run shows a delivery end to end.
 	mux.HandleFunc("POST /_sink", func(w http.ResponseWriter, r *http.Request) {
 		body, _ := io.ReadAll(io.LimitReader(r.Body, maxRequestBytes))
-		log.Info("sink received a webhook", "channel", "webhook", "event_id", r.Header.Get("webhook-id"),
-			"event", r.Header.Get("X-NiceChat-Event"), "signed", r.Header.Get("webhook-signature") != "", "body_bytes", len(body))
+		log.Info("sink received a webhook", "channel", "webhook", "event_id", r.Header.Get(webhook.HeaderWebhookID),
+			"event", r.Header.Get(webhook.HeaderEvent), "signed", r.Header.Get(webhook.HeaderWebhookSignature) != "", "body_bytes", len(body))
 		w.WriteHeader(http.StatusNoContent)
 	})
 	mux.HandleFunc("GET /_status", func(w http.ResponseWriter, r *http.Request) {
-		depths := map[string]int{}
-		queues.mu.Lock()
-		urls := make([]string, 0, len(queues.queues))
-		for url := range queues.queues {
-			urls = append(urls, url)
-		}
-		queues.mu.Unlock()
-		for _, url := range urls {
-			depths[strings.TrimPrefix(url, "local://sqs/")] = queues.depth(url)
-		}
-		writeJSON(w, http.StatusOK, map[string]any{"queues": depths})
+		writeJSON(w, http.StatusOK, map[string]any{"queues": queues.depths()})
 	})
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusNotFound, map[string]string{"error": "not found; POST callbacks to /callback/<token>"})

@@ -44,8 +44,8 @@ type Config struct {
 	QueueURL    string // source queue, for visibility changes
 	DLQURL      string // where the runtime dead-letters messages itself
 	MaxAttempts int
-	// Concurrency bounds the deliveries in flight in one batch; the Slack
-	// consumer sets 1 because its channel paces itself.
+	// Concurrency bounds the deliveries in flight in one batch; the email
+	// and Slack Lambdas set 1 to stay within SES's and Slack's rates.
 	Concurrency int
 	Schedule    []time.Duration
 	// Jitter picks the actual wait for a schedule step: full jitter, a

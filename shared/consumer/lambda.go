@@ -40,9 +40,20 @@ func (l Lambda[C]) Main() {
 	lambda.Start(rt.Handle)
 }
 
-// Setup reads the channel's settings, then the runtime's, and builds both
-// with one AWS configuration.
+// Setup builds the runtime a deployed consumer runs: settings from getenv,
+// SQS and the channel's AWS clients from the SDK's standard configuration.
 func (l Lambda[C]) Setup(ctx context.Context, getenv func(string) string, log *slog.Logger) (*Runtime, error) {
+	awsCfg, err := config.LoadDefaultConfig(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("load the AWS configuration: %w", err)
+	}
+	return l.Runtime(getenv, sqs.NewFromConfig(awsCfg), awsCfg, log)
+}
+
+// Runtime reads the channel's settings, then the runtime's (so a missing
+// target, the variable a user is likeliest to forget, is the error they
+// see), and builds both around q. The local relay calls it with its embedded queue.
+func (l Lambda[C]) Runtime(getenv func(string) string, q SQS, awsCfg aws.Config, log *slog.Logger) (*Runtime, error) {
 	chCfg, err := l.Config(getenv)
 	if err != nil {
 		return nil, err
@@ -54,13 +65,9 @@ func (l Lambda[C]) Setup(ctx context.Context, getenv func(string) string, log *s
 	if l.Concurrency != 0 {
 		cfg.Concurrency = l.Concurrency
 	}
-	awsCfg, err := config.LoadDefaultConfig(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("load the AWS configuration: %w", err)
-	}
 	ch, err := l.New(chCfg, awsCfg)
 	if err != nil {
 		return nil, err
 	}
-	return New(cfg, ch, sqs.NewFromConfig(awsCfg), log), nil
+	return New(cfg, ch, q, log), nil
 }

@@ -7,6 +7,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -95,8 +96,9 @@ func Classify(err error) *Error {
 }
 
 // FromHTTPResponse classifies a non-2xx response of a generic HTTP endpoint:
-// 408, 429 and 5xx are retried (honouring Retry-After), 410 means the
-// endpoint is gone, any other status is permanent. body is the start of the
+// 408, 429 and 5xx are retried (honouring Retry-After), a 3xx is a
+// redirect not followed, 410 means the endpoint is gone, any other status
+// is permanent. body is the start of the
 // response body, kept in the reason.
 func FromHTTPResponse(status int, header http.Header, body []byte, now time.Time) *Error {
 	reason := HTTPReason(status, body)
@@ -105,6 +107,12 @@ func FromHTTPResponse(status int, header http.Header, body []byte, now time.Time
 		e := Retry(reason, nil)
 		e.Status = status
 		e.RetryAfter = ParseRetryAfter(header.Get("Retry-After"), now)
+		return e
+	case status >= 300 && status < 400:
+		// NewHTTPClient follows no redirect: re-posting an event wherever
+		// we are sent is for the operator to decide, by changing the URL.
+		e := Permanent(HTTPReason(status, nil)+": redirect not followed"+redirectTarget(header), nil)
+		e.Status = status
 		return e
 	case status == http.StatusGone:
 		e := Permanent("endpoint gone: "+reason, nil)
@@ -115,6 +123,17 @@ func FromHTTPResponse(status int, header http.Header, body []byte, now time.Time
 		e.Status = status
 		return e
 	}
+}
+
+// redirectTarget names where a redirect points, cut to scheme and host:
+// an http-to-https redirect repeats our URL's path and query, which may
+// hold a secret.
+func redirectTarget(header http.Header) string {
+	u, err := url.Parse(header.Get("Location"))
+	if err != nil || u.Host == "" {
+		return ""
+	}
+	return " (Location: " + u.Scheme + "://" + u.Host + "/…)"
 }
 
 // HTTPReason is "HTTP <status>: <start of body>", on one line. The body

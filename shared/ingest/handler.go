@@ -53,11 +53,7 @@ func (h *Handler) Handle(ctx context.Context, req events.APIGatewayV2HTTPRequest
 		refusal = &Error{Kind: KindUnavailable, Reason: "internal error; retry later"}
 	}
 	status := statusOf(refusal.Kind)
-	body := errorBody{Error: refusal.Reason, Field: refusal.Field, ID: refusal.EventID}
-	if refusal.Kind == KindUnauthorized {
-		body = errorBody{Error: "unauthorized"}
-	}
-	resp := respond(status, body)
+	resp := respond(status, errorBody{Error: refusal.Reason, Field: refusal.Field, ID: refusal.EventID})
 	if status == http.StatusServiceUnavailable {
 		resp.Headers["Retry-After"] = retryAfterSeconds
 	}

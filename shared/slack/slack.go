@@ -48,8 +48,9 @@ func New(cfg Config) *Channel {
 // Name is the channel's name in routing, logs and dead letters.
 func (c *Channel) Name() string { return message.ChannelSlack }
 
-// Timeout bounds one post.
-func (c *Channel) Timeout() time.Duration { return c.cfg.Timeout }
+// Timeout bounds one delivery: a wait of up to one interval for its turn,
+// then the post.
+func (c *Channel) Timeout() time.Duration { return c.pacer.interval + c.cfg.Timeout }
 
 // Deliver posts the event's message. A failure is a *delivery.Error.
 func (c *Channel) Deliver(ctx context.Context, m message.Message) error {

@@ -423,8 +423,10 @@ func TestChannelIdentity(t *testing.T) {
 	if ch.Name() != "slack" {
 		t.Errorf("Name = %q", ch.Name())
 	}
-	if ch.Timeout() != 10*time.Second {
-		t.Errorf("default Timeout = %s, want 10s", ch.Timeout())
+	// A delivery may wait one interval for its turn, then post for up to
+	// the post timeout: the runtime's deadline check must count both.
+	if ch.Timeout() != 11*time.Second {
+		t.Errorf("default Timeout = %s, want 11s (1s turn + 10s post)", ch.Timeout())
 	}
 	if ch.pacer.interval != time.Second {
 		t.Errorf("default interval = %s, want 1s", ch.pacer.interval)

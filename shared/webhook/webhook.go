@@ -185,22 +185,10 @@ func (c *Channel) Deliver(ctx context.Context, m message.Message) error {
 		return delivery.FromTransportError(err)
 	}
 	body := delivery.ReadBody(resp.Body)
-	switch {
-	case resp.StatusCode >= 200 && resp.StatusCode < 300:
+	if resp.StatusCode >= 200 && resp.StatusCode < 300 {
 		return nil
-	case resp.StatusCode >= 300 && resp.StatusCode < 400:
-		// Re-posting a signed event to wherever we are sent is not ours to
-		// decide: the operator updates WEBHOOK_URL.
-		reason := delivery.HTTPReason(resp.StatusCode, nil) + " redirect not followed"
-		if loc := resp.Header.Get("Location"); loc != "" {
-			reason += ", Location: " + loc
-		}
-		e := delivery.Permanent(reason, nil)
-		e.Status = resp.StatusCode
-		return e
-	default:
-		return delivery.FromHTTPResponse(resp.StatusCode, resp.Header, body, c.now())
 	}
+	return delivery.FromHTTPResponse(resp.StatusCode, resp.Header, body, c.now())
 }
 
 // sign is the Standard Webhooks v1 signature: base64 of
