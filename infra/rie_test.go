@@ -30,6 +30,7 @@ import (
 	standardwebhooks "github.com/standard-webhooks/standard-webhooks/libraries/go"
 
 	fixtures "github.com/nicechat-relay/nicechat-relay/events"
+	"github.com/nicechat-relay/nicechat-relay/shared/consumer/consumertest"
 	"github.com/nicechat-relay/nicechat-relay/shared/dlq"
 	"github.com/nicechat-relay/nicechat-relay/shared/ingest"
 	"github.com/nicechat-relay/nicechat-relay/shared/localaws"
@@ -349,7 +350,7 @@ func startRIE(t *testing.T, fn function, bootstrap string) string {
 			t.Fatalf("aws-lambda-rie is not installed: run `make tools` (it installs it into .bin/)")
 		}
 	}
-	addr, apiAddr := freeAddr(t), freeAddr(t)
+	addr, apiAddr := localaws.FreeAddr(t), localaws.FreeAddr(t)
 	cmd := exec.Command(rie, "--log-level", "warn",
 		"--runtime-interface-emulator-address", addr,
 		"--runtime-api-address", apiAddr,
@@ -401,16 +402,6 @@ func startRIE(t *testing.T, fn function, bootstrap string) string {
 	}
 }
 
-func freeAddr(t *testing.T) string {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatalf("find a free port: %v", err)
-	}
-	defer l.Close()
-	return l.Addr().String()
-}
-
 // invoke posts payload to the emulator and decodes the function's answer
 // into out.
 func invoke(t *testing.T, url string, payload, out any) {
@@ -454,22 +445,14 @@ func drain(t *testing.T, queues map[string]string) map[string][]sqstypes.Message
 	client := localaws.SQS(t)
 	got := map[string][]sqstypes.Message{}
 	for id, url := range queues {
-		for {
-			out, err := client.ReceiveMessage(context.Background(), &sqs.ReceiveMessageInput{
-				QueueUrl: aws.String(url), MaxNumberOfMessages: 10, MessageAttributeNames: []string{"All"},
-			})
-			if err != nil {
-				t.Fatalf("receive from %s: %v", id, err)
+		msgs := consumertest.Drain(t, client, url)
+		for _, m := range msgs {
+			if _, err := client.DeleteMessage(context.Background(), &sqs.DeleteMessageInput{QueueUrl: aws.String(url), ReceiptHandle: m.ReceiptHandle}); err != nil {
+				t.Fatalf("delete from %s: %v", id, err)
 			}
-			if len(out.Messages) == 0 {
-				break
-			}
-			for _, m := range out.Messages {
-				got[id] = append(got[id], m)
-				if _, err := client.DeleteMessage(context.Background(), &sqs.DeleteMessageInput{QueueUrl: aws.String(url), ReceiptHandle: m.ReceiptHandle}); err != nil {
-					t.Fatalf("delete from %s: %v", id, err)
-				}
-			}
+		}
+		if len(msgs) > 0 {
+			got[id] = msgs
 		}
 	}
 	return got
@@ -493,21 +476,11 @@ func receiveAsLambda(t *testing.T, queueURL string, n int) events.SQSEvent {
 			t.Fatal(err)
 		}
 		for _, m := range out.Messages {
-			r := events.SQSMessage{
-				MessageId: aws.ToString(m.MessageId), ReceiptHandle: aws.ToString(m.ReceiptHandle), Body: aws.ToString(m.Body),
-				Md5OfBody: aws.ToString(m.MD5OfBody), Attributes: m.Attributes, MessageAttributes: map[string]events.SQSMessageAttribute{},
-				EventSource: "aws:sqs", EventSourceARN: "arn:aws:sqs:" + localaws.Region + ":" + testAccount + ":" + queueNameOf(queueURL), AWSRegion: localaws.Region,
-			}
-			for k, a := range m.MessageAttributes {
-				r.MessageAttributes[k] = events.SQSMessageAttribute{StringValue: a.StringValue, DataType: aws.ToString(a.DataType)}
-			}
-			ev.Records = append(ev.Records, r)
+			ev.Records = append(ev.Records, consumertest.Record(m, queueURL))
 		}
 	}
 	return ev
 }
-
-func queueNameOf(queueURL string) string { return queueURL[strings.LastIndex(queueURL, "/")+1:] }
 
 func attr(m sqstypes.Message, name string) string {
 	if a, ok := m.MessageAttributes[name]; ok {

@@ -93,16 +93,16 @@ func run(ctx context.Context, getenv func(string) string, log *slog.Logger, read
 	var enabled []string
 	for _, c := range localConsumers(lookup, queues, awsCfg, log) {
 		if !c.on {
-			for _, v := range c.eventsVars {
-				env[v] = "" // so ingest does not route to it
+			for _, v := range c.vars.Events {
+				env[v.Name] = "" // so ingest does not route to it
 			}
 			continue
 		}
 		// The consumer reads QUEUE_URL, DLQ_URL and MAX_ATTEMPTS as in
 		// AWS; the embedded queues stand in for the stack's.
-		dlq := queues.create(c.name+"-dlq", "", 0)
-		queue := queues.create(c.name, dlq, maxReceives(lookup))
-		env[c.queueVar] = queue
+		dlq := queues.create(c.vars.Channel+"-dlq", "", 0)
+		queue := queues.create(c.vars.Channel, dlq, maxReceives(lookup))
+		env[c.vars.QueueURL] = queue
 		rt, err := c.runtime(func(k string) string {
 			switch k {
 			case "QUEUE_URL":
@@ -116,7 +116,7 @@ func run(ctx context.Context, getenv func(string) string, log *slog.Logger, read
 			return err
 		}
 		go queues.poll(ctx, queue, 10, 3*rt.Timeout()+5*time.Second, rt.Handle)
-		enabled = append(enabled, c.name)
+		enabled = append(enabled, c.vars.Channel)
 	}
 
 	cfg, err := ingest.LoadConfig(lookup)
@@ -145,22 +145,23 @@ func run(ctx context.Context, getenv func(string) string, log *slog.Logger, read
 
 // localConsumer is one channel's consumer Lambda, run in-process.
 type localConsumer struct {
-	name       string
-	on         bool // its target is configured
-	queueVar   string
-	eventsVars []string
-	runtime    func(getenv func(string) string) (*consumer.Runtime, error)
+	vars    message.ChannelEnv
+	on      bool // its target is configured
+	runtime func(getenv func(string) string) (*consumer.Runtime, error)
 }
 
 // localConsumers lists the channels; each is on when its target is set,
 // except the webhook, which falls back to the built-in sink.
 func localConsumers(lookup func(string) string, queues consumer.SQS, awsCfg aws.Config, log *slog.Logger) []localConsumer {
+	envOf := func(channel string) message.ChannelEnv {
+		env, _ := message.EnvOf(channel)
+		return env
+	}
 	return []localConsumer{
-		{name: message.ChannelWebhook, on: true, queueVar: "WEBHOOK_QUEUE_URL", eventsVars: []string{"WEBHOOK_EVENTS"},
-			runtime: runtimeOf(webhook.Lambda, queues, awsCfg, log)},
-		{name: message.ChannelEmail, on: lookup("EMAIL_FROM") != "" || lookup("EMAIL_TO") != "", queueVar: "EMAIL_QUEUE_URL",
-			eventsVars: []string{"EMAIL_TECH_EVENTS", "EMAIL_HUMAN_EVENTS"}, runtime: runtimeOf(email.Lambda, queues, awsCfg, log)},
-		{name: message.ChannelSlack, on: lookup("SLACK_WEBHOOK_URL") != "", queueVar: "SLACK_QUEUE_URL", eventsVars: []string{"SLACK_EVENTS"},
+		{vars: envOf(message.ChannelWebhook), on: true, runtime: runtimeOf(webhook.Lambda, queues, awsCfg, log)},
+		{vars: envOf(message.ChannelEmail), on: lookup("EMAIL_FROM") != "" || lookup("EMAIL_TO") != "",
+			runtime: runtimeOf(email.Lambda, queues, awsCfg, log)},
+		{vars: envOf(message.ChannelSlack), on: lookup("SLACK_WEBHOOK_URL") != "",
 			runtime: runtimeOf(slack.Lambda, queues, awsCfg, log)},
 	}
 }

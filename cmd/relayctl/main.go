@@ -10,10 +10,10 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"strings"
 	"time"
 
 	"github.com/nicechat-relay/nicechat-relay/shared/dlq"
+	"github.com/nicechat-relay/nicechat-relay/shared/humanize"
 )
 
 const usage = `relayctl operates the Nice Chat relay's dead-letter queues.
@@ -207,11 +207,10 @@ func ago(now, t time.Time) string {
 	}
 }
 
-// oneLine fits text in a table cell.
+// oneLine fits text in a table cell. A dead letter's error may quote a
+// remote server's answer, so humanize.Line also keeps its control
+// characters (a terminal escape, say) and bidirectional overrides off the
+// operator's screen.
 func oneLine(s string, n int) string {
-	s = strings.Join(strings.Fields(s), " ")
-	if r := []rune(s); len(r) > n {
-		return string(r[:n-1]) + "…"
-	}
-	return s
+	return humanize.Truncate(humanize.Line(s), n)
 }

@@ -13,9 +13,9 @@ import (
 type emf struct {
 	mu        sync.Mutex
 	w         io.Writer
-	namespace string
-	channel   string
 	now       func() time.Time
+	channel   string
+	directive []emfDirective // the same on every line: built once
 }
 
 // Metric names, one count per attempt.
@@ -26,12 +26,6 @@ const (
 )
 
 var metricNames = []string{MetricDelivered, MetricRetried, MetricDeadLettered}
-
-var outcomeMetric = map[string]string{
-	OutcomeDelivered:    MetricDelivered,
-	OutcomeRetried:      MetricRetried,
-	OutcomeDeadLettered: MetricDeadLettered,
-}
 
 type emfMetric struct {
 	Name string `json:"Name"`
@@ -49,25 +43,37 @@ type emfMeta struct {
 	CloudWatchMetrics []emfDirective `json:"CloudWatchMetrics"`
 }
 
-// write prints one line counting one outcome; every line carries all
-// three metrics (zeros included) so sums and rates line up per channel.
-func (e *emf) write(outcome string) {
+// emfLine is one line. Every line carries all three metrics, zeros
+// included, so sums and rates line up per channel.
+type emfLine struct {
+	DeadLettered int     `json:"DeadLettered"`
+	Delivered    int     `json:"Delivered"`
+	Retried      int     `json:"Retried"`
+	AWS          emfMeta `json:"_aws"`
+	Channel      string  `json:"channel"`
+}
+
+func newEMF(w io.Writer, namespace, channel string, now func() time.Time) *emf {
 	metrics := make([]emfMetric, len(metricNames))
-	line := map[string]any{"channel": e.channel}
 	for i, name := range metricNames {
 		metrics[i] = emfMetric{Name: name, Unit: "Count"}
-		line[name] = 0
 	}
-	line[outcomeMetric[outcome]] = 1
-	line["_aws"] = emfMeta{
-		Timestamp: e.now().UnixMilli(),
-		CloudWatchMetrics: []emfDirective{{
-			Namespace:  e.namespace,
-			Dimensions: [][]string{{"channel"}},
-			Metrics:    metrics,
-		}},
+	directive := []emfDirective{{Namespace: namespace, Dimensions: [][]string{{"channel"}}, Metrics: metrics}}
+	return &emf{w: w, now: now, channel: channel, directive: directive}
+}
+
+// write prints one line counting one outcome.
+func (e *emf) write(outcome string) {
+	line := emfLine{AWS: emfMeta{Timestamp: e.now().UnixMilli(), CloudWatchMetrics: e.directive}, Channel: e.channel}
+	switch outcome {
+	case OutcomeDelivered:
+		line.Delivered = 1
+	case OutcomeRetried:
+		line.Retried = 1
+	case OutcomeDeadLettered:
+		line.DeadLettered = 1
 	}
-	b, _ := json.Marshal(line)
+	b, _ := json.Marshal(line) // plain fields: cannot fail
 	b = append(b, '\n')
 	e.mu.Lock()
 	defer e.mu.Unlock()

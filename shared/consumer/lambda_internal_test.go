@@ -6,6 +6,7 @@ import (
 	"io"
 	"log/slog"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 
@@ -17,6 +18,7 @@ type namedChannel string
 
 func (c namedChannel) Name() string                                 { return string(c) }
 func (namedChannel) Deliver(context.Context, message.Message) error { return nil }
+func (namedChannel) Timeout() time.Duration                         { return 10 * time.Second }
 
 func TestLambdaSetupReadsTheChannelFirstAndAppliesConcurrency(t *testing.T) {
 	valid := map[string]string{"TEST_URL": "x", EnvQueueURL: "q", EnvDLQURL: "d"}

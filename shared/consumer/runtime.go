@@ -34,10 +34,6 @@ type SQS interface {
 
 var _ SQS = (*sqs.Client)(nil)
 
-// defaultDeliveryTimeout stands in for a channel that does not say how
-// long one delivery may take.
-const defaultDeliveryTimeout = 10 * time.Second
-
 // Outcomes of one record, as logged.
 const (
 	OutcomeDelivered        = "delivered"
@@ -60,17 +56,13 @@ type Runtime struct {
 // New builds a runtime; zero fields of cfg take their defaults.
 func New(cfg Config, ch delivery.Channel, q SQS, log *slog.Logger) *Runtime {
 	cfg = cfg.withDefaults(ch.Name())
-	timeout := defaultDeliveryTimeout
-	if t, ok := ch.(interface{ Timeout() time.Duration }); ok {
-		timeout = t.Timeout()
-	}
 	return &Runtime{
 		cfg:     cfg,
 		ch:      ch,
 		q:       q,
 		log:     log.With("channel", cfg.Channel),
-		timeout: timeout,
-		metrics: &emf{w: cfg.Metrics, namespace: cfg.Namespace, channel: cfg.Channel, now: cfg.Now},
+		timeout: ch.Timeout(),
+		metrics: newEMF(cfg.Metrics, cfg.Namespace, cfg.Channel, cfg.Now),
 	}
 }
 

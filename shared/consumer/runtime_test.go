@@ -526,6 +526,7 @@ type channelFunc func(context.Context, message.Message) error
 
 func (channelFunc) Name() string                                           { return "email" }
 func (f channelFunc) Deliver(ctx context.Context, m message.Message) error { return f(ctx, m) }
+func (channelFunc) Timeout() time.Duration                                 { return 10 * time.Second }
 
 func TestMisconfiguredDeadLettersAndNamesTheSetting(t *testing.T) {
 	ch := channelFunc(func(context.Context, message.Message) error {

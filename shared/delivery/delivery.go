@@ -37,6 +37,9 @@ const MaxReasonBytes = 512
 type Channel interface {
 	Name() string
 	Deliver(ctx context.Context, m message.Message) error
+	// Timeout is the longest one Deliver may take: the runtime starts no
+	// delivery it could not finish before the invocation's deadline.
+	Timeout() time.Duration
 }
 
 // Error is a classified delivery failure.

@@ -15,7 +15,7 @@ const (
 )
 
 // Source names where a channel's queues are found: the stack outputs and
-// the environment variables (WEBHOOK_QUEUE_URL is also what ingest reads).
+// the environment variables (message.ChannelEnvs, which ingest reads too).
 type Source struct {
 	Channel     string
 	QueueOutput string
@@ -26,9 +26,14 @@ type Source struct {
 
 // Sources of the three channels, in the order they are searched.
 var Sources = []Source{
-	{message.ChannelWebhook, OutputWebhookQueueURL, OutputWebhookDLQURL, "WEBHOOK_QUEUE_URL", "WEBHOOK_DLQ_URL"},
-	{message.ChannelEmail, OutputEmailQueueURL, OutputEmailDLQURL, "EMAIL_QUEUE_URL", "EMAIL_DLQ_URL"},
-	{message.ChannelSlack, OutputSlackQueueURL, OutputSlackDLQURL, "SLACK_QUEUE_URL", "SLACK_DLQ_URL"},
+	source(message.ChannelWebhook, OutputWebhookQueueURL, OutputWebhookDLQURL),
+	source(message.ChannelEmail, OutputEmailQueueURL, OutputEmailDLQURL),
+	source(message.ChannelSlack, OutputSlackQueueURL, OutputSlackDLQURL),
+}
+
+func source(channel, queueOutput, dlqOutput string) Source {
+	env, _ := message.EnvOf(channel)
+	return Source{Channel: channel, QueueOutput: queueOutput, DLQOutput: dlqOutput, QueueEnv: env.QueueURL, DLQEnv: env.DLQURL}
 }
 
 // SourceOf returns the channel's source names; false for an unknown channel.

@@ -58,7 +58,8 @@ func ConfigFromEnv(getenv func(string) string) (Config, error) {
 	if cfg.Humanize, err = humanize.OptionsFromEnv(getenv); err != nil {
 		return Config{}, err
 	}
-	if err := cfg.Validate(); err != nil {
+	// Every address was parsed above; only the rest is left to check.
+	if err := cfg.validateSettings(); err != nil {
 		return Config{}, err
 	}
 	return cfg, nil
@@ -69,16 +70,21 @@ func (cfg Config) Validate() error {
 	if _, err := parseAddress(EnvFrom, cfg.From); err != nil {
 		return err
 	}
+	for _, to := range cfg.To {
+		if _, err := parseAddress(EnvTo, to); err != nil {
+			return err
+		}
+	}
+	return cfg.validateSettings()
+}
+
+// validateSettings checks everything but the addresses' syntax.
+func (cfg Config) validateSettings() error {
 	if len(cfg.To) == 0 {
 		return fmt.Errorf("%s is required: at least one address", EnvTo)
 	}
 	if len(cfg.To) > maxRecipients {
 		return fmt.Errorf("%s has %d addresses; SES accepts at most %d", EnvTo, len(cfg.To), maxRecipients)
-	}
-	for _, to := range cfg.To {
-		if _, err := parseAddress(EnvTo, to); err != nil {
-			return err
-		}
 	}
 	if cfg.ConfigurationSet != "" && !configurationSetName.MatchString(cfg.ConfigurationSet) {
 		return fmt.Errorf("%s must be 1 to 64 letters, digits, '_' or '-', got %q", EnvConfigurationSet, cfg.ConfigurationSet)

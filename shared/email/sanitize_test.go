@@ -39,17 +39,3 @@ func TestHeaderTextIsOneSafeLine(t *testing.T) {
 		})
 	}
 }
-
-func TestBodyTextKeepsLinesAndDropsOtherControls(t *testing.T) {
-	tests := []struct{ in, want string }{
-		{"line 1\nline 2\n", "line 1\nline 2\n"},
-		{"a\r\nb", "a\nb"},
-		{"tab\tkept", "tab\tkept"},
-		{"nul\x00gone\x1b", "nulgone"},
-	}
-	for _, tt := range tests {
-		if got := bodyText(tt.in); got != tt.want {
-			t.Errorf("bodyText(%q) = %q, want %q", tt.in, got, tt.want)
-		}
-	}
-}

@@ -6,7 +6,6 @@ package humanize
 
 import (
 	"fmt"
-	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -14,6 +13,7 @@ import (
 	// still resolve.
 	_ "time/tzdata"
 
+	"github.com/nicechat-relay/nicechat-relay/shared/delivery"
 	"github.com/nicechat-relay/nicechat-relay/shared/nicechat"
 )
 
@@ -50,9 +50,13 @@ func OptionsFromEnv(getenv func(string) string) (Options, error) {
 		if !strings.Contains(tpl, ChatIDPlaceholder) {
 			return Options{}, fmt.Errorf("CHAT_URL_TEMPLATE must contain %s", ChatIDPlaceholder)
 		}
-		u, err := url.Parse(strings.ReplaceAll(tpl, ChatIDPlaceholder, "1"))
-		if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
-			return Options{}, fmt.Errorf("CHAT_URL_TEMPLATE must be an http(s) URL, got %q", tpl)
+		if err := delivery.CheckURL("CHAT_URL_TEMPLATE", strings.ReplaceAll(tpl, ChatIDPlaceholder, "1")); err != nil {
+			return Options{}, err
+		}
+		// The link is put in email bodies and Slack messages as it is, so
+		// it must hold nothing Clean would take out of visitor text.
+		if Clean(tpl) != tpl {
+			return Options{}, fmt.Errorf("CHAT_URL_TEMPLATE must not contain control characters, line separators or bidirectional overrides")
 		}
 		opts.ChatURLTemplate = tpl
 	}

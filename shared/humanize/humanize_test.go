@@ -204,6 +204,9 @@ func TestOptionsFromEnv(t *testing.T) {
 		{name: "rejects a non-boolean IP switch", env: map[string]string{"HUMANIZE_SHOW_IP": "yes please"}, wantErr: "HUMANIZE_SHOW_IP"},
 		{name: "rejects a template without the placeholder", env: map[string]string{"CHAT_URL_TEMPLATE": "https://example.test/chats"}, wantErr: "CHAT_URL_TEMPLATE"},
 		{name: "rejects a template that is not http(s)", env: map[string]string{"CHAT_URL_TEMPLATE": "javascript:alert({chat_id})"}, wantErr: "CHAT_URL_TEMPLATE"},
+		{name: "rejects a template with a bidirectional override", env: map[string]string{"CHAT_URL_TEMPLATE": "https://example.test/\u202echats/{chat_id}"}, wantErr: "CHAT_URL_TEMPLATE"},
+		{name: "rejects a template with a C1 control", env: map[string]string{"CHAT_URL_TEMPLATE": "https://example.test/\u0085chats/{chat_id}"}, wantErr: "CHAT_URL_TEMPLATE"},
+		{name: "rejects a template with a line break", env: map[string]string{"CHAT_URL_TEMPLATE": "https://example.test/chats/{chat_id}\r\nX: y"}, wantErr: "CHAT_URL_TEMPLATE"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

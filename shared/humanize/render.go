@@ -62,13 +62,13 @@ func (r *renderer) link(chatID nicechat.Int) {
 
 func (r *renderer) ip(ip nicechat.String) {
 	if r.opts.ShowIP {
-		r.field("IP", line(ip.Value))
+		r.field("IP", Line(ip.Value))
 	}
 }
 
 func (r *renderer) visitor(e *nicechat.Event) {
 	v := e.Visitor()
-	name := line(v.ClientName.Value)
+	name := Line(v.ClientName.Value)
 	who := name
 	if who == "" {
 		who = "Visitor #" + strconv.FormatInt(e.DataID, 10)
@@ -84,7 +84,7 @@ func (r *renderer) visitor(e *nicechat.Event) {
 
 func (r *renderer) chat(e *nicechat.Event) {
 	c := e.Chat()
-	name, city, country := line(c.ClientName.Value), line(c.City.Value), line(c.Country.Value)
+	name, city, country := Line(c.ClientName.Value), Line(c.City.Value), Line(c.Country.Value)
 	who := name
 	switch {
 	case who != "":
@@ -99,10 +99,10 @@ func (r *renderer) chat(e *nicechat.Event) {
 	r.m.Headline = leadTemperature[e.Type] + ": " + who
 	r.field("Client", name)
 	r.field("Location", join(", ", city, country))
-	r.field("Language", line(firstOf(c.LangFull.Value, c.Lang.Value)))
-	r.field("Browser", line(c.Browser.Value))
-	r.field("OS", line(c.OS.Value))
-	r.field("Referrer", line(c.Referrer.Value))
+	r.field("Language", Line(firstOf(c.LangFull.Value, c.Lang.Value)))
+	r.field("Browser", Line(c.Browser.Value))
+	r.field("OS", Line(c.OS.Value))
+	r.field("Referrer", Line(c.Referrer.Value))
 	r.field("UTM", utm(c.UTM))
 	r.field("Chat opened", r.time(c.Opened))
 	r.field("Chat closed", r.time(c.Closed))
@@ -113,7 +113,7 @@ func (r *renderer) chat(e *nicechat.Event) {
 
 func (r *renderer) order(e *nicechat.Event) {
 	o := e.Order()
-	number := line(o.OrderNum.Value)
+	number := Line(o.OrderNum.Value)
 	if number == "" || strings.EqualFold(number, "n/a") {
 		number = strconv.FormatInt(e.DataID, 10)
 	}
@@ -121,7 +121,7 @@ func (r *renderer) order(e *nicechat.Event) {
 	var products []string
 	var totals []total
 	for _, p := range o.Products {
-		title := line(p.Title.Value)
+		title := Line(p.Title.Value)
 		if title == "" {
 			title = "Untitled product"
 		}
@@ -130,7 +130,7 @@ func (r *renderer) order(e *nicechat.Event) {
 			qty = p.Qty.Value
 			title += " × " + strconv.FormatInt(qty, 10)
 		}
-		currency := line(p.Currency.Value)
+		currency := Line(p.Currency.Value)
 		if price, ok := amount(p.Price); ok {
 			title += " — " + money(price, currency)
 			// The vendor does not say whether price is per unit; a
@@ -157,10 +157,10 @@ func (r *renderer) order(e *nicechat.Event) {
 	}
 	r.field("Agents", agents(o.Agents))
 	d := o.Detail
-	r.field("Client location", join(", ", line(d.City.Value), line(d.Country.Value)))
-	r.field("Language", line(d.LangFull.Value))
-	r.field("Browser", line(d.Browser.Value))
-	r.field("OS", line(d.OS.Value))
+	r.field("Client location", join(", ", Line(d.City.Value), Line(d.Country.Value)))
+	r.field("Language", Line(d.LangFull.Value))
+	r.field("Browser", Line(d.Browser.Value))
+	r.field("OS", Line(d.OS.Value))
 	r.ip(d.IP)
 	r.section("Products", products)
 	r.section("Shipping address", address(o.ShippingAddress))
@@ -171,7 +171,7 @@ func (r *renderer) order(e *nicechat.Event) {
 func (r *renderer) form(e *nicechat.Event) {
 	f := e.Form()
 	r.m.Headline = "Form filled"
-	if label := line(f.Label.Value); label != "" {
+	if label := Line(f.Label.Value); label != "" {
 		r.m.Headline += ": " + label
 	}
 	r.m.Fields = formFields(r.m.Fields, f.Result, "", 0)
@@ -187,7 +187,7 @@ func formFields(out []Field, fields []nicechat.FormField, prefix string, depth i
 		return out
 	}
 	for _, f := range fields {
-		label := line(f.Label.Value)
+		label := Line(f.Label.Value)
 		if len(f.Data) > 0 || f.Type.Value == "flat" {
 			group := prefix
 			if label != "" && !strings.EqualFold(label, "default") {
@@ -196,12 +196,12 @@ func formFields(out []Field, fields []nicechat.FormField, prefix string, depth i
 			out = formFields(out, f.Data, group, depth+1)
 			continue
 		}
-		value := clean(f.Value.Value)
+		value := Clean(f.Value.Value)
 		if value == "" {
 			continue // titles and unanswered fields
 		}
 		if label == "" {
-			label = firstOf(line(f.Type.Value), "Field")
+			label = firstOf(Line(f.Type.Value), "Field")
 		}
 		out = append(out, Field{Label: join(" / ", prefix, label), Value: value})
 	}
@@ -211,7 +211,7 @@ func formFields(out []Field, fields []nicechat.FormField, prefix string, depth i
 // generic shows an unknown event type's top-level values, so a new vendor
 // event is readable before this package learns it.
 func (r *renderer) generic(e *nicechat.Event) {
-	r.m.Headline = "Nice Chat event: " + firstOf(line(e.Type), "unknown")
+	r.m.Headline = "Nice Chat event: " + firstOf(Line(e.Type), "unknown")
 	var data map[string]json.RawMessage
 	_ = json.Unmarshal(e.Data, &data)
 	keys := make([]string, 0, len(data))
@@ -273,8 +273,8 @@ func count(n nicechat.Int) string {
 func agents(list []nicechat.Agent) string {
 	var names []string
 	for _, a := range list {
-		name := join(" ", line(a.FirstName.Value), line(a.LastName.Value))
-		if email := line(a.Email.Value); email != "" {
+		name := join(" ", Line(a.FirstName.Value), Line(a.LastName.Value))
+		if email := Line(a.Email.Value); email != "" {
 			name = join(" ", name, "<"+email+">")
 		}
 		if name != "" {
@@ -288,8 +288,8 @@ func agents(list []nicechat.Agent) string {
 func utm(tags map[string]nicechat.String) string {
 	var parts []string
 	for _, k := range slices.Sorted(maps.Keys(tags)) {
-		if v := line(tags[k].Value); v != "" && line(k) != "" {
-			parts = append(parts, line(k)+"="+v)
+		if v := Line(tags[k].Value); v != "" && Line(k) != "" {
+			parts = append(parts, Line(k)+"="+v)
 		}
 	}
 	return strings.Join(parts, ", ")
@@ -320,17 +320,17 @@ func scalar(raw json.RawMessage) string {
 		if json.Unmarshal(raw, &s) != nil {
 			return ""
 		}
-		return line(s)
+		return Line(s)
 	case '{', '[', 'n':
 		return ""
 	default:
-		return line(string(raw))
+		return Line(string(raw))
 	}
 }
 
 // label turns a JSON key such as "first_name" into "First name".
 func label(key string) string {
-	s := line(strings.ReplaceAll(key, "_", " "))
+	s := Line(strings.ReplaceAll(key, "_", " "))
 	if s == "" {
 		return "Value"
 	}

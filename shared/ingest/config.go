@@ -58,18 +58,6 @@ func (s EventSet) Has(eventType string) bool { return s.All || slices.Contains(s
 // Empty reports whether the set selects nothing (the channel is off).
 func (s EventSet) Empty() bool { return !s.All && len(s.Types) == 0 }
 
-// routeVars lists, per route, the variable holding its event list and the
-// one holding its queue URL.
-var routeVars = []struct {
-	channel, eventsVar, queueVar string
-	format                       message.Format
-}{
-	{message.ChannelWebhook, "WEBHOOK_EVENTS", "WEBHOOK_QUEUE_URL", ""},
-	{message.ChannelEmail, "EMAIL_TECH_EVENTS", "EMAIL_QUEUE_URL", message.FormatTech},
-	{message.ChannelEmail, "EMAIL_HUMAN_EVENTS", "EMAIL_QUEUE_URL", message.FormatHuman},
-	{message.ChannelSlack, "SLACK_EVENTS", "SLACK_QUEUE_URL", ""},
-}
-
 // LoadConfig reads and validates the configuration. Every error names the
 // variable at fault.
 func LoadConfig(getenv func(string) string) (Config, error) {
@@ -91,22 +79,26 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 		return Config{}, fmt.Errorf("QUARANTINE_QUEUE_URL is required: rejected payloads are kept there")
 	}
 
-	for _, v := range routeVars {
-		events, err := ParseEventSet(getenv(v.eventsVar))
-		if err != nil {
-			return Config{}, fmt.Errorf("%s: %w", v.eventsVar, err)
+	var eventsVars []string
+	for _, ch := range message.ChannelEnvs {
+		for _, v := range ch.Events {
+			eventsVars = append(eventsVars, v.Name)
+			events, err := ParseEventSet(getenv(v.Name))
+			if err != nil {
+				return Config{}, fmt.Errorf("%s: %w", v.Name, err)
+			}
+			if events.Empty() {
+				continue
+			}
+			queueURL := strings.TrimSpace(getenv(ch.QueueURL))
+			if queueURL == "" {
+				return Config{}, fmt.Errorf("%s is required because %s enables the %s channel", ch.QueueURL, v.Name, ch.Channel)
+			}
+			cfg.Routes = append(cfg.Routes, Route{Channel: ch.Channel, Format: v.Format, Events: events, QueueURL: queueURL})
 		}
-		if events.Empty() {
-			continue
-		}
-		queueURL := strings.TrimSpace(getenv(v.queueVar))
-		if queueURL == "" {
-			return Config{}, fmt.Errorf("%s is required because %s enables the %s channel", v.queueVar, v.eventsVar, v.channel)
-		}
-		cfg.Routes = append(cfg.Routes, Route{Channel: v.channel, Format: v.format, Events: events, QueueURL: queueURL})
 	}
 	if len(cfg.Routes) == 0 {
-		return Config{}, fmt.Errorf("no channel is enabled: set at least one of WEBHOOK_EVENTS, EMAIL_TECH_EVENTS, EMAIL_HUMAN_EVENTS, SLACK_EVENTS (a comma list of event types, or *)")
+		return Config{}, fmt.Errorf("no channel is enabled: set at least one of %s (a comma list of event types, or *)", strings.Join(eventsVars, ", "))
 	}
 	return cfg, nil
 }

@@ -151,18 +151,19 @@ func startMoto() (string, *exec.Cmd, error) {
 	if out, err := exec.Command("python3", "-c", "import moto.server").CombinedOutput(); err != nil {
 		return "", nil, fmt.Errorf("moto is not installed (python3 -c 'import moto.server': %s); install it with: pip install 'moto[server]', or set %s to a running SQS/SES API", strings.TrimSpace(string(out)), EnvEndpoint)
 	}
-	port, err := freePort()
+	addr, err := freeAddr()
 	if err != nil {
 		return "", nil, err
 	}
-	cmd := exec.Command("python3", "-m", "moto.server", "-H", "127.0.0.1", "-p", fmt.Sprint(port))
+	host, port, _ := net.SplitHostPort(addr)
+	cmd := exec.Command("python3", "-m", "moto.server", "-H", host, "-p", port)
 	cmd.SysProcAttr = ChildProcAttr()
 	var logs strings.Builder
 	cmd.Stdout, cmd.Stderr = &logs, &logs
 	if err := cmd.Start(); err != nil {
 		return "", nil, fmt.Errorf("start moto: %w", err)
 	}
-	url := fmt.Sprintf("http://127.0.0.1:%d", port)
+	url := "http://" + addr
 	deadline := time.Now().Add(30 * time.Second)
 	for time.Now().Before(deadline) {
 		resp, err := http.Get(url + "/moto-api/")
@@ -177,11 +178,22 @@ func startMoto() (string, *exec.Cmd, error) {
 	return "", nil, fmt.Errorf("moto did not answer on %s within 30s; its output:\n%s", url, logs.String())
 }
 
-func freePort() (int, error) {
+// FreeAddr returns a 127.0.0.1 address nothing listens on, for a server a
+// test starts as a child process, which must be told where to listen.
+func FreeAddr(t testing.TB) string {
+	t.Helper()
+	addr, err := freeAddr()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return addr
+}
+
+func freeAddr() (string, error) {
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
-		return 0, fmt.Errorf("find a free port: %w", err)
+		return "", fmt.Errorf("find a free port: %w", err)
 	}
 	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port, nil
+	return l.Addr().String(), nil
 }

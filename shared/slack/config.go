@@ -1,8 +1,6 @@
 package slack
 
 import (
-	"errors"
-	"net/url"
 	"strings"
 	"time"
 
@@ -35,12 +33,8 @@ type Config struct {
 func ConfigFromEnv(getenv func(string) string) (Config, error) {
 	cfg := Config{Interval: defaultInterval}
 	cfg.WebhookURL = strings.TrimSpace(getenv("SLACK_WEBHOOK_URL"))
-	if cfg.WebhookURL == "" {
-		return Config{}, errors.New("SLACK_WEBHOOK_URL is required")
-	}
-	// The URL is a secret, so the error says what is wrong without it.
-	if u, err := url.Parse(cfg.WebhookURL); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
-		return Config{}, errors.New("SLACK_WEBHOOK_URL must be an http(s) URL")
+	if err := delivery.CheckURL("SLACK_WEBHOOK_URL", cfg.WebhookURL); err != nil {
+		return Config{}, err
 	}
 	timeout, err := delivery.ParseTimeout("SLACK_TIMEOUT", getenv("SLACK_TIMEOUT"), defaultTimeout)
 	if err != nil {

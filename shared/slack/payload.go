@@ -63,7 +63,7 @@ func Payload(e *nicechat.Event, opts humanize.Options) *slackapi.WebhookMessage 
 	}
 
 	blocks := []slackapi.Block{
-		slackapi.NewHeaderBlock(slackapi.NewTextBlockObject(slackapi.PlainTextType, truncate(m.Headline, maxHeaderText), false, false)),
+		slackapi.NewHeaderBlock(slackapi.NewTextBlockObject(slackapi.PlainTextType, humanize.Truncate(m.Headline, maxHeaderText), false, false)),
 	}
 	for _, text := range content {
 		blocks = append(blocks, mrkdwnSection(text))
@@ -81,7 +81,7 @@ func mrkdwnSection(text string) *slackapi.SectionBlock {
 }
 
 func contextBlock(e *nicechat.Event) *slackapi.ContextBlock {
-	text := "Nice Chat · " + escape(truncate(e.Type, 64)) + " · " + e.ID
+	text := "Nice Chat · " + escape(humanize.Truncate(e.Type, 64)) + " · " + e.ID
 	return slackapi.NewContextBlock("", slackapi.NewTextBlockObject(slackapi.MarkdownType, text, false, true))
 }
 
@@ -122,38 +122,17 @@ func chunks(lines []string) []string {
 	return out
 }
 
-// truncate cuts plain text to at most n characters (Slack counts
-// characters, not bytes), ending with an ellipsis.
-func truncate(s string, n int) string {
-	if utf8.RuneCountInString(s) <= n {
-		return s
-	}
-	return cut(s, n-1) + "…"
-}
-
-// truncateMrkdwn is truncate for escaped text: it never splits an escape
-// such as "&amp;", which would show as a stray "&am".
+// truncateMrkdwn is humanize.Truncate for escaped text: it never splits an
+// escape such as "&amp;", which would show as a stray "&am".
 func truncateMrkdwn(s string, n int) string {
 	if utf8.RuneCountInString(s) <= n {
 		return s
 	}
-	s = cut(s, n-1)
+	s = strings.TrimSuffix(humanize.Truncate(s, n), "…")
 	if amp := strings.LastIndexByte(s, '&'); amp >= 0 && !strings.Contains(s[amp:], ";") {
 		s = s[:amp]
 	}
 	return s + "…"
-}
-
-// cut returns the first n characters of s.
-func cut(s string, n int) string {
-	runes := 0
-	for i := range s {
-		if runes == n {
-			return s[:i]
-		}
-		runes++
-	}
-	return s
 }
 
 func plural(n int, noun string) string {

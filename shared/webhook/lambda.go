@@ -14,5 +14,6 @@ import (
 var Lambda = consumer.Lambda[Config]{
 	Channel: message.ChannelWebhook,
 	Config:  ConfigFromEnv,
-	New:     func(cfg Config, _ aws.Config) (delivery.Channel, error) { return New(cfg) },
+	// cfg comes from ConfigFromEnv, which has checked it.
+	New: func(cfg Config, _ aws.Config) (delivery.Channel, error) { return build(cfg), nil },
 }

@@ -11,7 +11,6 @@ import (
 	"encoding/base64"
 	"fmt"
 	"net/http"
-	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -51,6 +50,8 @@ type Config struct {
 	// Now stamps webhook-timestamp and reads Retry-After dates; nil means
 	// time.Now. Tests pin it.
 	Now func() time.Time
+
+	key []byte // Secret decoded by check; nil when unsigned
 }
 
 // ConfigFromEnv reads and validates WEBHOOK_URL, WEBHOOK_SECRET and
@@ -65,37 +66,26 @@ func ConfigFromEnv(getenv func(string) string) (Config, error) {
 		Secret:  strings.TrimSpace(getenv(EnvSecret)),
 		Timeout: timeout,
 	}
-	if err := cfg.validate(); err != nil {
+	if err := cfg.check(); err != nil {
 		return Config{}, err
 	}
 	return cfg, nil
 }
 
-func (cfg Config) validate() error {
-	if err := validateURL(cfg.URL); err != nil {
+// check validates cfg and keeps the decoded secret, so the channel built
+// from it does not decode it again.
+func (cfg *Config) check() error {
+	if err := delivery.CheckURL(EnvURL, cfg.URL); err != nil {
 		return err
 	}
-	if _, err := decodeSecret(cfg.Secret); err != nil {
+	key, err := decodeSecret(cfg.Secret)
+	if err != nil {
 		return err
 	}
 	if cfg.Timeout <= 0 {
 		return fmt.Errorf("%s must be positive", EnvTimeout)
 	}
-	return nil
-}
-
-// validateURL never echoes the URL: webhook URLs often carry a token.
-func validateURL(raw string) error {
-	if raw == "" {
-		return fmt.Errorf("%s is required", EnvURL)
-	}
-	u, err := url.Parse(raw)
-	if err != nil {
-		return fmt.Errorf("%s is not a valid URL", EnvURL)
-	}
-	if u.Scheme != "http" && u.Scheme != "https" || u.Host == "" {
-		return fmt.Errorf("%s must be an absolute http or https URL", EnvURL)
-	}
+	cfg.key = key
 	return nil
 }
 
@@ -130,21 +120,27 @@ var _ delivery.Channel = (*Channel)(nil)
 // New validates cfg and builds the channel with its one HTTP client, so
 // warm invocations reuse connections.
 func New(cfg Config) (*Channel, error) {
-	if err := cfg.validate(); err != nil {
+	if err := cfg.check(); err != nil {
 		return nil, err
 	}
-	key, _ := decodeSecret(cfg.Secret)
+	return build(cfg), nil
+}
+
+// build makes the channel from a checked cfg: one from New, or from
+// ConfigFromEnv, which the Lambda's start-up hands straight here so the
+// settings are validated once per cold start.
+func build(cfg Config) *Channel {
 	now := cfg.Now
 	if now == nil {
 		now = time.Now
 	}
 	return &Channel{
 		url:     cfg.URL,
-		key:     key,
+		key:     cfg.key,
 		timeout: cfg.Timeout,
 		now:     now,
 		client:  delivery.NewHTTPClient(cfg.Timeout),
-	}, nil
+	}
 }
 
 // Name is the channel name used in routing, logs and dead letters.

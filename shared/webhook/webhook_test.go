@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
 	standardwebhooks "github.com/standard-webhooks/standard-webhooks/libraries/go"
 
 	fixtures "github.com/nicechat-relay/nicechat-relay/events"
@@ -471,6 +472,45 @@ func TestConfigFromEnv(t *testing.T) {
 			}
 			if ch.Name() != "webhook" || ch.Timeout() != tt.wantTimeout {
 				t.Errorf("channel %q with timeout %v", ch.Name(), ch.Timeout())
+			}
+		})
+	}
+}
+
+// The Lambda builds its channel from ConfigFromEnv's checked settings
+// without checking them again, so the secret decoded there must sign.
+func TestTheLambdaStartUpSignsWithTheSecretFromTheEnvironment(t *testing.T) {
+	tests := []struct {
+		name   string
+		secret string
+	}{
+		{"with a secret", testSecret},
+		{"without a secret", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s := newSink(t, nil)
+			env := map[string]string{"WEBHOOK_URL": s.srv.URL, "WEBHOOK_SECRET": tt.secret}
+			cfg, err := Lambda.Config(func(k string) string { return env[k] })
+			if err != nil {
+				t.Fatalf("Config: %v", err)
+			}
+			ch, err := Lambda.New(cfg, aws.Config{})
+			if err != nil {
+				t.Fatalf("New: %v", err)
+			}
+			if err := ch.Deliver(context.Background(), messageFor(t, nicechat.TypeNewChat)); err != nil {
+				t.Fatalf("Deliver: %v", err)
+			}
+			got := s.requests()[0]
+			signature := got.header.Get("webhook-signature")
+			switch {
+			case tt.secret == "" && signature != "":
+				t.Errorf("unsigned channel sent webhook-signature %q", signature)
+			case tt.secret != "":
+				if err := verifier(t).Verify(got.body, got.header); err != nil {
+					t.Errorf("spec library rejects the signature %q: %v", signature, err)
+				}
 			}
 		})
 	}

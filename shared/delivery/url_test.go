@@ -1,0 +1,53 @@
+package delivery_test
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/nicechat-relay/nicechat-relay/shared/delivery"
+)
+
+func TestCheckURLAcceptsAbsoluteHTTPURLs(t *testing.T) {
+	for _, raw := range []string{
+		"https://hooks.slack.com/services/T000/B000/XXXX",
+		"http://127.0.0.1:8080/hook?token=abc",
+		"HTTPS://example.com",
+		"https://[::1]:8443/h",
+	} {
+		t.Run(raw, func(t *testing.T) {
+			if err := delivery.CheckURL("WEBHOOK_URL", raw); err != nil {
+				t.Errorf("CheckURL(%q) = %v, want nil", raw, err)
+			}
+		})
+	}
+}
+
+func TestCheckURLRefusesNamingTheSettingButNotTheValue(t *testing.T) {
+	// Every bad value carries the secret, which must not reach the error.
+	const secret = "s3cr3t"
+	tests := []struct {
+		name string
+		raw  string
+		want string
+	}{
+		{"empty", "", "SLACK_WEBHOOK_URL is required"},
+		{"relative", "/hooks/" + secret, "SLACK_WEBHOOK_URL must be an absolute http or https URL"},
+		{"no scheme", "hooks.slack.com/services/" + secret, "SLACK_WEBHOOK_URL must be an absolute http or https URL"},
+		{"no host", "https:///" + secret, "SLACK_WEBHOOK_URL must be an absolute http or https URL"},
+		{"another scheme", "ftp://example.com/" + secret, "SLACK_WEBHOOK_URL must be an absolute http or https URL"},
+		{"an opaque URL", "javascript:" + secret, "SLACK_WEBHOOK_URL must be an absolute http or https URL"},
+		{"unparsable", "http://exa mple.com/" + secret + "%zz", "SLACK_WEBHOOK_URL is not a valid URL"},
+		{"a line break", "https://example.com/" + secret + "\r\nX: y", "SLACK_WEBHOOK_URL is not a valid URL"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			err := delivery.CheckURL("SLACK_WEBHOOK_URL", tt.raw)
+			if err == nil || err.Error() != tt.want {
+				t.Fatalf("CheckURL(%q) = %v, want %q", tt.raw, err, tt.want)
+			}
+			if strings.Contains(err.Error(), secret) {
+				t.Errorf("error %q quotes the URL", err)
+			}
+		})
+	}
+}
