@@ -167,17 +167,7 @@ func (s *embeddedSQS) DeleteMessage(_ context.Context, in *sqs.DeleteMessageInpu
 	return &sqs.DeleteMessageOutput{}, nil
 }
 
-// depth counts a queue's messages, visible or in flight.
-func (s *embeddedSQS) depth(url string) int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if q, ok := s.queues[url]; ok {
-		return len(q.msgs)
-	}
-	return 0
-}
-
-// depths is every queue's depth by name.
+// depths counts each queue's messages, visible or in flight, by name.
 func (s *embeddedSQS) depths() map[string]int {
 	s.mu.Lock()
 	defer s.mu.Unlock()

@@ -175,7 +175,7 @@ func TestEmbeddedQueueHidesReceivedMessagesAndRedrivesAfterMaxReceives(t *testin
 		t.Fatal("the message must come back after its visibility timeout")
 	}
 	now = now.Add(31 * time.Second)
-	if receive() != 0 || s.depth(dlq) != 1 || s.depth(q) != 0 {
-		t.Fatalf("after 2 receives the message must move to the DLQ: queue %d, dlq %d", s.depth(q), s.depth(dlq))
+	if receive() != 0 || s.depths()["dlq"] != 1 || s.depths()["q"] != 0 {
+		t.Fatalf("after 2 receives the message must move to the DLQ: %v", s.depths())
 	}
 }

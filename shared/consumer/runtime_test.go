@@ -37,11 +37,9 @@ func TestMain(m *testing.M) { os.Exit(localaws.Main(m)) }
 // every request.
 type sink struct {
 	*httptest.Server
-	mu       sync.Mutex
-	bodies   [][]byte
-	inFlight int
-	maxIn    int
-	respond  func(n int, body []byte, w http.ResponseWriter)
+	mu      sync.Mutex
+	bodies  [][]byte
+	respond func(n int, body []byte, w http.ResponseWriter)
 }
 
 func newSink(t *testing.T, respond func(n int, body []byte, w http.ResponseWriter)) *sink {
