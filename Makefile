@@ -13,7 +13,7 @@ LAMBDA_FLAGS := -trimpath -tags lambda.norpc -ldflags="-s -w"
 
 export PATH := $(TOOLS_BIN):$(PATH)
 
-.PHONY: help build test lint bench run tools clean FORCE
+.PHONY: help build test lint bench run demo tools clean FORCE
 
 help: ## list the targets
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -56,8 +56,11 @@ lint: ## gofmt, go vet and cfn-lint
 bench: ## print the benchmarks' figures (ns/op, B/op, allocs/op)
 	$(GO) test -run '^$$' -bench . -benchmem ./...
 
-run: ## run the relay locally on 127.0.0.1:8080 with an embedded queue
+run: ## run the whole relay locally on 127.0.0.1:8080 (queue, token and outbox in ./var)
 	$(GO) run ./cmd/relay
+
+demo: ## post every events/ example to the relay that `make run` started
+	$(GO) run ./cmd/relay demo
 
 clean: ## remove build output and installed tools
 	rm -rf build $(TOOLS_BIN)

@@ -4,8 +4,8 @@
 // the local runner and `sam local invoke`, so tests read them rather than
 // copies.
 //
-// It embeds the files, so only tests import it (TestLambdasDoNotEmbedFixtures
-// keeps it that way). Import it as
+// It embeds the files, so only tests and the local relay's demo import it
+// (TestLambdasDoNotEmbedFixtures keeps the Lambdas free of it). Import it as
 //
 //	fixtures "github.com/nicechat-relay/nicechat-relay/events"
 package fixtures
@@ -14,6 +14,9 @@ import (
 	"embed"
 	"encoding/json"
 	"fmt"
+	"io/fs"
+	"sort"
+	"strings"
 
 	"github.com/aws/aws-lambda-go/events"
 )
@@ -36,6 +39,20 @@ func Request(name string) events.APIGatewayV2HTTPRequest {
 // Body is the JSON Nice Chat posts for name: the body of Request(name).
 func Body(name string) []byte {
 	return []byte(Request(name).Body)
+}
+
+// Names lists the API Gateway fixtures by name (the argument Request
+// takes): the event types first, then the vendor's malformed examples.
+func Names() []string {
+	files, _ := fs.Glob(files, "apigw-*.json")
+	names := make([]string, len(files))
+	for i, f := range files {
+		names[i] = strings.TrimSuffix(strings.TrimPrefix(f, "apigw-"), ".json")
+	}
+	sort.SliceStable(names, func(i, j int) bool {
+		return !strings.HasPrefix(names[i], "invalid_") && strings.HasPrefix(names[j], "invalid_")
+	})
+	return names
 }
 
 // SQS is events/sqs-<channel>.json, the batch Lambda passes a consumer.

@@ -72,3 +72,16 @@ func TestLambdasDoNotEmbedFixtures(t *testing.T) {
 		t.Errorf("a Lambda under functions/ imports %s", self)
 	}
 }
+
+func TestNamesListsEveryRequestFixtureEventsFirst(t *testing.T) {
+	names := fixtures.Names()
+	want := []string{"first_message", "new_chat", "new_order", "new_visitor", "push_form", "unanswered", "invalid_new_order", "invalid_push_form"}
+	if !slices.Equal(names, want) {
+		t.Fatalf("Names() = %q, want %q", names, want)
+	}
+	for _, n := range names {
+		if len(fixtures.Body(n)) == 0 {
+			t.Errorf("fixture %s has an empty body", n)
+		}
+	}
+}

@@ -306,7 +306,7 @@ func TestEmailAndSlackBinariesDeliverABatch(t *testing.T) {
 
 // localQueues creates the stack's queues on the local SQS and points the
 // stack's Refs at them.
-func localQueues(t *testing.T, s *stack, ids ...string) map[string]string {
+func localQueues(t testing.TB, s *stack, ids ...string) map[string]string {
 	t.Helper()
 	urls := map[string]string{}
 	for _, id := range ids {
@@ -323,11 +323,16 @@ func localQueues(t *testing.T, s *stack, ids ...string) map[string]string {
 
 // buildForHost builds the function with its sam build target, as sam
 // would, but for the host so the emulator can run it.
-func buildForHost(t *testing.T, logicalID string) string {
+func buildForHost(t testing.TB, logicalID string) string {
 	t.Helper()
-	dir := t.TempDir()
-	cmd := exec.Command("make", "-C", "..", "build-"+logicalID, "ARTIFACTS_DIR="+dir,
-		"LAMBDA_ENV=CGO_ENABLED=0 GOOS="+runtime.GOOS+" GOARCH="+runtime.GOARCH)
+	return samBuild(t, logicalID, t.TempDir(), "LAMBDA_ENV=CGO_ENABLED=0 GOOS="+runtime.GOOS+" GOARCH="+runtime.GOARCH)
+}
+
+// samBuild runs make build-<logicalID> into dir with the make variables
+// vars (none: the deployed linux/arm64 build) and returns the bootstrap.
+func samBuild(t testing.TB, logicalID, dir string, vars ...string) string {
+	t.Helper()
+	cmd := exec.Command("make", append([]string{"-C", "..", "build-" + logicalID, "ARTIFACTS_DIR=" + dir}, vars...)...)
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("make build-%s: %v\n%s", logicalID, err, out)
 	}
@@ -335,8 +340,33 @@ func buildForHost(t *testing.T, logicalID string) string {
 }
 
 // startRIE runs bootstrap under aws-lambda-rie with the function's
-// environment and the local AWS endpoint, and returns the invoke URL.
-func startRIE(t *testing.T, fn function, bootstrap string) string {
+// environment and the local AWS endpoint, and returns the invoke URL once
+// the emulator listens.
+func startRIE(t testing.TB, fn function, bootstrap string) string {
+	t.Helper()
+	p := newRIE(t, fn, bootstrap)
+	p.start(t)
+	t.Cleanup(func() {
+		p.stop()
+		if t.Failed() {
+			t.Logf("%s under aws-lambda-rie logged:\n%s", fn.ID, p.logs.String())
+		}
+	})
+	return p.waitListening(t)
+}
+
+// rieProcess is one aws-lambda-rie child. It is prepared, started and
+// waited for in separate steps so that the cold-start benchmark can time
+// exactly the steps from start to first answer.
+type rieProcess struct {
+	cmd    *exec.Cmd
+	addr   string
+	logs   *syncBuffer
+	exited chan struct{}
+}
+
+// newRIE prepares, without starting it, the emulator running bootstrap.
+func newRIE(t testing.TB, fn function, bootstrap string) *rieProcess {
 	t.Helper()
 	if runtime.GOOS != "linux" {
 		t.Skip("aws-lambda-rie runs only on Linux")
@@ -370,41 +400,49 @@ func startRIE(t *testing.T, fn function, bootstrap string) string {
 	logs := &syncBuffer{}
 	cmd.Stdout, cmd.Stderr = logs, logs
 	cmd.SysProcAttr = localaws.ChildProcAttr()
-	if err := cmd.Start(); err != nil {
-		t.Fatalf("start %s: %v", rie, err)
-	}
-	exited := make(chan struct{})
-	go func() { _ = cmd.Wait(); close(exited) }()
-	t.Cleanup(func() {
-		_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
-		<-exited
-		if t.Failed() {
-			t.Logf("%s under aws-lambda-rie logged:\n%s", fn.ID, logs.String())
-		}
-	})
+	return &rieProcess{cmd: cmd, addr: addr, logs: logs, exited: make(chan struct{})}
+}
 
+func (p *rieProcess) start(t testing.TB) {
+	t.Helper()
+	if err := p.cmd.Start(); err != nil {
+		t.Fatalf("start %s: %v", p.cmd.Path, err)
+	}
+	go func() { _ = p.cmd.Wait(); close(p.exited) }()
+}
+
+// stop kills the emulator and the bootstrap it started (one process group).
+func (p *rieProcess) stop() {
+	_ = syscall.Kill(-p.cmd.Process.Pid, syscall.SIGKILL)
+	<-p.exited
+}
+
+// waitListening polls until the emulator accepts connections and returns
+// its invoke URL. It polls every millisecond: the benchmark's resolution.
+func (p *rieProcess) waitListening(t testing.TB) string {
+	t.Helper()
 	deadline := time.Now().Add(15 * time.Second)
 	for {
-		conn, err := net.DialTimeout("tcp", addr, time.Second)
+		conn, err := net.DialTimeout("tcp", p.addr, time.Second)
 		if err == nil {
 			conn.Close()
-			return "http://" + addr + "/2015-03-31/functions/function/invocations"
+			return "http://" + p.addr + "/2015-03-31/functions/function/invocations"
 		}
 		select {
-		case <-exited:
-			t.Fatalf("aws-lambda-rie exited before listening:\n%s", logs.String())
+		case <-p.exited:
+			t.Fatalf("aws-lambda-rie exited before listening:\n%s", p.logs.String())
 		default:
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("aws-lambda-rie did not listen on %s within 15s:\n%s", addr, logs.String())
+			t.Fatalf("aws-lambda-rie did not listen on %s within 15s:\n%s", p.addr, p.logs.String())
 		}
-		time.Sleep(20 * time.Millisecond)
+		time.Sleep(time.Millisecond)
 	}
 }
 
 // invoke posts payload to the emulator and decodes the function's answer
 // into out.
-func invoke(t *testing.T, url string, payload, out any) {
+func invoke(t testing.TB, url string, payload, out any) {
 	t.Helper()
 	raw, ok := payload.([]byte)
 	if !ok {
@@ -430,7 +468,7 @@ func invoke(t *testing.T, url string, payload, out any) {
 	}
 }
 
-func invokeHTTP(t *testing.T, url string, request []byte) events.APIGatewayV2HTTPResponse {
+func invokeHTTP(t testing.TB, url string, request []byte) events.APIGatewayV2HTTPResponse {
 	t.Helper()
 	var resp events.APIGatewayV2HTTPResponse
 	invoke(t, url, request, &resp)

@@ -3,117 +3,362 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"io"
 	"log/slog"
+	"mime"
 	"net/http"
 	"net/http/httptest"
+	"net/mail"
+	"os"
+	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/sqs"
+	standardwebhooks "github.com/standard-webhooks/standard-webhooks/libraries/go"
 
 	fixtures "github.com/nicechat-relay/nicechat-relay/events"
+	"github.com/nicechat-relay/nicechat-relay/shared/localaws"
 	"github.com/nicechat-relay/nicechat-relay/shared/nicechat"
 )
 
-// startRelay runs the local relay on a free port with env and returns its
-// base URL; it stops with the test.
-func startRelay(t *testing.T, env map[string]string) string {
-	t.Helper()
-	env["RELAY_ADDR"] = "127.0.0.1:0"
-	ctx, cancel := context.WithCancel(context.Background())
-	ready := make(chan string, 1)
-	done := make(chan error, 1)
-	log := slog.New(slog.NewJSONHandler(io.Discard, nil))
-	go func() { done <- run(ctx, func(k string) string { return env[k] }, log, ready) }()
-	t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("relay: %v", err)
-		}
-	})
-	select {
-	case base := <-ready:
-		return base
-	case err := <-done:
-		t.Fatalf("relay did not start: %v", err)
-	case <-time.After(10 * time.Second):
-		t.Fatal("relay did not start within 10s")
-	}
-	return ""
+const (
+	testToken  = "a-token-of-the-users-own-choosing"
+	testSecret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
+)
+
+// humanTypes are the event types the local defaults route to email and Slack.
+var humanTypes = []string{"first_message", "unanswered", "new_order", "push_form"}
+
+// testRelay is a relay running in the test's process.
+type testRelay struct {
+	*relay
+	stop func() // graceful stop, as on SIGTERM; waits for it
+	logs *syncBuffer
 }
 
+// startRelay runs the relay on a free port with env (plus a fresh data
+// directory unless env names one); it stops with the test.
+func startRelay(t *testing.T, env map[string]string) *testRelay {
+	t.Helper()
+	if env["RELAY_DATA_DIR"] == "" {
+		env["RELAY_DATA_DIR"] = t.TempDir()
+	}
+	env["RELAY_ADDR"] = localaws.FreeAddr(t)
+	logs := &syncBuffer{}
+	ctx, cancel := context.WithCancel(context.Background())
+	r, err := start(ctx, func(k string) string { return env[k] }, slog.New(slog.NewJSONHandler(logs, nil)))
+	if err != nil {
+		cancel()
+		t.Fatalf("start: %v", err)
+	}
+	var once sync.Once
+	stop := func() {
+		once.Do(func() {
+			cancel()
+			if err := r.wait(); err != nil {
+				t.Errorf("relay stopped with: %v", err)
+			}
+		})
+	}
+	t.Cleanup(stop)
+	return &testRelay{relay: r, stop: stop, logs: logs}
+}
+
+func (r *testRelay) post(t *testing.T, body []byte) (int, string) {
+	t.Helper()
+	resp, err := http.Post(r.base+"/callback/"+r.token, "application/json", bytes.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b)
+}
+
+func (r *testRelay) apiStatus(t *testing.T) relayStatus {
+	t.Helper()
+	resp, err := http.Get(r.base + "/api/status")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var s relayStatus
+	if err := json.NewDecoder(resp.Body).Decode(&s); err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+// recorder is an HTTP endpoint that keeps what it receives.
 type recorder struct {
 	mu     sync.Mutex
-	bodies map[string][]byte // by X-NiceChat-Event
+	got    []received
+	answer int // status to answer; 204 when 0
+}
+
+type received struct {
+	header http.Header
+	body   []byte
+}
+
+func newRecorder(t *testing.T) (*recorder, string) {
+	rec := &recorder{}
+	srv := httptest.NewServer(rec)
+	t.Cleanup(srv.Close)
+	return rec, srv.URL
 }
 
 func (r *recorder) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 	body, _ := io.ReadAll(req.Body)
 	r.mu.Lock()
-	r.bodies[req.Header.Get("X-NiceChat-Event")] = body
+	r.got = append(r.got, received{req.Header.Clone(), body})
+	answer := r.answer
 	r.mu.Unlock()
+	if answer == 0 {
+		answer = http.StatusNoContent
+	}
+	w.WriteHeader(answer)
 }
 
-func (r *recorder) get(event string) ([]byte, bool) {
+func (r *recorder) all() []received {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	b, ok := r.bodies[event]
-	return b, ok
+	return slices.Clone(r.got)
 }
 
-func TestRelayDeliversEveryFixtureToTheWebhookLocally(t *testing.T) {
-	sink := &recorder{bodies: map[string][]byte{}}
-	target := httptest.NewServer(sink)
-	defer target.Close()
-	base := startRelay(t, map[string]string{"WEBHOOK_URL": target.URL})
+// eventually polls cond until it holds or 20 s have passed.
+func eventually(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting until %s", what)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
 
-	for _, eventType := range nicechat.KnownTypes {
-		body := fixtures.Body(eventType)
-		resp, err := http.Post(base+"/callback/"+DevToken, "application/json", bytes.NewReader(body))
+func TestRelayDeliversEveryFixtureOnEveryChannel(t *testing.T) {
+	hook, hookURL := newRecorder(t)
+	slackSink, slackURL := newRecorder(t)
+	r := startRelay(t, map[string]string{
+		"CALLBACK_TOKEN": testToken, "WEBHOOK_URL": hookURL, "WEBHOOK_SECRET": testSecret, "SLACK_WEBHOOK_URL": slackURL,
+	})
+	// A visitor who writes Slack's mention and link syntax must not ping
+	// the channel nor make a link.
+	hostile := []byte(`{"event":"first_message","data":{"id":99,"client_name":"<!channel> Eve <@U123> <https://evil.example|your invoice>"}}`)
+	bodies := map[string][]byte{}
+	for _, typ := range nicechat.KnownTypes {
+		bodies[typ] = fixtures.Body(typ)
+	}
+	for name, body := range map[string][]byte{"hostile": hostile} {
+		bodies[name] = body
+	}
+	for name, body := range bodies {
+		if status, resp := r.post(t, body); status != http.StatusAccepted {
+			t.Fatalf("%s: status %d %s", name, status, resp)
+		}
+	}
+
+	eventually(t, "the webhook got every event", func() bool { return len(hook.all()) >= len(bodies) })
+	verify, err := standardwebhooks.NewWebhook(testSecret)
+	if err != nil {
+		t.Fatal(err)
+	}
+	delivered := map[string]bool{}
+	for _, got := range hook.all() {
+		if err := verify.Verify(got.body, got.header); err != nil {
+			t.Errorf("webhook %s: signature: %v", got.header.Get("X-NiceChat-Event"), err)
+		}
+		for name, body := range bodies {
+			if bytes.Equal(got.body, body) {
+				delivered[name] = true
+			}
+		}
+	}
+	for name := range bodies {
+		if !delivered[name] {
+			t.Errorf("the webhook never got %s's body byte for byte", name)
+		}
+	}
+
+	eventually(t, "Slack got a post per human event", func() bool { return len(slackSink.all()) >= len(humanTypes)+1 })
+	var hostileTexts []string
+	for _, got := range slackSink.all() {
+		if strings.Contains(string(got.body), "Eve") {
+			hostileTexts = mrkdwnTexts(t, got.body)
+		}
+	}
+	if len(hostileTexts) == 0 {
+		t.Fatal("no Slack post for the hostile event")
+	}
+	escaped := false
+	for _, text := range hostileTexts {
+		for _, raw := range []string{"<!channel>", "<https://evil.example", "<@U123>"} {
+			if strings.Contains(text, raw) {
+				t.Errorf("a Slack text Slack parses carries the visitor's %q unescaped: %q", raw, text)
+			}
+		}
+		escaped = escaped || strings.Contains(text, "&lt;!channel&gt; Eve")
+	}
+	if !escaped {
+		t.Errorf("no Slack text shows the visitor's name escaped: %q", hostileTexts)
+	}
+
+	outbox := filepath.Join(r.dataDir, outboxDir)
+	var subjects []string
+	eventually(t, "the outbox has an email per human event", func() bool {
+		subjects = emlSubjects(t, outbox)
+		return len(subjects) >= len(humanTypes)+1
+	})
+	wantSubjects := []string{
+		"Angry lead: Guest from Kryvyy Rih",
+		"Form filled: There are no operators available now",
+		"Hot lead: <!channel> Eve <@U123> <https://evil.example|your invoice>", // email has no mention syntax
+		"Hot lead: Guest from Kryvyy Rih",
+		"New order #23: 1000.00 UAH",
+	}
+	slices.Sort(subjects)
+	if !slices.Equal(subjects, wantSubjects) {
+		t.Errorf("outbox subjects:\n%q\nwant\n%q", subjects, wantSubjects)
+	}
+}
+
+// mrkdwnTexts are the texts of a Slack payload that Slack parses for
+// mentions and links: the fallback text and every mrkdwn text object.
+// plain_text objects are shown as they are.
+func mrkdwnTexts(t *testing.T, payload []byte) []string {
+	t.Helper()
+	var texts []string
+	var walk func(v any)
+	walk = func(v any) {
+		switch v := v.(type) {
+		case map[string]any:
+			if v["type"] == "mrkdwn" {
+				if s, ok := v["text"].(string); ok {
+					texts = append(texts, s)
+				}
+			}
+			for _, child := range v {
+				walk(child)
+			}
+		case []any:
+			for _, child := range v {
+				walk(child)
+			}
+		}
+	}
+	var doc map[string]any
+	if err := json.Unmarshal(payload, &doc); err != nil {
+		t.Fatalf("the Slack payload is not JSON: %v", err)
+	}
+	if s, ok := doc["text"].(string); ok {
+		texts = append(texts, s)
+	}
+	walk(doc)
+	return texts
+}
+
+// emlSubjects reads the Subject of every .eml file in dir, decoded.
+func emlSubjects(t *testing.T, dir string) []string {
+	t.Helper()
+	files, _ := filepath.Glob(filepath.Join(dir, "*.eml"))
+	var subjects []string
+	for _, f := range files {
+		raw, err := os.ReadFile(f)
 		if err != nil {
 			t.Fatal(err)
 		}
-		resp.Body.Close()
-		if resp.StatusCode != http.StatusAccepted {
-			t.Fatalf("%s: status %d", eventType, resp.StatusCode)
+		m, err := mail.ReadMessage(bytes.NewReader(raw))
+		if err != nil {
+			t.Fatalf("%s is not a mail message: %v", f, err)
+		}
+		s, err := new(mime.WordDecoder).DecodeHeader(m.Header.Get("Subject"))
+		if err != nil {
+			t.Fatalf("%s: subject: %v", f, err)
+		}
+		subjects = append(subjects, s)
+	}
+	return subjects
+}
+
+func TestRelayStatusShowsDeliveriesAndDeadLettersWithTheirReason(t *testing.T) {
+	hook, hookURL := newRecorder(t)
+	hook.answer = http.StatusGone // permanent: dead-lettered on the first attempt
+	r := startRelay(t, map[string]string{"CALLBACK_TOKEN": testToken, "WEBHOOK_URL": hookURL})
+	if status, body := r.post(t, fixtures.Body("first_message")); status != http.StatusAccepted {
+		t.Fatalf("status %d %s", status, body)
+	}
+	var webhook channelStatus
+	eventually(t, "the webhook's dead letter shows and the message left the queue", func() bool {
+		for _, c := range r.apiStatus(t).Channels {
+			if c.Channel == "webhook" {
+				webhook = c
+			}
+		}
+		return len(webhook.LatestDeadLetters) == 1 && webhook.DeadLettered == 1 && webhook.Queue.InFlight == 0
+	})
+	l := webhook.LatestDeadLetters[0]
+	if l.Event != "first_message" || l.FailureClass != "permanent" || l.LastStatus != "410" || !strings.Contains(l.LastError, "410") {
+		t.Errorf("dead letter = %+v, want first_message, permanent, 410 and the reason", l)
+	}
+	if webhook.DeadLettered != 1 || webhook.Delivered != 0 || webhook.DLQ.Visible != 1 || webhook.Queue.Visible+webhook.Queue.InFlight != 0 {
+		t.Errorf("webhook counts = %+v", webhook)
+	}
+
+	var email channelStatus
+	eventually(t, "the email channel counts a delivery", func() bool {
+		s := r.apiStatus(t)
+		for _, c := range s.Channels {
+			if c.Channel == "email" {
+				email = c
+			}
+		}
+		return email.Delivered == 1 && s.Outbox != nil && s.Outbox.Files == 1
+	})
+
+	resp, err := http.Get(r.base + "/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	page, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if ct := resp.Header.Get("Content-Type"); !strings.HasPrefix(ct, "text/html") {
+		t.Errorf("GET / Content-Type = %q", ct)
+	}
+	for _, want := range []string{l.EventID, "permanent", "410", "outbox"} {
+		if !strings.Contains(string(page), want) {
+			t.Errorf("the status page does not show %q", want)
 		}
 	}
-	deadline := time.Now().Add(15 * time.Second)
-	for _, eventType := range nicechat.KnownTypes {
-		for {
-			got, ok := sink.get(eventType)
-			if ok {
-				if !bytes.Equal(got, fixtures.Body(eventType)) {
-					t.Errorf("%s: the webhook got a different body", eventType)
-				}
-				break
-			}
-			if time.Now().After(deadline) {
-				t.Fatalf("%s was not delivered to the webhook", eventType)
-			}
-			time.Sleep(50 * time.Millisecond)
+	for _, external := range []string{"<script", "src=\"http", "href=\"http"} {
+		if strings.Contains(string(page), external) {
+			t.Errorf("the status page loads an external asset: %q", external)
 		}
 	}
 }
 
 func TestRelayAnswersLikeAPIGateway(t *testing.T) {
-	base := startRelay(t, map[string]string{"CALLBACK_TOKEN": "a-token-of-the-users-own-choosing"})
+	r := startRelay(t, map[string]string{"CALLBACK_TOKEN": testToken})
 	tests := []struct {
-		name, path, body string
-		status           int
+		name, method, path, body string
+		status                   int
 	}{
-		{"the development token is off once a token is set", "/callback/" + DevToken, `{"event":"new_chat","data":{"id":1}}`, 401},
-		{"the configured token", "/callback/a-token-of-the-users-own-choosing", `{"event":"new_chat","data":{"id":1}}`, 202},
-		{"a bad body", "/callback/a-token-of-the-users-own-choosing", `{"event":"new_chat"}`, 400},
-		{"an unknown path", "/elsewhere", `{}`, 404},
+		{"the configured token", "POST", "/callback/" + testToken, `{"event":"new_chat","data":{"id":1}}`, 202},
+		{"a wrong token", "POST", "/callback/" + testToken + "x", `{"event":"new_chat","data":{"id":1}}`, 401},
+		{"a bad body", "POST", "/callback/" + testToken, `{"event":"new_chat"}`, 400},
+		{"not JSON", "POST", "/callback/" + testToken, `<xml/>`, 400},
+		{"a GET on the callback route", "GET", "/callback/" + testToken, ``, 404},
+		{"an unknown path", "POST", "/elsewhere", `{}`, 404},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			resp, err := http.Post(base+tt.path, "application/json", bytes.NewBufferString(tt.body))
+			req, _ := http.NewRequest(tt.method, r.base+tt.path, strings.NewReader(tt.body))
+			resp, err := http.DefaultClient.Do(req)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -125,57 +370,131 @@ func TestRelayAnswersLikeAPIGateway(t *testing.T) {
 	}
 }
 
+func TestRelayGeneratesAndKeepsATokenWithoutLoggingIt(t *testing.T) {
+	dir := t.TempDir()
+	first := startRelay(t, map[string]string{"RELAY_DATA_DIR": dir})
+	info, err := os.Stat(filepath.Join(dir, tokenFile))
+	if err != nil {
+		t.Fatalf("no token file: %v", err)
+	}
+	if info.Mode().Perm() != 0o600 {
+		t.Errorf("token file mode %v, want 0600", info.Mode().Perm())
+	}
+	if len(first.token) < 24 {
+		t.Errorf("generated token %q is shorter than ingest accepts", first.token)
+	}
+	if status, body := first.post(t, fixtures.Body("new_chat")); status != http.StatusAccepted {
+		t.Fatalf("the generated token is refused: %d %s", status, body)
+	}
+	var banner bytes.Buffer
+	first.banner(&banner)
+	if !strings.Contains(banner.String(), first.base+"/callback/"+first.token) {
+		t.Errorf("the banner does not show the callback URL:\n%s", banner.String())
+	}
+	first.stop()
+	if strings.Contains(first.logs.String(), first.token) {
+		t.Error("the token appears in the log")
+	}
+
+	second := startRelay(t, map[string]string{"RELAY_DATA_DIR": dir})
+	if second.token != first.token {
+		t.Errorf("after a restart the token changed: %q, then %q", first.token, second.token)
+	}
+}
+
 func TestRelayRefusesAnInvalidConfigurationNamingTheVariable(t *testing.T) {
-	tests := []struct{ name, variable, value string }{
-		{"a webhook URL that is not a URL", "WEBHOOK_URL", "not a url"},
-		{"a MAX_ATTEMPTS that is not a number", "MAX_ATTEMPTS", "many"},
-		{"half an email configuration", "EMAIL_FROM", "relay@example.com"},
-		{"a typo in an event list", "WEBHOOK_EVENTS", "first_mesage"},
+	tests := []struct{ name, variable, value, want string }{
+		{"a webhook URL that is not a URL", "WEBHOOK_URL", "not a url", "WEBHOOK_URL"},
+		{"a MAX_ATTEMPTS that is not a number", "MAX_ATTEMPTS", "many", "MAX_ATTEMPTS"},
+		{"an email recipient that is not an address", "EMAIL_TO", "nobody", "EMAIL_TO"},
+		{"a typo in an event list", "WEBHOOK_EVENTS", "first_mesage", "WEBHOOK_EVENTS"},
+		{"a short token", "CALLBACK_TOKEN", "short", "CALLBACK_TOKEN"},
+		{"an unknown email mode", "RELAY_EMAIL", "pigeon", "RELAY_EMAIL"},
+		{"a grace period that is not a duration", "RELAY_SHUTDOWN_GRACE", "soon", "RELAY_SHUTDOWN_GRACE"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			env := map[string]string{"RELAY_ADDR": "127.0.0.1:0", tt.variable: tt.value}
-			// Bounded, so that a configuration run accepts ends the test.
-			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-			defer cancel()
-			err := run(ctx, func(k string) string { return env[k] }, slog.New(slog.NewJSONHandler(io.Discard, nil)), nil)
-			want := tt.variable
-			if tt.variable == "EMAIL_FROM" {
-				want = "EMAIL_TO"
+			env := map[string]string{"RELAY_ADDR": localaws.FreeAddr(t), "RELAY_DATA_DIR": t.TempDir(), tt.variable: tt.value}
+			r, err := start(context.Background(), func(k string) string { return env[k] }, slog.New(slog.NewJSONHandler(io.Discard, nil)))
+			if err == nil {
+				r.store.Close()
+				t.Fatalf("start(%s=%q) succeeded", tt.variable, tt.value)
 			}
-			if err == nil || !strings.Contains(err.Error(), want) {
-				t.Fatalf("run(%s=%q) = %v, want an error naming %s", tt.variable, tt.value, err, want)
+			if !strings.Contains(err.Error(), tt.want) {
+				t.Fatalf("start(%s=%q) = %v, want an error naming %s", tt.variable, tt.value, err, tt.want)
 			}
 		})
 	}
 }
 
-func TestEmbeddedQueueHidesReceivedMessagesAndRedrivesAfterMaxReceives(t *testing.T) {
-	ctx := context.Background()
-	now := time.Unix(1000, 0)
-	s := newEmbeddedSQS()
-	s.now = func() time.Time { return now }
-	dlq := s.create("dlq", "", 0)
-	q := s.create("q", dlq, 2)
-	if _, err := s.SendMessage(ctx, &sqs.SendMessageInput{QueueUrl: aws.String(q), MessageBody: aws.String("m")}); err != nil {
-		t.Fatal(err)
+func TestASecondRelayOnTheSameDataIsRefused(t *testing.T) {
+	dir := t.TempDir()
+	startRelay(t, map[string]string{"RELAY_DATA_DIR": dir, "CALLBACK_TOKEN": testToken})
+	env := map[string]string{"RELAY_ADDR": localaws.FreeAddr(t), "RELAY_DATA_DIR": dir, "CALLBACK_TOKEN": testToken}
+	_, err := start(context.Background(), func(k string) string { return env[k] }, slog.New(slog.NewJSONHandler(io.Discard, nil)))
+	if err == nil || !strings.Contains(err.Error(), dir) {
+		t.Fatalf("a second relay on %s: %v, want an error naming the directory", dir, err)
 	}
-	receive := func() int {
-		out, err := s.ReceiveMessage(ctx, &sqs.ReceiveMessageInput{QueueUrl: aws.String(q), MaxNumberOfMessages: 10, VisibilityTimeout: 30})
-		if err != nil {
-			t.Fatal(err)
+}
+
+func TestDemoPostsEveryFixture(t *testing.T) {
+	r := startRelay(t, map[string]string{})
+	env := map[string]string{"RELAY_ADDR": strings.TrimPrefix(r.base, "http://"), "RELAY_DATA_DIR": r.dataDir}
+	var out, errOut bytes.Buffer
+	if code := demo(context.Background(), func(k string) string { return env[k] }, &out, &errOut); code != 0 {
+		t.Fatalf("demo exited %d: %s%s", code, out.String(), errOut.String())
+	}
+	for _, name := range fixtures.Names() {
+		want := " 202 "
+		if strings.HasPrefix(name, "invalid_") {
+			want = " 400 "
 		}
-		return len(out.Messages)
+		if !strings.Contains(out.String(), name) || !strings.Contains(lineOf(out.String(), name), want) {
+			t.Errorf("demo output has no %q line for %s:\n%s", want, name, out.String())
+		}
 	}
-	if receive() != 1 || receive() != 0 {
-		t.Fatal("a received message must stay hidden for its visibility timeout")
+	eventually(t, "the built-in sink got the six events", func() bool {
+		return r.apiStatus(t).Sink.Received >= len(nicechat.KnownTypes)
+	})
+	if s := r.apiStatus(t); s.Quarantine.Visible != 2 {
+		t.Errorf("quarantine holds %d callbacks, want the 2 malformed vendor examples", s.Quarantine.Visible)
 	}
-	now = now.Add(31 * time.Second)
-	if receive() != 1 {
-		t.Fatal("the message must come back after its visibility timeout")
+}
+
+func TestDemoSaysToStartTheRelayFirst(t *testing.T) {
+	env := map[string]string{"RELAY_ADDR": localaws.FreeAddr(t), "RELAY_DATA_DIR": t.TempDir()}
+	var out, errOut bytes.Buffer
+	if code := demo(context.Background(), func(k string) string { return env[k] }, &out, &errOut); code != 1 {
+		t.Fatalf("demo exited %d, want 1", code)
 	}
-	now = now.Add(31 * time.Second)
-	if receive() != 0 || s.depths()["dlq"] != 1 || s.depths()["q"] != 0 {
-		t.Fatalf("after 2 receives the message must move to the DLQ: %v", s.depths())
+	if !strings.Contains(errOut.String(), "make run") {
+		t.Errorf("demo's error does not say to start the relay: %s", errOut.String())
 	}
+}
+
+func lineOf(text, prefix string) string {
+	for line := range strings.Lines(text) {
+		if strings.HasPrefix(line, prefix+" ") {
+			return line
+		}
+	}
+	return ""
+}
+
+// syncBuffer is a log destination several goroutines write to.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }

@@ -6,6 +6,8 @@ import (
 	"log/slog"
 	"net/http"
 	"strings"
+	"sync"
+	"time"
 
 	"github.com/aws/aws-lambda-go/events"
 
@@ -16,18 +18,22 @@ import (
 // maxRequestBytes is API Gateway's own payload limit.
 const maxRequestBytes = 10 << 20
 
-// routes serves what API Gateway and the built-in test endpoint would.
-func routes(h *ingest.Handler, queues *embeddedSQS, log *slog.Logger) http.Handler {
+const sinkPath = "/_sink"
+
+// routes serves what API Gateway would, the SQS API of the embedded queue
+// (for relayctl), the status page and the built-in webhook sink.
+func (r *relay) routes(h *ingest.Handler) http.Handler {
 	mux := http.NewServeMux()
-	mux.HandleFunc("/callback/{token}", func(w http.ResponseWriter, r *http.Request) {
-		body, err := io.ReadAll(io.LimitReader(r.Body, maxRequestBytes+1))
+	mux.HandleFunc("POST /callback/{token}", func(w http.ResponseWriter, req *http.Request) {
+		body, err := io.ReadAll(io.LimitReader(req.Body, maxRequestBytes+1))
 		if err != nil || len(body) > maxRequestBytes {
-			writeJSON(w, http.StatusRequestEntityTooLarge, map[string]string{"error": "request too large"})
+			// API Gateway's own answer to a payload over its limit.
+			writeJSON(w, http.StatusRequestEntityTooLarge, map[string]string{"message": "Request Entity Too Large"})
 			return
 		}
-		resp, err := h.Handle(r.Context(), toAPIGateway(r, body))
+		resp, err := h.Handle(req.Context(), toAPIGateway(req, body))
 		if err != nil {
-			writeJSON(w, http.StatusInternalServerError, map[string]string{"error": "internal error"})
+			writeJSON(w, http.StatusInternalServerError, map[string]string{"message": "Internal Server Error"})
 			return
 		}
 		for k, v := range resp.Headers {
@@ -36,18 +42,17 @@ func routes(h *ingest.Handler, queues *embeddedSQS, log *slog.Logger) http.Handl
 		w.WriteHeader(resp.StatusCode)
 		_, _ = io.WriteString(w, resp.Body)
 	})
-	// The default webhook target, so a first run shows a delivery end to end.
-	mux.HandleFunc("POST /_sink", func(w http.ResponseWriter, r *http.Request) {
-		body, _ := io.ReadAll(io.LimitReader(r.Body, maxRequestBytes))
-		log.Info("sink received a webhook", "channel", "webhook", "event_id", r.Header.Get(webhook.HeaderWebhookID),
-			"event", r.Header.Get(webhook.HeaderEvent), "signed", r.Header.Get(webhook.HeaderWebhookSignature) != "", "body_bytes", len(body))
-		w.WriteHeader(http.StatusNoContent)
+	sqsAPI := r.store.Handler()
+	mux.Handle("POST "+sqsPath, sqsAPI)
+	mux.Handle("POST "+sqsPath+"/", sqsAPI)
+	mux.HandleFunc("POST "+sinkPath, r.sink.ServeHTTP)
+	mux.HandleFunc("GET /api/status", func(w http.ResponseWriter, req *http.Request) {
+		writeJSON(w, http.StatusOK, r.status())
 	})
-	mux.HandleFunc("GET /_status", func(w http.ResponseWriter, r *http.Request) {
-		writeJSON(w, http.StatusOK, map[string]any{"queues": queues.depths()})
-	})
-	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
-		writeJSON(w, http.StatusNotFound, map[string]string{"error": "not found; POST callbacks to /callback/<token>"})
+	mux.HandleFunc("GET /{$}", r.statusPage)
+	mux.HandleFunc("/", func(w http.ResponseWriter, req *http.Request) {
+		// API Gateway answers an unknown route so.
+		writeJSON(w, http.StatusNotFound, map[string]string{"message": "Not Found"})
 	})
 	return mux
 }
@@ -77,4 +82,45 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(status)
 	_ = json.NewEncoder(w).Encode(v)
+}
+
+// sink is the default webhook target, so a first run shows deliveries end
+// to end without a receiver of one's own.
+type sink struct {
+	log    *slog.Logger
+	mu     sync.Mutex
+	count  int
+	latest []sinkReceipt // newest first
+}
+
+type sinkReceipt struct {
+	At      time.Time `json:"at"`
+	EventID string    `json:"event_id"`
+	Event   string    `json:"event"`
+	Signed  bool      `json:"signed"`
+	Bytes   int       `json:"bytes"`
+}
+
+const sinkKeeps = 10
+
+func newSink(log *slog.Logger) *sink { return &sink{log: log} }
+
+func (s *sink) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	body, _ := io.ReadAll(io.LimitReader(r.Body, maxRequestBytes))
+	rec := sinkReceipt{
+		At: time.Now().UTC(), EventID: r.Header.Get(webhook.HeaderWebhookID), Event: r.Header.Get(webhook.HeaderEvent),
+		Signed: r.Header.Get(webhook.HeaderWebhookSignature) != "", Bytes: len(body),
+	}
+	s.mu.Lock()
+	s.count++
+	s.latest = append([]sinkReceipt{rec}, s.latest[:min(len(s.latest), sinkKeeps-1)]...)
+	s.mu.Unlock()
+	s.log.Info("sink received a webhook", "channel", "webhook", "event_id", rec.EventID, "event", rec.Event, "signed", rec.Signed, "body_bytes", rec.Bytes)
+	w.WriteHeader(http.StatusNoContent)
+}
+
+func (s *sink) snapshot() (int, []sinkReceipt) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.count, append([]sinkReceipt(nil), s.latest...)
 }

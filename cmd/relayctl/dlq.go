@@ -28,11 +28,16 @@ type client struct {
 	sqs     *sqs.Client
 	cfn     *cloudformation.Client
 	outputs map[string]string // the stack's outputs, read once
+	// localQueues is the queue URL prefix of a local relay, when --relay is set.
+	localQueues string
 }
 
 // connect loads the SDK's standard configuration and checks up front that
 // it has a region and credentials, so that the error says so plainly.
 func connect(ctx context.Context, o options) (*client, error) {
+	if o.relay != "" {
+		return connectLocal(o)
+	}
 	// The SDK's logger stays quiet while the credentials are looked for:
 	// without any, the chain tries EC2 IMDS, which warns on stderr before
 	// the plain error below says what to do.
@@ -53,6 +58,25 @@ func connect(ctx context.Context, o options) (*client, error) {
 	return &client{o: o, sqs: sqs.NewFromConfig(cfg), cfn: cloudformation.NewFromConfig(cfg)}, nil
 }
 
+// connectLocal talks to the embedded queue of a local relay (make run),
+// which serves the SQS API under /sqs and needs no AWS account.
+func connectLocal(o options) (*client, error) {
+	base := strings.TrimSuffix(o.relay, "/")
+	local := sqs.New(sqs.Options{
+		Region:       "local",
+		BaseEndpoint: aws.String(base + localSQSPath),
+		Credentials:  aws.AnonymousCredentials{},
+	})
+	return &client{o: o, sqs: local, localQueues: base + localSQSPath + localAccountPath}, nil
+}
+
+// Where a local relay serves its queues: cmd/relay names them after their
+// channel (webhook, webhook-dlq, ...).
+const (
+	localSQSPath     = "/sqs"
+	localAccountPath = "/000000000000/"
+)
+
 func errNoCredentials(err error) error {
 	msg := "no AWS credentials found: set AWS_PROFILE (after 'aws sso login' if you use SSO), or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY"
 	if err != nil {
@@ -61,11 +85,14 @@ func errNoCredentials(err error) error {
 	return fmt.Errorf("%s", msg)
 }
 
-// queueURL finds a queue: the flag, else the stack output, else the
-// environment variable.
-func (c *client) queueURL(ctx context.Context, flagValue, flagName, output, env string) (string, error) {
+// queueURL finds a queue: the flag, else the local relay's queue of that
+// name, else the stack output, else the environment variable.
+func (c *client) queueURL(ctx context.Context, flagValue, flagName, output, env, localName string) (string, error) {
 	if flagValue != "" {
 		return flagValue, nil
+	}
+	if c.localQueues != "" {
+		return c.localQueues + localName, nil
 	}
 	if c.o.stack != "" {
 		outputs, err := c.stackOutputs(ctx)
@@ -102,7 +129,7 @@ func (c *client) stackOutputs(ctx context.Context) (map[string]string, error) {
 
 func (c *client) dlq(ctx context.Context, channel string) (dlq.Queue, error) {
 	src, _ := dlq.SourceOf(channel)
-	url, err := c.queueURL(ctx, c.o.dlqURL, "dlq-url", src.DLQOutput, src.DLQEnv)
+	url, err := c.queueURL(ctx, c.o.dlqURL, "dlq-url", src.DLQOutput, src.DLQEnv, channel+"-dlq")
 	if err != nil {
 		return dlq.Queue{}, fmt.Errorf("the %s DLQ: %w", channel, err)
 	}
@@ -214,7 +241,7 @@ func (c *client) redrive(ctx context.Context, w io.Writer) error {
 		return err
 	}
 	src, _ := dlq.SourceOf(c.o.channel)
-	target, err := c.queueURL(ctx, c.o.queueURL, "queue-url", src.QueueOutput, src.QueueEnv)
+	target, err := c.queueURL(ctx, c.o.queueURL, "queue-url", src.QueueOutput, src.QueueEnv, src.Channel)
 	if err != nil {
 		return fmt.Errorf("the %s queue: %w", c.o.channel, err)
 	}

@@ -9,6 +9,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net/url"
 	"os"
 	"time"
 
@@ -36,6 +37,8 @@ Channels: webhook, email, slack.
 
 Queue options (the first that is set wins):
   --dlq-url URL, --queue-url URL   the queues themselves
+  --relay URL                      a local relay (make run), e.g. http://127.0.0.1:8080;
+                                   no AWS account needed (or set RELAY_URL)
   --stack NAME                     the outputs of a deployed CloudFormation stack
                                    (WebhookDlqUrl, WebhookQueueUrl, EmailDlqUrl, ...)
   environment                      WEBHOOK_DLQ_URL, WEBHOOK_QUEUE_URL, EMAIL_DLQ_URL,
@@ -62,6 +65,7 @@ type options struct {
 	queueURL string
 	dlqURL   string
 	stack    string
+	relay    string
 	max      int
 	ids      []string
 	all      bool
@@ -132,6 +136,7 @@ func parse(cmd string, args []string) (options, []string, error) {
 	fs.StringVar(&o.queueURL, "queue-url", "", "")
 	fs.StringVar(&o.dlqURL, "dlq-url", "", "")
 	fs.StringVar(&o.stack, "stack", "", "")
+	fs.StringVar(&o.relay, "relay", os.Getenv("RELAY_URL"), "")
 	if cmd == "list" {
 		fs.IntVar(&o.max, "max", dlq.DefaultMax, "")
 	}
@@ -182,6 +187,11 @@ func (o options) check(cmd string, positional []string) error {
 	}
 	if cmd == "redrive" && !o.all && len(o.ids) == 0 {
 		return fmt.Errorf("%w: say which dead letters to redrive: --id EVENT_ID (repeatable) or --all", errUsage)
+	}
+	if o.relay != "" {
+		if u, err := url.Parse(o.relay); err != nil || u.Scheme == "" || u.Host == "" {
+			return fmt.Errorf("%w: --relay wants the local relay's base URL, such as http://127.0.0.1:8080, got %q", errUsage, o.relay)
+		}
 	}
 	if o.max < 1 {
 		return fmt.Errorf("%w: --max must be at least 1", errUsage)

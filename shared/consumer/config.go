@@ -56,7 +56,11 @@ type Config struct {
 	DeadlineMargin time.Duration
 	Namespace      string    // CloudWatch metrics namespace
 	Metrics        io.Writer // where EMF lines go; stdout when nil, which Lambda sends to CloudWatch Logs
-	Now            func() time.Time
+	// OnOutcome, when set, is told each attempt's outcome as it is counted
+	// in the metrics (delivered, retried or dead_lettered); the local relay
+	// shows these counts on its status page.
+	OnOutcome func(outcome string)
+	Now       func() time.Time
 }
 
 // ConfigFromEnv reads QUEUE_URL, DLQ_URL and MAX_ATTEMPTS (default 8).

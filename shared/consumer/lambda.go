@@ -52,8 +52,10 @@ func (l Lambda[C]) Setup(ctx context.Context, getenv func(string) string, log *s
 
 // Runtime reads the channel's settings, then the runtime's (so a missing
 // target, the variable a user is likeliest to forget, is the error they
-// see), and builds both around q. The local relay calls it with its embedded queue.
-func (l Lambda[C]) Runtime(getenv func(string) string, q SQS, awsCfg aws.Config, log *slog.Logger) (*Runtime, error) {
+// see), and builds both around q. The local relay calls it with its
+// embedded queue, and tune, if given, adjusts the runtime's settings (its
+// status page counts outcomes through Config.OnOutcome).
+func (l Lambda[C]) Runtime(getenv func(string) string, q SQS, awsCfg aws.Config, log *slog.Logger, tune ...func(*Config)) (*Runtime, error) {
 	chCfg, err := l.Config(getenv)
 	if err != nil {
 		return nil, err
@@ -64,6 +66,9 @@ func (l Lambda[C]) Runtime(getenv func(string) string, q SQS, awsCfg aws.Config,
 	}
 	if l.Concurrency != 0 {
 		cfg.Concurrency = l.Concurrency
+	}
+	for _, f := range tune {
+		f(&cfg)
 	}
 	ch, err := l.New(chCfg, awsCfg)
 	if err != nil {

@@ -131,7 +131,7 @@ func (r *Runtime) process(ctx context.Context, rec events.SQSMessage) bool {
 	if err == nil {
 		a.status = "ok"
 		r.logAttempt(ctx, slog.LevelInfo, "delivered", a, OutcomeDelivered)
-		r.metrics.write(OutcomeDelivered)
+		r.count(OutcomeDelivered)
 		return true
 	}
 
@@ -164,7 +164,7 @@ func (r *Runtime) retry(ctx context.Context, a attempt, de *delivery.Error) {
 		attrs = append(attrs, slog.String("visibility_error", err.Error()))
 	}
 	r.logAttempt(ctx, slog.LevelWarn, "delivery failed, will retry", a, OutcomeRetried, attrs...)
-	r.metrics.write(OutcomeRetried)
+	r.count(OutcomeRetried)
 }
 
 // deadLetter sends the message to the DLQ with the reason and reports
@@ -191,7 +191,7 @@ func (r *Runtime) deadLetter(ctx context.Context, a attempt, class string, de *d
 	if err != nil {
 		attrs = append(attrs, slog.String("dead_letter_error", err.Error()))
 		r.logAttempt(ctx, slog.LevelError, "dead-lettering failed, the message stays on the queue", a, OutcomeDeadLetterFailed, attrs...)
-		r.metrics.write(OutcomeRetried)
+		r.count(OutcomeRetried)
 		return false
 	}
 	level, msg := slog.LevelWarn, "dead-lettered"
@@ -200,8 +200,16 @@ func (r *Runtime) deadLetter(ctx context.Context, a attempt, class string, de *d
 		attrs = append(attrs, slog.String("setting", de.Setting))
 	}
 	r.logAttempt(ctx, level, msg, a, OutcomeDeadLettered, attrs...)
-	r.metrics.write(OutcomeDeadLettered)
+	r.count(OutcomeDeadLettered)
 	return true
+}
+
+// count records an outcome in the metrics and tells OnOutcome.
+func (r *Runtime) count(outcome string) {
+	r.metrics.write(outcome)
+	if r.cfg.OnOutcome != nil {
+		r.cfg.OnOutcome(outcome)
+	}
 }
 
 // attempt is what is known about one record's processing, for the log.

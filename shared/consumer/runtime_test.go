@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"io"
 	"log/slog"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -370,7 +371,10 @@ func TestMixedBatchReportsOnlyTheFailedIDs(t *testing.T) {
 			http.Error(w, "no thanks", http.StatusUnprocessableEntity)
 		}
 	})
-	e := newEnv(t, webhookTo(t, s.URL), nil)
+	outcomes := map[string]int{}
+	e := newEnv(t, webhookTo(t, s.URL), func(cfg *consumer.Config) {
+		cfg.OnOutcome = func(o string) { mu.Lock(); outcomes[o]++; mu.Unlock() }
+	})
 	ids := map[string]string{}
 	for _, typ := range []string{"new_chat", "first_message", "unanswered", "new_order", "push_form"} {
 		ids[typ], _ = e.enqueue(t, typ, nil)
@@ -406,6 +410,10 @@ func TestMixedBatchReportsOnlyTheFailedIDs(t *testing.T) {
 	letters := e.deadLetters(t)
 	if len(letters) != 1 || letters[0].Event != "unanswered" {
 		t.Errorf("dead letters = %+v, want only unanswered", letters)
+	}
+	wantOutcomes := map[string]int{consumer.OutcomeDelivered: 4, consumer.OutcomeRetried: 1, consumer.OutcomeDeadLettered: 1}
+	if !maps.Equal(outcomes, wantOutcomes) {
+		t.Errorf("OnOutcome was told %v, want %v", outcomes, wantOutcomes)
 	}
 }
 

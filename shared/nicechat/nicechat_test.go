@@ -116,14 +116,3 @@ func TestTypedViewsAreLenient(t *testing.T) {
 		})
 	}
 }
-
-func FuzzParseNeverPanics(f *testing.F) {
-	f.Add([]byte(`{"event":"new_chat","data":{"id":1}}`))
-	f.Add([]byte(`{"event":"new_order","data":{"id":1,"products":[{"price":"1"}]}}`))
-	f.Fuzz(func(t *testing.T, b []byte) {
-		ev, err := nicechat.Parse(b)
-		if err == nil {
-			_, _, _, _ = ev.Visitor(), ev.Chat(), ev.Order(), ev.Form()
-		}
-	})
-}

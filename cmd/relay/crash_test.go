@@ -1,0 +1,245 @@
+package main
+
+import (
+	"bytes"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/nicechat-relay/nicechat-relay/shared/localaws"
+	"github.com/nicechat-relay/nicechat-relay/shared/nicechat"
+	"github.com/nicechat-relay/nicechat-relay/shared/webhook"
+)
+
+// These tests run the relay as its own process, as `make run` does, and
+// kill it with SIGKILL: nothing it answered 202 for may be lost.
+
+// buildRelay builds this command once per test binary.
+var buildRelay = sync.OnceValues(func() (string, error) {
+	dir, err := os.MkdirTemp("", "relay-bin-")
+	if err != nil {
+		return "", err
+	}
+	bin := filepath.Join(dir, "relay")
+	out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput()
+	if err != nil {
+		return "", fmt.Errorf("go build: %v\n%s", err, out)
+	}
+	return bin, nil
+})
+
+// relayProcess is the relay running as a child process.
+type relayProcess struct {
+	cmd  *exec.Cmd
+	base string
+	out  *syncBuffer
+}
+
+func startProcess(t *testing.T, env map[string]string) *relayProcess {
+	t.Helper()
+	bin, err := buildRelay()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(bin)
+	cmd.Env = os.Environ()
+	for k, v := range env {
+		cmd.Env = append(cmd.Env, k+"="+v)
+	}
+	out := &syncBuffer{}
+	cmd.Stdout, cmd.Stderr = out, out
+	cmd.SysProcAttr = localaws.ChildProcAttr()
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	p := &relayProcess{cmd: cmd, base: "http://" + env["RELAY_ADDR"], out: out}
+	t.Cleanup(func() {
+		if cmd.ProcessState == nil {
+			_ = cmd.Process.Kill()
+			_ = cmd.Wait()
+		}
+	})
+	eventually(t, "the relay answers", func() bool {
+		resp, err := http.Get(p.base + "/api/status")
+		if err == nil {
+			resp.Body.Close()
+		}
+		return err == nil && resp.StatusCode == http.StatusOK
+	})
+	return p
+}
+
+func (p *relayProcess) kill(t *testing.T) {
+	t.Helper()
+	if err := p.cmd.Process.Signal(syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	_ = p.cmd.Wait()
+}
+
+// post sends one event and reports whether the relay answered 202.
+func (p *relayProcess) post(body []byte) bool {
+	resp, err := http.Post(p.base+"/callback/"+testToken, "application/json", bytes.NewReader(body))
+	if err != nil {
+		return false
+	}
+	resp.Body.Close()
+	return resp.StatusCode == http.StatusAccepted
+}
+
+// gate is a webhook endpoint that holds every request until it is opened,
+// then answers 204; it counts deliveries by webhook-id.
+type gate struct {
+	open    chan struct{}
+	once    sync.Once
+	waiting atomic.Int64
+	mu      sync.Mutex
+	got     map[string]int
+}
+
+func newGate(t *testing.T) (*gate, string) {
+	g := &gate{open: make(chan struct{}), got: map[string]int{}}
+	srv := httptest.NewServer(g)
+	t.Cleanup(func() { g.release(); srv.Close() })
+	return g, srv.URL
+}
+
+func (g *gate) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	g.waiting.Add(1)
+	select {
+	case <-g.open:
+	case <-r.Context().Done(): // the relay died holding this request
+		g.waiting.Add(-1)
+		return
+	}
+	g.waiting.Add(-1)
+	g.mu.Lock()
+	g.got[r.Header.Get(webhook.HeaderWebhookID)]++
+	g.mu.Unlock()
+	w.WriteHeader(http.StatusNoContent)
+}
+
+func (g *gate) release() { g.once.Do(func() { close(g.open) }) }
+
+func (g *gate) delivered(id string) bool {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return g.got[id] > 0
+}
+
+// event is a distinct new_chat event: its own body, so its own event id.
+func event(n int) []byte {
+	return fmt.Appendf(nil, `{"event":"new_chat","data":{"id":%d,"client_name":"Guest %d"}}`, n, n)
+}
+
+func TestRelayKilledWhileDeliveringLosesNothingAccepted(t *testing.T) {
+	g, url := newGate(t)
+	env := map[string]string{
+		"RELAY_ADDR": localaws.FreeAddr(t), "RELAY_DATA_DIR": t.TempDir(), "CALLBACK_TOKEN": testToken,
+		"WEBHOOK_URL": url, "RELAY_EMAIL": "outbox",
+	}
+	first := startProcess(t, env)
+	const n = 30
+	for i := range n {
+		if !first.post(event(i)) {
+			t.Fatalf("event %d was not accepted", i)
+		}
+	}
+	// Kill it while deliveries hang at the endpoint: they are in flight.
+	eventually(t, "deliveries are in flight", func() bool { return g.waiting.Load() > 0 })
+	first.kill(t)
+
+	g.release()
+	startProcess(t, env)
+	for i := range n {
+		id := nicechat.EventID(event(i))
+		eventually(t, "event "+id+" is delivered after the restart", func() bool { return g.delivered(id) })
+	}
+}
+
+func TestRelayKilledUnderLoadDeliversEveryAcceptedEvent(t *testing.T) {
+	g, url := newGate(t)
+	g.release() // a quick endpoint: the relay is busy, not blocked
+	env := map[string]string{
+		"RELAY_ADDR": localaws.FreeAddr(t), "RELAY_DATA_DIR": t.TempDir(), "CALLBACK_TOKEN": testToken,
+		"WEBHOOK_URL": url, "RELAY_EMAIL": "outbox",
+	}
+	p := startProcess(t, env)
+
+	// Load: 4 posters, each posting its own events back to back, until
+	// stopped; each keeps the events the relay answered 202.
+	var (
+		mu       sync.Mutex
+		accepted []int
+		next     atomic.Int64
+		stop     atomic.Bool
+		posters  sync.WaitGroup
+		current  atomic.Pointer[relayProcess]
+		refusals atomic.Int64
+	)
+	current.Store(p)
+	for range 4 {
+		posters.Go(func() {
+			for !stop.Load() {
+				i := int(next.Add(1))
+				if current.Load().post(event(i)) {
+					mu.Lock()
+					accepted = append(accepted, i)
+					mu.Unlock()
+				} else {
+					refusals.Add(1)
+					time.Sleep(10 * time.Millisecond) // the relay is down
+				}
+			}
+		})
+	}
+	countAccepted := func() int { mu.Lock(); defer mu.Unlock(); return len(accepted) }
+	eventually(t, "200 events are accepted", func() bool { return countAccepted() >= 200 })
+	p.kill(t)
+	killedAt := countAccepted()
+	current.Store(startProcess(t, env))
+	eventually(t, "200 more events are accepted after the restart", func() bool { return countAccepted() >= killedAt+200 })
+	stop.Store(true)
+	posters.Wait()
+
+	mu.Lock()
+	defer mu.Unlock()
+	for _, i := range accepted {
+		id := nicechat.EventID(event(i))
+		eventually(t, "event "+id+" is delivered", func() bool { return g.delivered(id) })
+	}
+	t.Logf("%d events accepted (%d before the kill), %d posts refused or failed while the relay was down; all accepted ones delivered", len(accepted), killedAt, refusals.Load())
+}
+
+func TestRelayStopsGracefullyOnSIGTERM(t *testing.T) {
+	g, url := newGate(t)
+	env := map[string]string{
+		"RELAY_ADDR": localaws.FreeAddr(t), "RELAY_DATA_DIR": t.TempDir(), "CALLBACK_TOKEN": testToken,
+		"WEBHOOK_URL": url, "RELAY_EMAIL": "outbox", "RELAY_SHUTDOWN_GRACE": "1s",
+	}
+	p := startProcess(t, env)
+	if !p.post(event(1)) {
+		t.Fatal("the event was not accepted")
+	}
+	eventually(t, "the delivery is in flight", func() bool { return g.waiting.Load() > 0 })
+	if err := p.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	// The delivery hangs past the grace period: the relay cuts it short
+	// and exits cleanly; the message waits for the next start.
+	if err := p.cmd.Wait(); err != nil {
+		t.Fatalf("the relay exited with %v after SIGTERM:\n%s", err, p.out.String())
+	}
+	g.release()
+	startProcess(t, env)
+	id := nicechat.EventID(event(1))
+	eventually(t, "the event is delivered after the restart", func() bool { return g.delivered(id) })
+}

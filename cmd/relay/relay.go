@@ -1,0 +1,418 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/config"
+
+	"github.com/nicechat-relay/nicechat-relay/shared/consumer"
+	"github.com/nicechat-relay/nicechat-relay/shared/delivery"
+	"github.com/nicechat-relay/nicechat-relay/shared/email"
+	"github.com/nicechat-relay/nicechat-relay/shared/ingest"
+	"github.com/nicechat-relay/nicechat-relay/shared/localqueue"
+	"github.com/nicechat-relay/nicechat-relay/shared/message"
+	"github.com/nicechat-relay/nicechat-relay/shared/slack"
+	"github.com/nicechat-relay/nicechat-relay/shared/webhook"
+)
+
+// Local settings; every other variable is the one the Lambdas read.
+const (
+	envAddr    = "RELAY_ADDR"     // where the relay listens
+	envDataDir = "RELAY_DATA_DIR" // the queue file, the token, the outbox
+	envEmail   = "RELAY_EMAIL"    // auto, outbox or ses
+	envGrace   = "RELAY_SHUTDOWN_GRACE"
+
+	defaultAddr  = "127.0.0.1:8080"
+	defaultData  = "var"
+	defaultGrace = 25 * time.Second
+
+	tokenFile   = "callback-token"
+	queueFile   = "queues.db"
+	outboxDir   = "outbox"
+	localFrom   = "nicechat-relay@localhost"
+	localTo     = "you@localhost"
+	sqsPath     = "/sqs"
+	accountPath = "/000000000000/"
+)
+
+// The event lists a channel gets when its variable is unset, as in template.yaml.
+var defaultEvents = map[string]string{
+	"WEBHOOK_EVENTS":     "*",
+	"EMAIL_TECH_EVENTS":  "",
+	"EMAIL_HUMAN_EVENTS": "first_message,unanswered,new_order,push_form",
+	"SLACK_EVENTS":       "first_message,unanswered,new_order,push_form",
+}
+
+// Function and event source settings, as in template.yaml: the function
+// timeout, the queues' visibility timeout (6 × the timeout), and each
+// mapping's batch size and maximum concurrency.
+const (
+	functionTimeout = 30 * time.Second
+	visibility      = 6 * functionTimeout
+)
+
+var mappings = map[string]struct{ batchSize, concurrency int }{
+	message.ChannelWebhook: {10, 5},
+	message.ChannelEmail:   {10, 2},
+	message.ChannelSlack:   {5, 1}, // one poster keeps SLACK_MIN_INTERVAL exact
+}
+
+// relay is one running local relay.
+type relay struct {
+	base     string
+	dataDir  string
+	token    string
+	log      *slog.Logger
+	store    *localqueue.Store
+	listener net.Listener
+	server   *http.Server
+	channels []*localChannel
+	sink     *sink
+	grace    time.Duration
+	ctx      context.Context // ends: stop gracefully
+	stopped  chan error
+}
+
+// localChannel is one channel's consumer, as the status page shows it.
+type localChannel struct {
+	name, target       string
+	queue, dlq         string // queue names
+	delivered, retried atomic.Int64
+	deadLettered       atomic.Int64
+	source             eventSource
+}
+
+func (c *localChannel) count(outcome string) {
+	switch outcome {
+	case consumer.OutcomeDelivered:
+		c.delivered.Add(1)
+	case consumer.OutcomeRetried:
+		c.retried.Add(1)
+	case consumer.OutcomeDeadLettered:
+		c.deadLettered.Add(1)
+	}
+}
+
+// start opens the queue file, builds ingest and the consumers from the
+// environment (as the Lambdas do), listens, and starts serving and
+// polling. It stops when ctx ends; wait returns after the graceful stop.
+func start(ctx context.Context, getenv func(string) string, log *slog.Logger) (_ *relay, err error) {
+	r := &relay{log: log, ctx: ctx, stopped: make(chan error, 1), sink: newSink(log)}
+	addr := or(getenv(envAddr), defaultAddr)
+	r.dataDir = or(getenv(envDataDir), defaultData)
+	if r.grace, err = parseGrace(getenv(envGrace)); err != nil {
+		return nil, err
+	}
+
+	r.listener, err = net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("listen on %s (set %s to use another address): %w", addr, envAddr, err)
+	}
+	defer func() {
+		if err != nil {
+			r.listener.Close()
+			if r.store != nil {
+				r.store.Close()
+			}
+		}
+	}()
+	r.base = "http://" + r.listener.Addr().String()
+
+	if err := os.MkdirAll(r.dataDir, 0o700); err != nil {
+		return nil, fmt.Errorf("%s: %w", envDataDir, err)
+	}
+	r.store, err = localqueue.Open(filepath.Join(r.dataDir, queueFile), localqueue.Options{URLPrefix: r.base + sqsPath + accountPath})
+	if err != nil {
+		return nil, err
+	}
+
+	// Variables the relay sets for the handlers, over the environment.
+	env := map[string]string{}
+	lookup := func(k string) string {
+		if v, ok := env[k]; ok {
+			return v
+		}
+		return getenv(k)
+	}
+	if r.token, err = callbackToken(getenv("CALLBACK_TOKEN"), r.dataDir); err != nil {
+		return nil, err
+	}
+	env["CALLBACK_TOKEN"] = r.token
+	for k, v := range defaultEvents {
+		if getenv(k) == "" {
+			env[k] = v
+		}
+	}
+	if env["QUARANTINE_QUEUE_URL"], err = r.store.CreateQueue("quarantine", nil); err != nil {
+		return nil, err
+	}
+	if err := r.startConsumers(ctx, lookup, env); err != nil {
+		return nil, err
+	}
+
+	cfg, err := ingest.LoadConfig(lookup)
+	if err != nil {
+		return nil, err
+	}
+	handler := ingest.NewHandler(ingest.New(cfg, r.store, log))
+	r.server = &http.Server{Handler: r.routes(handler), ReadHeaderTimeout: 10 * time.Second}
+	go r.serve()
+	log.Info("relay listening", "channel", "local", "status_url", r.base+"/", "channels", r.describeChannels(), "data_dir", r.dataDir)
+	return r, nil
+}
+
+// startConsumers creates each enabled channel's queues and starts its
+// event source; a channel that is off gets no events from ingest.
+func (r *relay) startConsumers(ctx context.Context, lookup func(string) string, env map[string]string) error {
+	maxAttempts := consumer.DefaultMaxAttempts
+	if v := lookup(consumer.EnvMaxAttempts); v != "" {
+		// The consumers validate it and say what is wrong; here it only
+		// sets the queues' redrive policy, MAX_ATTEMPTS + 2 as in the template.
+		if n, err := strconv.Atoi(v); err == nil && n > 0 {
+			maxAttempts = n
+		}
+	}
+	specs, err := r.consumerSpecs(ctx, lookup, env)
+	if err != nil {
+		return err
+	}
+	for _, spec := range specs {
+		vars, _ := message.EnvOf(spec.channel)
+		if !spec.on {
+			for _, e := range vars.Events {
+				env[e.Name] = ""
+			}
+			continue
+		}
+		c := &localChannel{name: spec.channel, target: spec.target, queue: spec.channel, dlq: spec.channel + "-dlq"}
+		dlqURL, err := r.store.CreateQueue(c.dlq, nil)
+		if err != nil {
+			return err
+		}
+		queueURL, err := r.store.CreateQueue(c.queue, &localqueue.Redrive{DeadLetterQueue: c.dlq, MaxReceiveCount: maxAttempts + 2})
+		if err != nil {
+			return err
+		}
+		env[vars.QueueURL] = queueURL
+		rt, err := spec.runtime(func(k string) string {
+			switch k {
+			case consumer.EnvQueueURL:
+				return queueURL
+			case consumer.EnvDLQURL:
+				return dlqURL
+			}
+			return lookup(k)
+		}, r.store, func(cfg *consumer.Config) {
+			cfg.OnOutcome = c.count
+			cfg.Metrics = io.Discard // CloudWatch's metrics: locally the status page counts
+		})
+		if err != nil {
+			return fmt.Errorf("the %s channel: %w", spec.channel, err)
+		}
+		m := mappings[spec.channel]
+		c.source = eventSource{
+			Queue: r.store, URL: queueURL, BatchSize: m.batchSize, Concurrency: m.concurrency,
+			Timeout: functionTimeout, Visibility: visibility, Handle: rt.Handle,
+			Log: r.log.With("channel", spec.channel),
+		}
+		r.channels = append(r.channels, c)
+	}
+	if len(r.channels) == 0 {
+		return errors.New("no channel is on") // the webhook always is; kept for safety
+	}
+	return nil
+}
+
+// consumerSpec is one channel's consumer Lambda, run in-process.
+type consumerSpec struct {
+	channel string
+	on      bool
+	target  string // where it delivers, for the status page: never a secret
+	runtime func(getenv func(string) string, q consumer.SQS, tune func(*consumer.Config)) (*consumer.Runtime, error)
+}
+
+// consumerSpecs decides each channel's target: the webhook posts to
+// WEBHOOK_URL or the built-in sink; email goes to SES when it is set up
+// (EMAIL_FROM, EMAIL_TO and AWS credentials) and is otherwise written to
+// the outbox; Slack is on when SLACK_WEBHOOK_URL is set.
+func (r *relay) consumerSpecs(ctx context.Context, lookup func(string) string, env map[string]string) ([]consumerSpec, error) {
+	webhookTarget := origin(lookup(webhook.EnvURL))
+	if lookup(webhook.EnvURL) == "" {
+		env[webhook.EnvURL] = r.base + sinkPath
+		webhookTarget = "the built-in sink " + r.base + sinkPath
+	}
+	awsCfg, awsErr := config.LoadDefaultConfig(ctx)
+	emailSpec := consumerSpec{channel: message.ChannelEmail, on: true}
+	ses, err := r.useSES(ctx, lookup, awsCfg, awsErr)
+	if err != nil {
+		return nil, err
+	}
+	if ses {
+		emailSpec.target = "Amazon SES (" + or(awsCfg.Region, "default region") + ")"
+		emailSpec.runtime = runtimeOf(email.Lambda, awsCfg, r.log)
+	} else {
+		outbox := filepath.Join(r.dataDir, outboxDir)
+		env[email.EnvFrom] = or(lookup(email.EnvFrom), localFrom)
+		env[email.EnvTo] = or(lookup(email.EnvTo), localTo)
+		emailSpec.target = "outbox " + outbox
+		l := email.Lambda
+		l.New = func(cfg email.Config, _ aws.Config) (delivery.Channel, error) {
+			return email.New(cfg, &email.Outbox{Dir: outbox}), nil
+		}
+		emailSpec.runtime = runtimeOf(l, awsCfg, r.log)
+	}
+	return []consumerSpec{
+		{channel: message.ChannelWebhook, on: true, target: webhookTarget,
+			runtime: runtimeOf(webhook.Lambda, awsCfg, r.log)},
+		emailSpec,
+		{channel: message.ChannelSlack, on: lookup("SLACK_WEBHOOK_URL") != "", target: origin(lookup("SLACK_WEBHOOK_URL")),
+			runtime: runtimeOf(slack.Lambda, awsCfg, r.log)},
+	}, nil
+}
+
+// useSES reads RELAY_EMAIL: ses, outbox, or (default) auto: SES when
+// EMAIL_FROM, EMAIL_TO and AWS credentials are all there.
+func (r *relay) useSES(ctx context.Context, lookup func(string) string, awsCfg aws.Config, awsErr error) (bool, error) {
+	switch mode := strings.ToLower(strings.TrimSpace(lookup(envEmail))); mode {
+	case "ses":
+		return true, awsErr
+	case "outbox":
+		return false, nil
+	case "", "auto":
+	default:
+		return false, fmt.Errorf("%s must be auto, outbox or ses, got %q", envEmail, mode)
+	}
+	if lookup(email.EnvFrom) == "" || lookup(email.EnvTo) == "" || awsErr != nil {
+		return false, nil
+	}
+	check, cancel := context.WithTimeout(ctx, 3*time.Second)
+	defer cancel()
+	_, err := awsCfg.Credentials.Retrieve(check)
+	if err != nil {
+		r.log.Warn("email goes to the outbox: EMAIL_FROM and EMAIL_TO are set but no AWS credentials were found", "channel", message.ChannelEmail)
+	}
+	return err == nil, nil
+}
+
+func runtimeOf[C any](l consumer.Lambda[C], awsCfg aws.Config, log *slog.Logger) func(func(string) string, consumer.SQS, func(*consumer.Config)) (*consumer.Runtime, error) {
+	return func(getenv func(string) string, q consumer.SQS, tune func(*consumer.Config)) (*consumer.Runtime, error) {
+		return l.Runtime(getenv, q, awsCfg, log, tune)
+	}
+}
+
+// serve runs the HTTP server and the event sources until r.ctx ends, then
+// stops them in order: no new callbacks, no new batches, then the batches
+// in progress get up to the grace period to finish.
+func (r *relay) serve() {
+	hard, kill := context.WithCancel(context.WithoutCancel(r.ctx))
+	defer kill()
+	var sources sync.WaitGroup
+	for _, c := range r.channels {
+		sources.Go(func() { c.source.run(r.ctx, hard) })
+	}
+	served := make(chan error, 1)
+	go func() { served <- r.server.Serve(r.listener) }()
+
+	var err error
+	select {
+	case err = <-served: // the listener failed
+	case <-r.ctx.Done():
+		r.log.Info("stopping: finishing the callbacks and deliveries in progress", "channel", "local", "grace_s", r.grace.Seconds())
+		shutdown, cancel := context.WithTimeout(context.Background(), r.grace)
+		err = r.server.Shutdown(shutdown)
+		cancel()
+	}
+	done := make(chan struct{})
+	go func() { sources.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(r.grace):
+		r.log.Warn("stopping: deliveries still running after the grace period are cut short; they are retried on the next start", "channel", "local")
+		kill()
+		<-done
+	}
+	if errors.Is(err, http.ErrServerClosed) {
+		err = nil
+	}
+	r.stopped <- errors.Join(err, r.store.Close())
+}
+
+// wait blocks until the relay has stopped.
+func (r *relay) wait() error { return <-r.stopped }
+
+func (r *relay) describeChannels() string {
+	parts := make([]string, len(r.channels))
+	for i, c := range r.channels {
+		parts[i] = c.name + " → " + c.target
+	}
+	return strings.Join(parts, ", ")
+}
+
+// callbackToken is CALLBACK_TOKEN, else the token kept in the data
+// directory, else a new one written there: a local relay keeps its
+// callback URL across restarts without the user choosing a secret.
+func callbackToken(fromEnv, dataDir string) (string, error) {
+	if fromEnv != "" {
+		return fromEnv, nil // ingest validates it
+	}
+	file := filepath.Join(dataDir, tokenFile)
+	b, err := os.ReadFile(file)
+	if err == nil && len(strings.TrimSpace(string(b))) > 0 {
+		return strings.TrimSpace(string(b)), nil
+	}
+	if err != nil && !errors.Is(err, os.ErrNotExist) {
+		return "", fmt.Errorf("read the callback token: %w", err)
+	}
+	raw := make([]byte, 24)
+	_, _ = rand.Read(raw)
+	token := base64.RawURLEncoding.EncodeToString(raw) // 32 characters of A-Z a-z 0-9 - _
+	if err := os.WriteFile(file, []byte(token+"\n"), 0o600); err != nil {
+		return "", fmt.Errorf("keep the callback token: %w", err)
+	}
+	return token, nil
+}
+
+func parseGrace(v string) (time.Duration, error) {
+	if v == "" {
+		return defaultGrace, nil
+	}
+	d, err := time.ParseDuration(v)
+	if err != nil || d < 0 {
+		return 0, fmt.Errorf("%s must be a duration such as 25s, got %q", envGrace, v)
+	}
+	return d, nil
+}
+
+// origin is a URL cut to scheme and host: webhook URLs carry secrets in
+// their path (Slack's always do).
+func origin(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil || u.Host == "" {
+		return ""
+	}
+	return u.Scheme + "://" + u.Host
+}
+
+func or(v, fallback string) string {
+	if v == "" {
+		return fallback
+	}
+	return v
+}

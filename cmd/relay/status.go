@@ -1,0 +1,176 @@
+package main
+
+import (
+	"html/template"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/nicechat-relay/nicechat-relay/shared/dlq"
+	"github.com/nicechat-relay/nicechat-relay/shared/localqueue"
+)
+
+// latestLetters is how many dead letters per channel the status shows.
+const latestLetters = 5
+
+// relayStatus is GET /api/status: what the relay holds and has done since it started.
+type relayStatus struct {
+	Channels   []channelStatus `json:"channels"`
+	Quarantine queueStatus     `json:"quarantine"`
+	Sink       sinkStatus      `json:"sink"`
+	Outbox     *outboxStatus   `json:"outbox,omitempty"`
+	Errors     []string        `json:"errors,omitempty"`
+}
+
+type channelStatus struct {
+	Channel string      `json:"channel"`
+	Target  string      `json:"target"`
+	Queue   queueStatus `json:"queue"`
+	DLQ     queueStatus `json:"dlq"`
+	// Outcomes since the relay started.
+	Delivered         int64             `json:"delivered"`
+	Retried           int64             `json:"retried"`
+	DeadLettered      int64             `json:"dead_lettered"`
+	LatestDeadLetters []deadLetterEntry `json:"latest_dead_letters"`
+}
+
+type queueStatus struct {
+	URL string `json:"url"`
+	localqueue.QueueStats
+}
+
+type deadLetterEntry struct {
+	EventID      string    `json:"event_id"`
+	Event        string    `json:"event"`
+	FailureClass string    `json:"failure_class"`
+	LastStatus   string    `json:"last_status"`
+	LastError    string    `json:"last_error"`
+	Attempts     int       `json:"attempts"`
+	DeadLettered time.Time `json:"dead_lettered_at"`
+}
+
+type sinkStatus struct {
+	URL      string        `json:"url"`
+	Received int           `json:"received"`
+	Latest   []sinkReceipt `json:"latest"`
+}
+
+type outboxStatus struct {
+	Dir    string   `json:"dir"`
+	Files  int      `json:"files"`
+	Latest []string `json:"latest"` // newest first
+}
+
+func (r *relay) status() relayStatus {
+	var s relayStatus
+	queue := func(name string) queueStatus {
+		st, err := r.store.Stats(name)
+		if err != nil {
+			s.Errors = append(s.Errors, err.Error())
+		}
+		return queueStatus{URL: r.base + sqsPath + accountPath + name, QueueStats: st}
+	}
+	for _, c := range r.channels {
+		cs := channelStatus{
+			Channel: c.name, Target: c.target, Queue: queue(c.queue), DLQ: queue(c.dlq),
+			Delivered: c.delivered.Load(), Retried: c.retried.Load(), DeadLettered: c.deadLettered.Load(),
+			LatestDeadLetters: []deadLetterEntry{},
+		}
+		msgs, err := r.store.Peek(c.dlq, latestLetters)
+		if err != nil {
+			s.Errors = append(s.Errors, err.Error())
+		}
+		for _, m := range msgs {
+			l := dlq.Parse(m)
+			cs.LatestDeadLetters = append(cs.LatestDeadLetters, deadLetterEntry{
+				EventID: l.EventID, Event: l.Event, FailureClass: l.Failure.Class, LastStatus: l.Failure.Status,
+				LastError: l.Failure.Error, Attempts: l.Failure.Attempts, DeadLettered: l.DeadLettered,
+			})
+		}
+		s.Channels = append(s.Channels, cs)
+	}
+	s.Quarantine = queue("quarantine")
+	n, latest := r.sink.snapshot()
+	s.Sink = sinkStatus{URL: r.base + sinkPath, Received: n, Latest: latest}
+	if dir := filepath.Join(r.dataDir, outboxDir); r.hasOutbox() {
+		s.Outbox = readOutbox(dir)
+	}
+	return s
+}
+
+func (r *relay) hasOutbox() bool {
+	for _, c := range r.channels {
+		if strings.HasPrefix(c.target, "outbox ") {
+			return true
+		}
+	}
+	return false
+}
+
+// readOutbox lists the .eml files; their names start with the UTC time
+// they were written, so the newest sort last.
+func readOutbox(dir string) *outboxStatus {
+	names, _ := filepath.Glob(filepath.Join(dir, "*.eml"))
+	o := &outboxStatus{Dir: dir, Files: len(names), Latest: []string{}}
+	for i := len(names) - 1; i >= 0 && len(o.Latest) < latestLetters; i-- {
+		o.Latest = append(o.Latest, filepath.Base(names[i]))
+	}
+	return o
+}
+
+// statusPage is the same status as HTML, with no external assets. It
+// refreshes itself every 5 seconds.
+func (r *relay) statusPage(w http.ResponseWriter, _ *http.Request) {
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.Header().Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'")
+	host, _ := os.Hostname()
+	_ = statusTemplate.Execute(w, struct {
+		relayStatus
+		Host string
+		Now  time.Time
+	}{r.status(), host, time.Now().UTC()})
+}
+
+var statusTemplate = template.Must(template.New("status").Funcs(template.FuncMap{
+	"ago": func(t time.Time) string {
+		if t.IsZero() {
+			return "?"
+		}
+		return time.Since(t).Round(time.Second).String() + " ago"
+	},
+}).Parse(`<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><meta http-equiv="refresh" content="5">
+<title>nicechat-relay: local status</title>
+<style>
+body{font:14px/1.4 system-ui,sans-serif;margin:2em;color:#222}
+table{border-collapse:collapse;margin:.5em 0 1.5em}td,th{border:1px solid #ccc;padding:.3em .6em;text-align:left;vertical-align:top}
+th{background:#f4f4f4}.n{text-align:right}.bad{color:#a00}code{font-size:13px}
+</style></head><body>
+<h1>nicechat-relay (local)</h1>
+<p>Refreshes every 5 s. JSON: <a href="/api/status">/api/status</a>. Dead letters: <code>relayctl dlq list --relay URL --channel NAME</code>.</p>
+{{range .Errors}}<p class="bad">{{.}}</p>{{end}}
+<h2>Channels</h2>
+<table><tr><th>channel</th><th>delivers to</th><th>queued</th><th>in flight</th><th>waiting to retry</th><th>delivered</th><th>retried</th><th>dead-lettered</th><th>in DLQ</th></tr>
+{{range .Channels}}<tr><td>{{.Channel}}</td><td>{{.Target}}</td><td class="n">{{.Queue.Visible}}</td><td class="n">{{.Queue.InFlight}}</td><td class="n">{{.Queue.Delayed}}</td>
+<td class="n">{{.Delivered}}</td><td class="n">{{.Retried}}</td><td class="n">{{.DeadLettered}}</td><td class="n{{if .DLQ.Visible}} bad{{end}}">{{.DLQ.Visible}}</td></tr>
+{{end}}</table>
+<h2>Latest dead letters</h2>
+{{range .Channels}}{{if .LatestDeadLetters}}<h3>{{.Channel}}</h3>
+<table><tr><th>event id</th><th>event</th><th>class</th><th>status</th><th>attempts</th><th>when</th><th>reason</th></tr>
+{{range .LatestDeadLetters}}<tr><td><code>{{.EventID}}</code></td><td>{{.Event}}</td><td>{{.FailureClass}}</td><td>{{.LastStatus}}</td><td class="n">{{.Attempts}}</td><td>{{ago .DeadLettered}}</td><td>{{.LastError}}</td></tr>
+{{end}}</table>{{end}}{{else}}<p>none</p>{{end}}
+<h2>Built-in webhook sink</h2>
+<p>{{.Sink.Received}} received at <code>{{.Sink.URL}}</code> since start.</p>
+{{if .Sink.Latest}}<table><tr><th>when</th><th>event</th><th>event id</th><th>signed</th><th>bytes</th></tr>
+{{range .Sink.Latest}}<tr><td>{{ago .At}}</td><td>{{.Event}}</td><td><code>{{.EventID}}</code></td><td>{{.Signed}}</td><td class="n">{{.Bytes}}</td></tr>
+{{end}}</table>{{end}}
+{{with .Outbox}}<h2>Email outbox</h2>
+<p>{{.Files}} message(s) in <code>{{.Dir}}</code>{{if .Latest}}; latest:{{end}}</p>
+{{if .Latest}}<ul>{{range .Latest}}<li><code>{{.}}</code></li>{{end}}</ul>{{end}}{{end}}
+<h2>Quarantine</h2>
+<p>{{.Quarantine.Visible}} rejected callback(s) kept in <code>{{.Quarantine.URL}}</code>.</p>
+<p><small>{{.Host}}, {{.Now.Format "2006-01-02 15:04:05"}} UTC</small></p>
+</body></html>
+`))

@@ -1,0 +1,123 @@
+package main
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-lambda-go/events"
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
+
+	"github.com/nicechat-relay/nicechat-relay/shared/consumer"
+	"github.com/nicechat-relay/nicechat-relay/shared/consumer/consumertest"
+	"github.com/nicechat-relay/nicechat-relay/shared/localqueue"
+	"github.com/nicechat-relay/nicechat-relay/shared/message"
+	"github.com/nicechat-relay/nicechat-relay/shared/nicechat"
+	"github.com/nicechat-relay/nicechat-relay/shared/webhook"
+
+	fixtures "github.com/nicechat-relay/nicechat-relay/events"
+)
+
+// localRelay serves an embedded queue's SQS API under /sqs, as `make run`
+// does, with a webhook dead letter in it put there by the real runtime.
+func localRelay(t *testing.T) (base string, store *localqueue.Store, eventID string) {
+	t.Helper()
+	mux := http.NewServeMux()
+	srv := httptest.NewServer(mux)
+	t.Cleanup(srv.Close)
+	store, err := localqueue.Open(filepath.Join(t.TempDir(), "queues.db"), localqueue.Options{URLPrefix: srv.URL + localSQSPath + localAccountPath})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { store.Close() })
+	mux.Handle(localSQSPath, store.Handler())
+	mux.Handle(localSQSPath+"/", store.Handler())
+	dlqURL, err := store.CreateQueue("webhook-dlq", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	queueURL, err := store.CreateQueue("webhook", &localqueue.Redrive{DeadLetterQueue: "webhook-dlq", MaxReceiveCount: 10})
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	gone := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusGone) }))
+	t.Cleanup(gone.Close)
+	ch, err := webhook.New(webhook.Config{URL: gone.URL, Timeout: 5 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rt := consumer.New(consumer.Config{QueueURL: queueURL, DLQURL: dlqURL, Metrics: io.Discard}, ch, store, slog.New(slog.DiscardHandler))
+	body := string(fixtures.Body("new_order"))
+	eventID = nicechat.EventID([]byte(body))
+	ctx := context.Background()
+	if _, err := store.SendMessage(ctx, &sqs.SendMessageInput{
+		QueueUrl: aws.String(queueURL), MessageBody: aws.String(body),
+		MessageAttributes: message.Message{Body: []byte(body), Event: "new_order", EventID: eventID, ReceivedAt: time.Now()}.Attributes(),
+	}); err != nil {
+		t.Fatal(err)
+	}
+	out, err := store.ReceiveMessage(ctx, &sqs.ReceiveMessageInput{QueueUrl: aws.String(queueURL), MaxNumberOfMessages: 10})
+	if err != nil || len(out.Messages) != 1 {
+		t.Fatalf("receive: %v, %d messages", err, len(out.Messages))
+	}
+	resp, _ := rt.Handle(ctx, events.SQSEvent{Records: []events.SQSMessage{consumertest.Record(out.Messages[0], queueURL)}})
+	if len(resp.BatchItemFailures) != 0 {
+		t.Fatalf("the runtime did not dead-letter the message: %v", resp)
+	}
+	if _, err := store.DeleteMessage(ctx, &sqs.DeleteMessageInput{QueueUrl: aws.String(queueURL), ReceiptHandle: out.Messages[0].ReceiptHandle}); err != nil {
+		t.Fatal(err)
+	}
+	return srv.URL, store, eventID
+}
+
+func TestRelayctlOperatesALocalRelayWithoutAnAWSAccount(t *testing.T) {
+	base, store, id := localRelay(t)
+	// No AWS configuration at all: --relay needs none.
+	for _, name := range []string{"AWS_PROFILE", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_REGION", "AWS_ENDPOINT_URL", "RELAY_URL"} {
+		t.Setenv(name, "")
+	}
+	t.Setenv("AWS_CONFIG_FILE", "/nonexistent/aws-config")
+	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent/aws-credentials")
+
+	list := relayctl("dlq", "list", "--relay", base, "--channel", "webhook").must(t)
+	if ids := listedIDs(list.stdout); len(ids) != 1 || ids[0] != id {
+		t.Fatalf("list shows %q, want [%s]:\n%s", ids, id, list.stdout)
+	}
+	if !strings.Contains(list.stdout, "permanent") || !strings.Contains(list.stdout, "410") {
+		t.Errorf("list does not show the failure:\n%s", list.stdout)
+	}
+	show := relayctl("dlq", "show", id, "--relay", base, "--channel", "webhook").must(t)
+	if !strings.Contains(show.stdout, `"new_order"`) {
+		t.Errorf("show does not print the body:\n%s", show.stdout)
+	}
+
+	t.Setenv("RELAY_URL", base) // the variable works as the flag does
+	redrive := relayctl("dlq", "redrive", "--channel", "webhook", "--all").must(t)
+	if !strings.Contains(redrive.stdout, "redriven "+id) {
+		t.Errorf("redrive did not say it sent %s back:\n%s", id, redrive.stdout)
+	}
+	for name, want := range map[string]int{"webhook": 1, "webhook-dlq": 0} {
+		st, err := store.Stats(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if st.Visible+st.InFlight+st.Delayed != want {
+			t.Errorf("%s holds %+v after the redrive, want %d message(s)", name, st, want)
+		}
+	}
+}
+
+func TestRelayctlRefusesARelayURLThatIsNotAURL(t *testing.T) {
+	r := relayctl("dlq", "list", "--relay", "127.0.0.1:8080", "--channel", "webhook")
+	if r.code != exitUsage || !strings.Contains(r.stderr, "--relay") {
+		t.Fatalf("exit %d, stderr %q; want a usage error naming --relay", r.code, r.stderr)
+	}
+}

@@ -1,0 +1,46 @@
+package fixtures
+
+import (
+	"encoding/json"
+	"maps"
+	"slices"
+)
+
+// WithVisitorText returns body with every string of its data replaced by
+// a and b in turn, and a key a holding b added to every object, so every
+// text a renderer can show is the caller's (a fuzzer's): names, cities,
+// form labels and values, products, address and UTM keys. Keys are visited
+// in order, so the same input always gives the same body. It returns body
+// unchanged when a and b are both empty or body has no data object.
+func WithVisitorText(body []byte, a, b string) []byte {
+	var ev map[string]any
+	if a == "" && b == "" || json.Unmarshal(body, &ev) != nil {
+		return body
+	}
+	data, ok := ev["data"].(map[string]any)
+	if !ok {
+		return body
+	}
+	texts, n := []string{a, b}, 0
+	var replace func(v any) any
+	replace = func(v any) any {
+		switch v := v.(type) {
+		case string:
+			n++
+			return texts[n%2]
+		case []any:
+			for i := range v {
+				v[i] = replace(v[i])
+			}
+		case map[string]any:
+			for _, k := range slices.Sorted(maps.Keys(v)) {
+				v[k] = replace(v[k])
+			}
+			v[a] = b
+		}
+		return v
+	}
+	replace(data)
+	out, _ := json.Marshal(ev)
+	return out
+}

@@ -1,0 +1,84 @@
+package slack
+
+import (
+	"encoding/json"
+	"strings"
+	"testing"
+	"unicode/utf8"
+
+	fixtures "github.com/nicechat-relay/nicechat-relay/events"
+	"github.com/nicechat-relay/nicechat-relay/shared/nicechat"
+)
+
+func FuzzSlackPayload(f *testing.F) {
+	hostile := []string{"<!channel> <@U123> <#C1|general>", "<https://evil.example|bank> &lt;!here&gt; & \u202e"}
+	for _, typ := range nicechat.KnownTypes {
+		f.Add(fixtures.Body(typ), "", "")
+		f.Add(fixtures.Body(typ), hostile[0], hostile[1])
+	}
+	f.Add(fixtures.Body("invalid_new_order"), "", "")
+	f.Add(fixtures.Body("invalid_push_form"), "", "")
+	f.Add([]byte(`{"event":"agent_joined","data":{"id":1,"chat_id":2}}`), hostile[1], hostile[0])
+	opts := linkOpts
+	opts.ShowIP = true
+	f.Fuzz(func(t *testing.T, body []byte, a, b string) {
+		e, err := nicechat.Parse(fixtures.WithVisitorText(body, a, b))
+		if err != nil {
+			return
+		}
+		raw, err := json.Marshal(Payload(e, opts))
+		if err != nil {
+			t.Fatalf("payload does not encode: %v", err)
+		}
+		var payload any
+		if err := json.Unmarshal(raw, &payload); err != nil {
+			t.Fatalf("payload is not JSON: %v", err)
+		}
+		walkStrings(payload, false, func(s string, plain bool) {
+			if plain {
+				return // plain_text is never parsed for mentions or links
+			}
+			// Every < starts Slack markup; the only markup allowed is the
+			// chat link this package builds from CHAT_URL_TEMPLATE.
+			if rest := chatLink.ReplaceAllString(s, ""); strings.Contains(rest, "<") {
+				t.Errorf("visitor text reaches Slack as markup: %q", s)
+			}
+			if strings.Contains(strings.NewReplacer("&amp;", "", "&lt;", "", "&gt;", "").Replace(s), "&") {
+				t.Errorf("text has an unescaped or split &: %q", s)
+			}
+		})
+		fallback, blocks, texts := payloadTexts(t, raw)
+		if blocks > maxBlocks {
+			t.Errorf("%d blocks, Slack allows %d", blocks, maxBlocks)
+		}
+		if n := utf8.RuneCountInString(fallback); n > maxFallback {
+			t.Errorf("fallback text has %d characters, Slack allows %d", n, maxFallback)
+		}
+		for _, tx := range texts {
+			limit := maxSectionText
+			if tx.kind == "header/plain_text" {
+				limit = maxHeaderText
+			}
+			if n := utf8.RuneCountInString(tx.text); n > limit || n == 0 {
+				t.Errorf("%s text has %d characters, want 1..%d", tx.kind, n, limit)
+			}
+		}
+	})
+}
+
+// walkStrings calls fn with every string in v, saying whether it is the
+// text of a plain_text object.
+func walkStrings(v any, plain bool, fn func(s string, plain bool)) {
+	switch v := v.(type) {
+	case string:
+		fn(v, plain)
+	case []any:
+		for _, e := range v {
+			walkStrings(e, false, fn)
+		}
+	case map[string]any:
+		for k, e := range v {
+			walkStrings(e, k == "text" && v["type"] == "plain_text", fn)
+		}
+	}
+}
