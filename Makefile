@@ -13,7 +13,7 @@ LAMBDA_FLAGS := -trimpath -tags lambda.norpc -ldflags="-s -w"
 
 export PATH := $(TOOLS_BIN):$(PATH)
 
-.PHONY: help build test lint bench run demo tools clean FORCE
+.PHONY: help build test lint bench fuzz run demo tools clean FORCE
 
 help: ## list the targets
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -53,8 +53,19 @@ lint: ## gofmt, go vet and cfn-lint
 	$(GO) vet ./...
 	cfn-lint template.yaml
 
-bench: ## print the benchmarks' figures (ns/op, B/op, allocs/op)
-	$(GO) test -run '^$$' -bench . -benchmem ./...
+bench: tools ## print every figure: handler ns/op and allocs, batch wall time, local relay under load, bootstrap sizes and cold starts
+	$(GO) test -run '^$$' -bench . -benchmem -skip 'ColdStart|LocalRelayLoad' ./...
+	$(GO) test -run '^$$' -bench 'LocalRelayLoad' -benchtime 1x ./cmd/relay
+	$(GO) test -run '^$$' -bench 'ColdStart' -benchtime 20x ./infra
+
+# Go minimises each new corpus entry for up to 60 s by default, which stalls a short run.
+FUZZTIME  ?= 30s
+FUZZFLAGS  = -run '^$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 1s
+fuzz: ## fuzz the parser, the Slack and email renderers and ingest, FUZZTIME each (default 30s)
+	$(GO) test $(FUZZFLAGS) -fuzz '^FuzzParse$$' ./shared/nicechat
+	$(GO) test $(FUZZFLAGS) -fuzz '^FuzzSlackPayload$$' ./shared/slack
+	$(GO) test $(FUZZFLAGS) -fuzz '^FuzzHeaders$$' ./shared/email
+	$(GO) test $(FUZZFLAGS) -fuzz '^FuzzHandler$$' ./shared/ingest
 
 run: ## run the whole relay locally on 127.0.0.1:8080 (queue, token and outbox in ./var)
 	$(GO) run ./cmd/relay

@@ -98,18 +98,23 @@ func (s eventSource) invoke(hard context.Context, msgs []sqstypes.Message) {
 	for _, f := range resp.BatchItemFailures {
 		failed[f.ItemIdentifier] = true
 	}
+	// Deleted together, so the queue commits them in one write. Not under
+	// hard: the deliveries happened, so their deletions must too.
+	var deletes sync.WaitGroup
 	for _, m := range msgs {
 		if failed[aws.ToString(m.MessageId)] {
 			continue
 		}
-		// Not under hard: the delivery happened, so its deletion must too.
-		del, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		_, err := s.Queue.DeleteMessage(del, &sqs.DeleteMessageInput{QueueUrl: aws.String(s.URL), ReceiptHandle: m.ReceiptHandle})
-		cancel()
-		if err != nil {
-			s.Log.Error("event source: delete failed, the message will be delivered again", "message_id", aws.ToString(m.MessageId), "error", err.Error())
-		}
+		deletes.Go(func() {
+			del, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			defer cancel()
+			_, err := s.Queue.DeleteMessage(del, &sqs.DeleteMessageInput{QueueUrl: aws.String(s.URL), ReceiptHandle: m.ReceiptHandle})
+			if err != nil {
+				s.Log.Error("event source: delete failed, the message will be delivered again", "message_id", aws.ToString(m.MessageId), "error", err.Error())
+			}
+		})
 	}
+	deletes.Wait()
 }
 
 // call invokes the handler; a panic fails the invocation, as a crashed

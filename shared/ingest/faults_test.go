@@ -3,7 +3,6 @@ package ingest_test
 import (
 	"bytes"
 	"context"
-	"crypto/sha256"
 	"encoding/json"
 	"fmt"
 	"log/slog"
@@ -38,19 +37,20 @@ func variant(t *testing.T, typ string, n int) []byte {
 
 // sqsThrough is an SQS client of the local server through a fault proxy
 // that fails about half the SendMessage calls with answer, each call
-// decided by the seed and the request (the same body's retry rolls again).
+// decided by the seed, the event and its route (an SDK retry rolls again);
+// routes names the queue URLs.
 //
 // Ingest itself runs with the SDK's defaults: the standard retryer, 3
 // attempts, backoff from 50 ms (1 s after throttling) doubling up to 20 s,
 // a 500-token retry quota; and an HTTP client without an overall timeout,
 // so a hung SendMessage is cut only by the Lambda's own 10 s timeout. Here
 // the SDK makes at most 2 attempts so that a run stays short.
-func sqsThrough(t *testing.T, dice *faultproxy.Dice, answer func() *faultproxy.Answer, timeout time.Duration) *sqs.Client {
+func sqsThrough(t *testing.T, dice *faultproxy.Dice, routes map[string]string, answer func() *faultproxy.Answer, timeout time.Duration) *sqs.Client {
 	p := faultproxy.New(t, localaws.Endpoint(t), func(c faultproxy.Call) *faultproxy.Answer {
 		if c.Action != "SendMessage" {
 			return nil
 		}
-		_, r := dice.Roll(fmt.Sprintf("%x", sha256.Sum256(c.Body)))
+		_, r := dice.Roll(sendKey(t, c.Body, routes))
 		if r.IntN(2) == 0 {
 			return answer()
 		}
@@ -65,6 +65,19 @@ func sqsThrough(t *testing.T, dice *faultproxy.Dice, answer func() *faultproxy.A
 	})
 }
 
+// sendKey names a SendMessage call by what stays the same from run to run:
+// the event id and the route (queue URLs carry the local server's port).
+func sendKey(t *testing.T, body []byte, routes map[string]string) string {
+	var in struct {
+		QueueUrl          string
+		MessageAttributes map[string]struct{ StringValue string }
+	}
+	if err := json.Unmarshal(body, &in); err != nil {
+		t.Errorf("SendMessage body is not JSON: %v", err)
+	}
+	return in.MessageAttributes["event_id"].StringValue + " " + routes[in.QueueUrl]
+}
+
 func TestIngestNeverAnswers2xxForAnEventItDidNotEnqueue(t *testing.T) {
 	t.Parallel()
 	internalError := func() *faultproxy.Answer {
@@ -72,17 +85,17 @@ func TestIngestNeverAnswers2xxForAnEventItDidNotEnqueue(t *testing.T) {
 	}
 	tests := []struct {
 		name  string
-		queue func(t *testing.T, d *faultproxy.Dice) ingest.Sender
+		queue func(t *testing.T, d *faultproxy.Dice, routes map[string]string) ingest.Sender
 		// wantBoth: the faults are random, so both answers must show up
 		// (all 30 alike has a chance under 1e-7).
 		wantBoth bool
 	}{
-		{"SQS on a closed port", func(t *testing.T, _ *faultproxy.Dice) ingest.Sender { return deadEndpoint(t) }, false},
-		{"half the SendMessage calls answer 500 InternalError", func(t *testing.T, d *faultproxy.Dice) ingest.Sender {
-			return sqsThrough(t, d, internalError, 0)
+		{"SQS on a closed port", func(t *testing.T, _ *faultproxy.Dice, _ map[string]string) ingest.Sender { return deadEndpoint(t) }, false},
+		{"half the SendMessage calls answer 500 InternalError", func(t *testing.T, d *faultproxy.Dice, routes map[string]string) ingest.Sender {
+			return sqsThrough(t, d, routes, internalError, 0)
 		}, true},
-		{"half the SendMessage calls hang past the client timeout", func(t *testing.T, d *faultproxy.Dice) ingest.Sender {
-			return sqsThrough(t, d, faultproxy.Hang, 300*time.Millisecond)
+		{"half the SendMessage calls hang past the client timeout", func(t *testing.T, d *faultproxy.Dice, routes map[string]string) ingest.Sender {
+			return sqsThrough(t, d, routes, faultproxy.Hang, 300*time.Millisecond)
 		}, true},
 	}
 	for _, tt := range tests {
@@ -97,7 +110,7 @@ func TestIngestNeverAnswers2xxForAnEventItDidNotEnqueue(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			r.handler = ingest.NewHandler(ingest.New(cfg, tt.queue(t, dice), slog.New(slog.NewJSONHandler(r.logs, nil))))
+			r.handler = ingest.NewHandler(ingest.New(cfg, tt.queue(t, dice, map[string]string{r.queues["webhook"]: "webhook", r.queues["slack"]: "slack"}), slog.New(slog.NewJSONHandler(r.logs, nil))))
 
 			const events = 30
 			bodies := make([][]byte, events)
