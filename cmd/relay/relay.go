@@ -195,13 +195,8 @@ func (r *relay) startConsumers(ctx context.Context, lookup func(string) string, 
 	}
 	for _, spec := range specs {
 		vars, _ := message.EnvOf(spec.channel)
-		if !spec.on {
-			for _, e := range vars.Events {
-				env[e.Name] = ""
-			}
-			continue
-		}
 		c := &localChannel{name: spec.channel, target: spec.target, queue: spec.channel, dlq: spec.channel + "-dlq"}
+		// Every channel's queues exist, on or off, as relayctl expects.
 		dlqURL, err := r.store.CreateQueue(c.dlq, nil)
 		if err != nil {
 			return err
@@ -209,6 +204,12 @@ func (r *relay) startConsumers(ctx context.Context, lookup func(string) string, 
 		queueURL, err := r.store.CreateQueue(c.queue, &localqueue.Redrive{DeadLetterQueue: c.dlq, MaxReceiveCount: maxAttempts + 2})
 		if err != nil {
 			return err
+		}
+		if !spec.on {
+			for _, e := range vars.Events {
+				env[e.Name] = "" // ingest routes nothing to it
+			}
+			continue
 		}
 		env[vars.QueueURL] = queueURL
 		rt, err := spec.runtime(func(k string) string {

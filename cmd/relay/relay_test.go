@@ -498,3 +498,18 @@ func (s *syncBuffer) String() string {
 	defer s.mu.Unlock()
 	return s.b.String()
 }
+
+// relayctl dlq show, without --channel, searches every channel's DLQ.
+func TestEveryChannelsQueuesExistEvenWhenTheChannelIsOff(t *testing.T) {
+	r := startRelay(t, map[string]string{"CALLBACK_TOKEN": testToken}) // no SLACK_WEBHOOK_URL
+	for _, c := range r.apiStatus(t).Channels {
+		if c.Channel == "slack" {
+			t.Errorf("slack is on without SLACK_WEBHOOK_URL: %+v", c)
+		}
+	}
+	for _, name := range []string{"webhook", "webhook-dlq", "email", "email-dlq", "slack", "slack-dlq", "quarantine"} {
+		if _, err := r.store.Stats(name); err != nil {
+			t.Errorf("queue %s: %v", name, err)
+		}
+	}
+}
