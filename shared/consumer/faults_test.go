@@ -536,7 +536,7 @@ func TestEmailThrottledBySESIsRetriedUntilSent(t *testing.T) {
 		t.Errorf("outcomes = %v, want %d retried then delivered", got, throttled)
 	}
 	for _, l := range jsonLines(t, e.logs) {
-		if l["outcome"] == consumer.OutcomeRetried && (l["status"] != "400" || l["error"] != "SES Throttling: Maximum sending rate exceeded.") {
+		if l["outcome"] == consumer.OutcomeRetried && (l["status"] != "Throttling" || l["error"] != "SES Throttling: Maximum sending rate exceeded.") {
 			t.Errorf("a retry logged status %v error %v, want SES's throttling", l["status"], l["error"])
 		}
 	}
@@ -574,10 +574,9 @@ func TestEmailRejectedBySESIsDeadLetteredOnceAndNeverSent(t *testing.T) {
 		t.Fatalf("%d dead letters, want exactly 1", len(letters))
 	}
 	l := letters[0]
-	// last_status is the HTTP status when there is one; the SES code is
-	// in last_error.
-	if f := l.Failure; f.Class != "permanent" || f.Status != "400" || f.Error != "SES MessageRejected: Email address not verified stranger@unverified.example" || f.Attempts != 1 || f.Channel != "email" {
-		t.Errorf("failure = %+v, want permanent, 400, MessageRejected, after 1 attempt", f)
+	// last_status is SES's code rather than the 400 it came with.
+	if f := l.Failure; f.Class != "permanent" || f.Status != "MessageRejected" || f.Error != "SES MessageRejected: Email address not verified stranger@unverified.example" || f.Attempts != 1 || f.Channel != "email" {
+		t.Errorf("failure = %+v, want permanent, MessageRejected, after 1 attempt", f)
 	}
 	if l.EventID != id || !bytes.Equal(l.Body, body) || aws.ToString(l.Attributes[message.AttrFormat].StringValue) != "human" {
 		t.Errorf("dead letter lost the message: id %s format %v body %q", l.EventID, l.Attributes[message.AttrFormat].StringValue, l.Body)

@@ -247,12 +247,17 @@ func reason(de *delivery.Error) string {
 	return delivery.Truncate(s, delivery.MaxReasonBytes)
 }
 
-// status is the HTTP status, else the AWS or Slack error code.
+// status is the AWS or Slack error code, else the HTTP status: the code
+// says more ("MessageRejected", "channel_not_found") than the 400 or 404
+// it came with.
 func status(de *delivery.Error) string {
+	if de.Code != "" {
+		return de.Code
+	}
 	if de.Status != 0 {
 		return strconv.Itoa(de.Status)
 	}
-	return de.Code
+	return ""
 }
 
 // receiveCount is the attempt number: how many times SQS has handed the

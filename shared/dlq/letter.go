@@ -51,7 +51,7 @@ const ClassExhausted = "exhausted"
 type Failure struct {
 	Channel         string
 	Class           string
-	Status          string // HTTP status or AWS/Slack error code; "none" when there was none
+	Status          string // AWS or Slack error code, else HTTP status; "none" when there was neither
 	Error           string // at most delivery.MaxReasonBytes
 	Attempts        int
 	FirstReceivedAt time.Time

@@ -204,3 +204,36 @@ func postAll(r *relay, bodies [][]byte, workers int) []result {
 	wg.Wait()
 	return out
 }
+
+// Lambda ends an invocation at its deadline, and Nice Chat then gets API
+// Gateway's bare error. Ingest must end a hung send first and answer 503
+// with Retry-After while the invocation is still alive.
+func TestAHungQueueIsAnswered503BeforeTheInvocationsDeadline(t *testing.T) {
+	t.Parallel()
+	r := newRelay(t, nil)
+	hang := faultproxy.New(t, localaws.Endpoint(t), func(c faultproxy.Call) *faultproxy.Answer {
+		if c.Action == "SendMessage" {
+			return faultproxy.Hang()
+		}
+		return nil
+	})
+	client := sqs.NewFromConfig(localaws.Config(t), func(o *sqs.Options) { o.BaseEndpoint = aws.String(hang.URL) })
+	vars := map[string]string{"CALLBACK_TOKEN": token, "QUARANTINE_QUEUE_URL": r.queues["quarantine"],
+		"WEBHOOK_EVENTS": "*", "WEBHOOK_QUEUE_URL": r.queues["webhook"]}
+	cfg, err := ingest.LoadConfig(func(k string) string { return vars[k] })
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := ingest.NewHandler(ingest.New(cfg, client, slog.New(slog.DiscardHandler)))
+
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second) // as Lambda sets it
+	defer cancel()
+	req := events.APIGatewayV2HTTPRequest{PathParameters: map[string]string{"token": token}, Body: string(fixtures.Body("new_chat"))}
+	resp, err := h.Handle(ctx, req)
+	if ctx.Err() != nil {
+		t.Fatal("the handler returned only after the invocation's deadline: Lambda would have cut it off")
+	}
+	if err != nil || resp.StatusCode != http.StatusServiceUnavailable || resp.Headers["Retry-After"] == "" {
+		t.Fatalf("answer = %d %v, err %v; want 503 with Retry-After", resp.StatusCode, resp.Headers, err)
+	}
+}

@@ -87,9 +87,19 @@ func New(cfg Config, queue Sender, log *slog.Logger) *Service {
 	return &Service{cfg: cfg, tokenHash: sha256.Sum256([]byte(cfg.Token)), queue: queue, now: time.Now, log: log}
 }
 
+// Send deadlines. A hung SQS call must end while there is still time to
+// answer 503 with Retry-After: if Lambda's own timeout ended it, Nice Chat
+// would get API Gateway's bare error instead.
+const (
+	answerMargin       = 1500 * time.Millisecond // kept before the invocation's deadline
+	defaultSendTimeout = 8 * time.Second         // when the context has no deadline
+)
+
 // Accept authenticates, validates and enqueues a callback. It returns a
 // *Error for every refusal.
 func (s *Service) Accept(ctx context.Context, cb Callback) (Receipt, error) {
+	ctx, cancel := sendDeadline(ctx)
+	defer cancel()
 	if !s.authorized(cb.Token) {
 		// Unauthenticated bodies are not quarantined: anyone could fill the queue.
 		s.log.WarnContext(ctx, "callback refused", "channel", "ingest", "status", 401, "reason", "wrong or missing token")
@@ -149,6 +159,13 @@ func (s *Service) authorized(token string) bool {
 	// token's length as well as its content.
 	got := sha256.Sum256([]byte(token))
 	return token != "" && subtle.ConstantTimeCompare(got[:], s.tokenHash[:]) == 1
+}
+
+func sendDeadline(ctx context.Context) (context.Context, context.CancelFunc) {
+	if d, ok := ctx.Deadline(); ok {
+		return context.WithDeadline(ctx, d.Add(-answerMargin))
+	}
+	return context.WithTimeout(ctx, defaultSendTimeout)
 }
 
 // enqueue sends the message to every route's queue at once and returns the
