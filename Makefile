@@ -42,10 +42,11 @@ tools: $(RIE) ## install what the tests need and check what the image ships
 $(RIE):
 	GOBIN=$(TOOLS_BIN) $(GO) install github.com/aws/aws-lambda-runtime-interface-emulator/cmd/aws-lambda-rie@$(RIE_VERSION)
 
-test: tools ## vet, lint the template, run every test against local SQS/SES
+test: tools ## vet, lint the template, run every test against local SQS/SES, fuzz each target briefly
 	$(GO) vet ./...
 	cfn-lint template.yaml
 	$(GO) test -count=1 ./...
+	$(MAKE) --no-print-directory fuzz FUZZTIME=5s
 
 lint: ## gofmt, go vet and cfn-lint
 	@unformatted=$$(find . -name '*.go' -not -path './.bin/*' -not -path './build/*' | xargs -r gofmt -l); \

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -22,13 +23,18 @@ import (
 // These tests run the relay as its own process, as `make run` does, and
 // kill it with SIGKILL: nothing it answered 202 for may be lost.
 
+func TestMain(m *testing.M) {
+	code := m.Run()
+	os.RemoveAll(binDir)
+	os.Exit(code)
+}
+
+// binDir holds the relay binary the tests build.
+var binDir, _ = os.MkdirTemp("", "relay-bin-")
+
 // buildRelay builds this command once per test binary.
 var buildRelay = sync.OnceValues(func() (string, error) {
-	dir, err := os.MkdirTemp("", "relay-bin-")
-	if err != nil {
-		return "", err
-	}
-	bin := filepath.Join(dir, "relay")
+	bin := filepath.Join(binDir, "relay")
 	out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput()
 	if err != nil {
 		return "", fmt.Errorf("go build: %v\n%s", err, out)
@@ -141,7 +147,7 @@ func event(n int) []byte {
 }
 
 func TestRelayKilledWhileDeliveringLosesNothingAccepted(t *testing.T) {
-	g, url := newGate(t)
+	g, url := newGate(t) // never opened: the deliveries hang there until the relay dies
 	env := map[string]string{
 		"RELAY_ADDR": localaws.FreeAddr(t), "RELAY_DATA_DIR": t.TempDir(), "CALLBACK_TOKEN": testToken,
 		"WEBHOOK_URL": url, "RELAY_EMAIL": "outbox",
@@ -153,15 +159,18 @@ func TestRelayKilledWhileDeliveringLosesNothingAccepted(t *testing.T) {
 			t.Fatalf("event %d was not accepted", i)
 		}
 	}
-	// Kill it while deliveries hang at the endpoint: they are in flight.
 	eventually(t, "deliveries are in flight", func() bool { return g.waiting.Load() > 0 })
 	first.kill(t)
 
-	g.release()
+	// The restarted relay delivers to another endpoint, so every event it
+	// receives is one the first relay left on the queue.
+	after, afterURL := newGate(t)
+	after.release()
+	env["WEBHOOK_URL"] = afterURL
 	startProcess(t, env)
 	for i := range n {
 		id := nicechat.EventID(event(i))
-		eventually(t, "event "+id+" is delivered after the restart", func() bool { return g.delivered(id) })
+		eventually(t, "event "+id+" is delivered after the restart", func() bool { return after.delivered(id) })
 	}
 }
 
@@ -220,26 +229,78 @@ func TestRelayKilledUnderLoadDeliversEveryAcceptedEvent(t *testing.T) {
 }
 
 func TestRelayStopsGracefullyOnSIGTERM(t *testing.T) {
-	g, url := newGate(t)
-	env := map[string]string{
-		"RELAY_ADDR": localaws.FreeAddr(t), "RELAY_DATA_DIR": t.TempDir(), "CALLBACK_TOKEN": testToken,
-		"WEBHOOK_URL": url, "RELAY_EMAIL": "outbox", "RELAY_SHUTDOWN_GRACE": "1s",
+	tests := []struct {
+		name string
+		// finish: the endpoint answers within the grace period, so the
+		// delivery completes and is not repeated after a restart.
+		finish bool
+	}{
+		{"a delivery that ends within the grace period is completed", true},
+		{"a delivery that hangs past it is cut short and delivered after the next start", false},
 	}
-	p := startProcess(t, env)
-	if !p.post(event(1)) {
-		t.Fatal("the event was not accepted")
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			g, url := newGate(t)
+			env := map[string]string{
+				"RELAY_ADDR": localaws.FreeAddr(t), "RELAY_DATA_DIR": t.TempDir(), "CALLBACK_TOKEN": testToken,
+				"WEBHOOK_URL": url, "RELAY_EMAIL": "outbox", "RELAY_SHUTDOWN_GRACE": "2s",
+			}
+			p := startProcess(t, env)
+			if !p.post(event(1)) {
+				t.Fatal("the event was not accepted")
+			}
+			eventually(t, "the delivery is in flight", func() bool { return g.waiting.Load() > 0 })
+			if err := p.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+				t.Fatal(err)
+			}
+			// While it stops, callbacks are refused with a retry, not lost.
+			eventually(t, "callbacks are answered 503", func() bool {
+				resp, err := http.Post(p.base+"/callback/"+testToken, "application/json", bytes.NewReader(event(2)))
+				if err != nil {
+					return false
+				}
+				resp.Body.Close()
+				return resp.StatusCode == http.StatusServiceUnavailable && resp.Header.Get("Retry-After") != ""
+			})
+			if tt.finish {
+				g.release()
+			}
+			if err := p.cmd.Wait(); err != nil {
+				t.Fatalf("the relay exited with %v after SIGTERM:\n%s", err, p.out.String())
+			}
+			id := nicechat.EventID(event(1))
+			if tt.finish != g.delivered(id) {
+				t.Fatalf("delivered before the stop = %v, want %v", g.delivered(id), tt.finish)
+			}
+
+			after, afterURL := newGate(t)
+			after.release()
+			env["WEBHOOK_URL"] = afterURL
+			q := startProcess(t, env)
+			if tt.finish {
+				st := statusOf(t, q.base)
+				for _, c := range st.Channels {
+					if c.Queue.Visible+c.Queue.InFlight+c.Queue.Delayed != 0 {
+						t.Errorf("%s still holds %+v after a completed delivery", c.Channel, c.Queue)
+					}
+				}
+				return
+			}
+			eventually(t, "the event is delivered after the restart", func() bool { return after.delivered(id) })
+		})
 	}
-	eventually(t, "the delivery is in flight", func() bool { return g.waiting.Load() > 0 })
-	if err := p.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+}
+
+func statusOf(t *testing.T, base string) relayStatus {
+	t.Helper()
+	resp, err := http.Get(base + "/api/status")
+	if err != nil {
 		t.Fatal(err)
 	}
-	// The delivery hangs past the grace period: the relay cuts it short
-	// and exits cleanly; the message waits for the next start.
-	if err := p.cmd.Wait(); err != nil {
-		t.Fatalf("the relay exited with %v after SIGTERM:\n%s", err, p.out.String())
+	defer resp.Body.Close()
+	var s relayStatus
+	if err := json.NewDecoder(resp.Body).Decode(&s); err != nil {
+		t.Fatal(err)
 	}
-	g.release()
-	startProcess(t, env)
-	id := nicechat.EventID(event(1))
-	eventually(t, "the event is delivered after the restart", func() bool { return g.delivered(id) })
+	return s
 }

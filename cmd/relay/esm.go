@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"path"
+	"slices"
 	"sync"
 	"time"
 
@@ -12,6 +13,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
+
+	"github.com/nicechat-relay/nicechat-relay/shared/consumer"
 )
 
 // queueAPI is the part of SQS Lambda's event source mapping uses.
@@ -83,7 +86,7 @@ func (s eventSource) poll(ctx, hard context.Context) {
 func (s eventSource) invoke(hard context.Context, msgs []sqstypes.Message) {
 	ev := events.SQSEvent{Records: make([]events.SQSMessage, len(msgs))}
 	for i, m := range msgs {
-		ev.Records[i] = toRecord(s.URL, m)
+		ev.Records[i] = consumer.Record(m, "arn:aws:sqs:local:000000000000:"+path.Base(s.URL), "local")
 	}
 	ctx, cancel := context.WithTimeout(hard, s.Timeout)
 	resp, err := s.call(ctx, ev)
@@ -97,6 +100,14 @@ func (s eventSource) invoke(hard context.Context, msgs []sqstypes.Message) {
 	failed := make(map[string]bool, len(resp.BatchItemFailures))
 	for _, f := range resp.BatchItemFailures {
 		failed[f.ItemIdentifier] = true
+	}
+	for id := range failed {
+		if !slices.ContainsFunc(msgs, func(m sqstypes.Message) bool { return aws.ToString(m.MessageId) == id }) {
+			// Lambda treats a response naming an unknown record as a
+			// failure of the whole batch.
+			s.Log.Error("event source: the handler reported a record that is not in the batch; the whole batch will be retried", "message_id", id)
+			return
+		}
 	}
 	// Deleted together, so the queue commits them in one write. Not under
 	// hard: the deliveries happened, so their deletions must too.
@@ -126,27 +137,6 @@ func (s eventSource) call(ctx context.Context, ev events.SQSEvent) (resp events.
 		}
 	}()
 	return s.Handle(ctx, ev)
-}
-
-// toRecord is the record Lambda builds from a received message.
-func toRecord(url string, m sqstypes.Message) events.SQSMessage {
-	r := events.SQSMessage{
-		MessageId:         aws.ToString(m.MessageId),
-		ReceiptHandle:     aws.ToString(m.ReceiptHandle),
-		Body:              aws.ToString(m.Body),
-		Md5OfBody:         aws.ToString(m.MD5OfBody),
-		Attributes:        m.Attributes,
-		MessageAttributes: make(map[string]events.SQSMessageAttribute, len(m.MessageAttributes)),
-		EventSource:       "aws:sqs",
-		EventSourceARN:    "arn:aws:sqs:local:000000000000:" + path.Base(url),
-		AWSRegion:         "local",
-	}
-	for k, v := range m.MessageAttributes {
-		r.MessageAttributes[k] = events.SQSMessageAttribute{
-			DataType: aws.ToString(v.DataType), StringValue: v.StringValue, BinaryValue: v.BinaryValue,
-		}
-	}
-	return r
 }
 
 func sleep(ctx context.Context, d time.Duration) {

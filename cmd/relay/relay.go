@@ -13,7 +13,6 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -86,6 +85,7 @@ type relay struct {
 	channels []*localChannel
 	sink     *sink
 	grace    time.Duration
+	draining atomic.Bool     // stopping: callbacks get 503
 	ctx      context.Context // ends: stop gracefully
 	stopped  chan error
 }
@@ -181,14 +181,18 @@ func start(ctx context.Context, getenv func(string) string, log *slog.Logger) (_
 // startConsumers creates each enabled channel's queues and starts its
 // event source; a channel that is off gets no events from ingest.
 func (r *relay) startConsumers(ctx context.Context, lookup func(string) string, env map[string]string) error {
-	maxAttempts := consumer.DefaultMaxAttempts
-	if v := lookup(consumer.EnvMaxAttempts); v != "" {
-		// The consumers validate it and say what is wrong; here it only
-		// sets the queues' redrive policy, MAX_ATTEMPTS + 2 as in the template.
-		if n, err := strconv.Atoi(v); err == nil && n > 0 {
-			maxAttempts = n
+	// The queues' redrive policy is MAX_ATTEMPTS + 2 receives, as in the
+	// template; the consumers' own reading of it checks it first.
+	runtimeCfg, err := consumer.ConfigFromEnv("", func(k string) string {
+		if k == consumer.EnvQueueURL || k == consumer.EnvDLQURL {
+			return "not yet created"
 		}
+		return lookup(k)
+	})
+	if err != nil {
+		return err
 	}
+	maxAttempts := runtimeCfg.MaxAttempts
 	specs, err := r.consumerSpecs(ctx, lookup, env)
 	if err != nil {
 		return err
@@ -319,36 +323,45 @@ func runtimeOf[C any](l consumer.Lambda[C], awsCfg aws.Config, log *slog.Logger)
 }
 
 // serve runs the HTTP server and the event sources until r.ctx ends, then
-// stops them in order: no new callbacks, no new batches, then the batches
-// in progress get up to the grace period to finish.
+// stops within one grace period: callbacks are answered 503 (Nice Chat
+// retries them), no new batch starts, the batches in progress finish or,
+// past the grace period, are cut short (their messages are delivered after
+// the next start); the server, which also hosts the built-in sink those
+// batches may be posting to, closes last.
 func (r *relay) serve() {
+	polling, stopPolling := context.WithCancel(r.ctx)
+	defer stopPolling()
 	hard, kill := context.WithCancel(context.WithoutCancel(r.ctx))
 	defer kill()
 	var sources sync.WaitGroup
 	for _, c := range r.channels {
-		sources.Go(func() { c.source.run(r.ctx, hard) })
+		sources.Go(func() { c.source.run(polling, hard) })
 	}
 	served := make(chan error, 1)
 	go func() { served <- r.server.Serve(r.listener) }()
 
 	var err error
 	select {
-	case err = <-served: // the listener failed
+	case err = <-served:
+		r.log.Error("the server stopped: stopping the relay", "channel", "local", "error", err.Error())
 	case <-r.ctx.Done():
-		r.log.Info("stopping: finishing the callbacks and deliveries in progress", "channel", "local", "grace_s", r.grace.Seconds())
-		shutdown, cancel := context.WithTimeout(context.Background(), r.grace)
-		err = r.server.Shutdown(shutdown)
-		cancel()
+		r.log.Info("stopping: finishing the deliveries in progress", "channel", "local", "grace_s", r.grace.Seconds())
 	}
+	r.draining.Store(true)
+	stopPolling()
+	deadline := time.Now().Add(r.grace)
 	done := make(chan struct{})
 	go func() { sources.Wait(); close(done) }()
 	select {
 	case <-done:
-	case <-time.After(r.grace):
-		r.log.Warn("stopping: deliveries still running after the grace period are cut short; they are retried on the next start", "channel", "local")
+	case <-time.After(time.Until(deadline)):
+		r.log.Warn("stopping: deliveries still running after the grace period are cut short; they are delivered after the next start", "channel", "local")
 		kill()
 		<-done
 	}
+	shutdown, cancel := context.WithDeadline(context.Background(), deadline.Add(time.Second))
+	defer cancel()
+	err = errors.Join(err, r.server.Shutdown(shutdown))
 	if errors.Is(err, http.ErrServerClosed) {
 		err = nil
 	}

@@ -47,7 +47,7 @@ func startRelay(t *testing.T, env map[string]string) *testRelay {
 	if env["RELAY_DATA_DIR"] == "" {
 		env["RELAY_DATA_DIR"] = t.TempDir()
 	}
-	env["RELAY_ADDR"] = localaws.FreeAddr(t)
+	env["RELAY_ADDR"] = "127.0.0.1:0"
 	logs := &syncBuffer{}
 	ctx, cancel := context.WithCancel(context.Background())
 	r, err := start(ctx, func(k string) string { return env[k] }, slog.New(slog.NewJSONHandler(logs, nil)))
@@ -81,16 +81,7 @@ func (r *testRelay) post(t *testing.T, body []byte) (int, string) {
 
 func (r *testRelay) apiStatus(t *testing.T) relayStatus {
 	t.Helper()
-	resp, err := http.Get(r.base + "/api/status")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	var s relayStatus
-	if err := json.NewDecoder(resp.Body).Decode(&s); err != nil {
-		t.Fatal(err)
-	}
-	return s
+	return statusOf(t, r.base)
 }
 
 // recorder is an HTTP endpoint that keeps what it receives.
@@ -155,9 +146,7 @@ func TestRelayDeliversEveryFixtureOnEveryChannel(t *testing.T) {
 	for _, typ := range nicechat.KnownTypes {
 		bodies[typ] = fixtures.Body(typ)
 	}
-	for name, body := range map[string][]byte{"hostile": hostile} {
-		bodies[name] = body
-	}
+	bodies["hostile"] = hostile
 	for name, body := range bodies {
 		if status, resp := r.post(t, body); status != http.StatusAccepted {
 			t.Fatalf("%s: status %d %s", name, status, resp)
@@ -406,6 +395,7 @@ func TestRelayRefusesAnInvalidConfigurationNamingTheVariable(t *testing.T) {
 	tests := []struct{ name, variable, value, want string }{
 		{"a webhook URL that is not a URL", "WEBHOOK_URL", "not a url", "WEBHOOK_URL"},
 		{"a MAX_ATTEMPTS that is not a number", "MAX_ATTEMPTS", "many", "MAX_ATTEMPTS"},
+		{"a MAX_ATTEMPTS out of range", "MAX_ATTEMPTS", "5000", "MAX_ATTEMPTS"},
 		{"an email recipient that is not an address", "EMAIL_TO", "nobody", "EMAIL_TO"},
 		{"a typo in an event list", "WEBHOOK_EVENTS", "first_mesage", "WEBHOOK_EVENTS"},
 		{"a short token", "CALLBACK_TOKEN", "short", "CALLBACK_TOKEN"},

@@ -25,6 +25,11 @@ const sinkPath = "/_sink"
 func (r *relay) routes(h *ingest.Handler) http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /callback/{token}", func(w http.ResponseWriter, req *http.Request) {
+		if r.draining.Load() {
+			w.Header().Set("Retry-After", "10")
+			writeJSON(w, http.StatusServiceUnavailable, map[string]string{"error": "the relay is stopping; retry later"})
+			return
+		}
 		body, err := io.ReadAll(io.LimitReader(req.Body, maxRequestBytes+1))
 		if err != nil || len(body) > maxRequestBytes {
 			// API Gateway's own answer to a payload over its limit.

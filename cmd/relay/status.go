@@ -41,6 +41,10 @@ type queueStatus struct {
 	localqueue.QueueStats
 }
 
+// Total counts every message, including those relayctl holds while it
+// reads them.
+func (q queueStatus) Total() int { return q.Visible + q.InFlight + q.Delayed }
+
 type deadLetterEntry struct {
 	EventID      string    `json:"event_id"`
 	Event        string    `json:"event"`
@@ -154,7 +158,7 @@ th{background:#f4f4f4}.n{text-align:right}.bad{color:#a00}code{font-size:13px}
 <h2>Channels</h2>
 <table><tr><th>channel</th><th>delivers to</th><th>queued</th><th>in flight</th><th>waiting to retry</th><th>delivered</th><th>retried</th><th>dead-lettered</th><th>in DLQ</th></tr>
 {{range .Channels}}<tr><td>{{.Channel}}</td><td>{{.Target}}</td><td class="n">{{.Queue.Visible}}</td><td class="n">{{.Queue.InFlight}}</td><td class="n">{{.Queue.Delayed}}</td>
-<td class="n">{{.Delivered}}</td><td class="n">{{.Retried}}</td><td class="n">{{.DeadLettered}}</td><td class="n{{if .DLQ.Visible}} bad{{end}}">{{.DLQ.Visible}}</td></tr>
+<td class="n">{{.Delivered}}</td><td class="n">{{.Retried}}</td><td class="n">{{.DeadLettered}}</td><td class="n{{if .DLQ.Total}} bad{{end}}">{{.DLQ.Total}}</td></tr>
 {{end}}</table>
 <h2>Latest dead letters</h2>
 {{range .Channels}}{{if .LatestDeadLetters}}<h3>{{.Channel}}</h3>
@@ -170,7 +174,7 @@ th{background:#f4f4f4}.n{text-align:right}.bad{color:#a00}code{font-size:13px}
 <p>{{.Files}} message(s) in <code>{{.Dir}}</code>{{if .Latest}}; latest:{{end}}</p>
 {{if .Latest}}<ul>{{range .Latest}}<li><code>{{.}}</code></li>{{end}}</ul>{{end}}{{end}}
 <h2>Quarantine</h2>
-<p>{{.Quarantine.Visible}} rejected callback(s) kept in <code>{{.Quarantine.URL}}</code>.</p>
+<p>{{.Quarantine.Total}} rejected callback(s) kept in <code>{{.Quarantine.URL}}</code>.</p>
 <p><small>{{.Host}}, {{.Now.Format "2006-01-02 15:04:05"}} UTC</small></p>
 </body></html>
 `))

@@ -121,3 +121,12 @@ func TestRelayctlRefusesARelayURLThatIsNotAURL(t *testing.T) {
 		t.Fatalf("exit %d, stderr %q; want a usage error naming --relay", r.code, r.stderr)
 	}
 }
+
+func TestRelayURLDoesNotOverrideAStack(t *testing.T) {
+	useLocalAWS(t)
+	t.Setenv("RELAY_URL", "http://127.0.0.1:1") // a local relay that is not running
+	r := relayctl("dlq", "list", "--stack", "no-such-stack", "--channel", "webhook")
+	if r.code != exitError || !strings.Contains(r.stderr, "no-such-stack") {
+		t.Fatalf("exit %d, stderr %q; want the stack's error, not the local relay's", r.code, r.stderr)
+	}
+}

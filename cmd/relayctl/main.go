@@ -11,6 +11,7 @@ import (
 	"io"
 	"net/url"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/nicechat-relay/nicechat-relay/shared/dlq"
@@ -38,7 +39,8 @@ Channels: webhook, email, slack.
 Queue options (the first that is set wins):
   --dlq-url URL, --queue-url URL   the queues themselves
   --relay URL                      a local relay (make run), e.g. http://127.0.0.1:8080;
-                                   no AWS account needed (or set RELAY_URL)
+                                   no AWS account needed
+  environment                      RELAY_URL, when no other queue option is given
   --stack NAME                     the outputs of a deployed CloudFormation stack
                                    (WebhookDlqUrl, WebhookQueueUrl, EmailDlqUrl, ...)
   environment                      WEBHOOK_DLQ_URL, WEBHOOK_QUEUE_URL, EMAIL_DLQ_URL,
@@ -90,6 +92,12 @@ func run(args []string, stdout, stderr io.Writer) int {
 	}
 	cmd := args[1]
 	o, positional, err := parse(cmd, args[2:])
+	// RELAY_URL stands in for --relay only when nothing else says where
+	// the queues are: an exported RELAY_URL must not turn a command aimed
+	// at a stack onto the local relay.
+	if o.relay == "" && o.stack == "" && o.dlqURL == "" && o.queueURL == "" {
+		o.relay = strings.TrimSpace(os.Getenv("RELAY_URL"))
+	}
 	if errors.Is(err, flag.ErrHelp) {
 		fmt.Fprint(stdout, usage)
 		return exitOK
@@ -136,7 +144,7 @@ func parse(cmd string, args []string) (options, []string, error) {
 	fs.StringVar(&o.queueURL, "queue-url", "", "")
 	fs.StringVar(&o.dlqURL, "dlq-url", "", "")
 	fs.StringVar(&o.stack, "stack", "", "")
-	fs.StringVar(&o.relay, "relay", os.Getenv("RELAY_URL"), "")
+	fs.StringVar(&o.relay, "relay", "", "")
 	if cmd == "list" {
 		fs.IntVar(&o.max, "max", dlq.DefaultMax, "")
 	}

@@ -6,8 +6,6 @@ package consumertest
 
 import (
 	"context"
-	"crypto/md5"
-	"encoding/hex"
 	"path"
 	"slices"
 	"testing"
@@ -16,6 +14,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
+
+	"github.com/nicechat-relay/nicechat-relay/shared/consumer"
 )
 
 // Handler is a consumer Lambda handler.
@@ -43,32 +43,7 @@ func Receive(t testing.TB, client *sqs.Client, queueURL string, max int) events.
 
 // Record converts a received message into the record Lambda passes.
 func Record(m sqstypes.Message, queueURL string) events.SQSMessage {
-	rec := events.SQSMessage{
-		MessageId:              aws.ToString(m.MessageId),
-		ReceiptHandle:          aws.ToString(m.ReceiptHandle),
-		Body:                   aws.ToString(m.Body),
-		Md5OfBody:              aws.ToString(m.MD5OfBody),
-		Md5OfMessageAttributes: aws.ToString(m.MD5OfMessageAttributes),
-		Attributes:             m.Attributes,
-		MessageAttributes:      map[string]events.SQSMessageAttribute{},
-		EventSource:            "aws:sqs",
-		EventSourceARN:         "arn:aws:sqs:us-east-1:123456789012:" + queueName(queueURL),
-		AWSRegion:              "us-east-1",
-	}
-	if rec.Md5OfBody == "" {
-		sum := md5.Sum([]byte(rec.Body))
-		rec.Md5OfBody = hex.EncodeToString(sum[:])
-	}
-	for name, v := range m.MessageAttributes {
-		rec.MessageAttributes[name] = events.SQSMessageAttribute{
-			DataType:         aws.ToString(v.DataType),
-			StringValue:      v.StringValue,
-			BinaryValue:      v.BinaryValue,
-			StringListValues: []string{},
-			BinaryListValues: [][]byte{},
-		}
-	}
-	return rec
+	return consumer.Record(m, "arn:aws:sqs:us-east-1:123456789012:"+queueName(queueURL), "us-east-1")
 }
 
 // Drive receives one batch (up to 10), hands it to h and deletes the
