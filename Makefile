@@ -46,7 +46,7 @@ test: tools ## vet, lint the template, run every test against local SQS/SES, fuz
 	$(GO) vet ./...
 	cfn-lint template.yaml
 	$(GO) test -count=1 ./...
-	$(MAKE) --no-print-directory fuzz FUZZTIME=5s
+	$(MAKE) --no-print-directory fuzz FUZZTIME=20000x
 
 lint: ## gofmt, go vet and cfn-lint
 	@unformatted=$$(find . -name '*.go' -not -path './.bin/*' -not -path './build/*' | xargs -r gofmt -l); \
@@ -60,6 +60,9 @@ bench: tools ## print every figure: handler ns/op and allocs, batch wall time, l
 	$(GO) test -run '^$$' -bench 'ColdStart' -benchtime 20x ./infra
 
 # Go minimises each new corpus entry for up to 60 s by default, which stalls a short run.
+# A duration can end in a bare "context deadline exceeded" with no crasher: that is Go's
+# own race (go.dev/issue/75804, fixed in Go 1.27), not a finding; a count (FUZZTIME=100000x)
+# avoids it, which is why make test fuzzes by count.
 FUZZTIME  ?= 30s
 FUZZFLAGS  = -run '^$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 1s
 fuzz: ## fuzz the parser, the Slack and email renderers and ingest, FUZZTIME each (default 30s)
