@@ -1,7 +1,9 @@
 package fixtures
 
 import (
+	"bytes"
 	"encoding/json"
+	"fmt"
 	"maps"
 	"slices"
 )
@@ -42,5 +44,18 @@ func WithVisitorText(body []byte, a, b string) []byte {
 	}
 	replace(data)
 	out, _ := json.Marshal(ev)
+	return out
+}
+
+// Variant is fixture name's body made unique by copy number n: an extra
+// data field, which the relay carries like any field it does not know, so
+// each copy has its own event id. It panics like Request when the fixture
+// has no data object.
+func Variant(name string, n int) []byte {
+	body := Body(name)
+	out := bytes.Replace(body, []byte(`"data": {`), fmt.Appendf(nil, "\"data\": {\n      \"relay_test_copy\": %d,", n), 1)
+	if bytes.Equal(out, body) {
+		panic("fixtures: " + name + " has no data object to vary")
+	}
 	return out
 }

@@ -49,18 +49,6 @@ func shortBackoff(d *faultproxy.Dice) func(*consumer.Config) {
 	}
 }
 
-// variant is fixture typ's body made unique by copy number n: an extra
-// data field, which the relay carries like any field it does not know.
-func variant(t *testing.T, typ string, n int) []byte {
-	t.Helper()
-	body := fixtures.Body(typ)
-	out := bytes.Replace(body, []byte(`"data": {`), fmt.Appendf(nil, "\"data\": {\n      \"relay_test_copy\": %d,", n), 1)
-	if bytes.Equal(out, body) {
-		t.Fatalf("fixture %s has no data object to vary", typ)
-	}
-	return out
-}
-
 // enqueueBody sends body the way ingest does and returns its event id.
 func (e *env) enqueueBody(t *testing.T, typ string, body []byte, extra map[string]string) string {
 	t.Helper()
@@ -251,7 +239,7 @@ func TestWebhookHalfFailingSinkLosesNothing(t *testing.T) {
 	sent := map[string][]byte{}
 	for i := range events {
 		typ := nicechat.KnownTypes[i%len(nicechat.KnownTypes)]
-		body := variant(t, typ, i)
+		body := fixtures.Variant(typ, i)
 		sent[e.enqueueBody(t, typ, body, nil)] = body
 	}
 	if len(sent) != events {
@@ -340,7 +328,7 @@ func TestSlack429RetryAfterHoldsEveryPostAndDropsNothing(t *testing.T) {
 	payloads := map[string]string{} // payload -> event id
 	bodies := map[string][]byte{}
 	for i, typ := range nicechat.KnownTypes {
-		body := variant(t, typ, i)
+		body := fixtures.Variant(typ, i)
 		ev, err := nicechat.Parse(body)
 		if err != nil {
 			t.Fatal(err)
@@ -378,7 +366,7 @@ func TestSlack429RetryAfterHoldsEveryPostAndDropsNothing(t *testing.T) {
 		c.Concurrency = 1 // as the Slack Lambda runs
 	})
 	for i, typ := range nicechat.KnownTypes {
-		e.enqueueBody(t, typ, variant(t, typ, i), nil)
+		e.enqueueBody(t, typ, fixtures.Variant(typ, i), nil)
 	}
 
 	// Right after the batch that met the 429, the queue holds every
@@ -446,38 +434,6 @@ func TestSlack429RetryAfterHoldsEveryPostAndDropsNothing(t *testing.T) {
 
 const emailSender = "relay@example.com"
 
-// sentMail is a message as moto stored it (GET /moto-api/data.json).
-type sentMail struct {
-	Source       string              `json:"source"`
-	Body         string              `json:"body"`
-	Destinations map[string][]string `json:"destinations"`
-}
-
-// mailTo returns every message moto has sent to addr.
-func mailTo(t *testing.T, addr string) []sentMail {
-	t.Helper()
-	resp, err := http.Get(localaws.Endpoint(t) + "/moto-api/data.json")
-	if err != nil {
-		t.Fatalf("read moto state: %v", err)
-	}
-	defer resp.Body.Close()
-	var state struct {
-		SES struct {
-			Message []sentMail `json:"Message"`
-		} `json:"ses"`
-	}
-	if err := json.NewDecoder(resp.Body).Decode(&state); err != nil {
-		t.Fatalf("decode moto state: %v", err)
-	}
-	var out []sentMail
-	for _, m := range state.SES.Message {
-		if slices.Contains(m.Destinations["ToAddresses"], addr) {
-			out = append(out, m)
-		}
-	}
-	return out
-}
-
 // sesThrough is an SES client of moto through proxy p with the SDK's own
 // retries off (RetryMaxAttempts 1): the deployed email Lambda keeps the
 // SDK's 3 attempts, which would hide a short throttling from the runtime.
@@ -515,7 +471,7 @@ func TestEmailThrottledBySESIsRetriedUntilSent(t *testing.T) {
 		shortBackoff(dice)(c)
 		c.Concurrency = 1 // as the email Lambda runs
 	})
-	body := variant(t, nicechat.TypeNewOrder, 0)
+	body := fixtures.Variant(nicechat.TypeNewOrder, 0)
 	e.enqueueBody(t, nicechat.TypeNewOrder, body, map[string]string{message.AttrFormat: string(message.FormatTech)})
 
 	invs := e.runESM(t, 20*time.Second, nil)
@@ -524,7 +480,7 @@ func TestEmailThrottledBySESIsRetriedUntilSent(t *testing.T) {
 	if passed != 1 || faulted != throttled {
 		t.Errorf("SendEmail reached SES %d times after %d throttles, want 1 after %d", passed, faulted, throttled)
 	}
-	mails := mailTo(t, to)
+	mails := localaws.SentEmails(t, to)
 	if len(mails) != 1 {
 		t.Fatalf("SES sent %d messages to %s, want 1", len(mails), to)
 	}
@@ -558,7 +514,7 @@ func TestEmailRejectedBySESIsDeadLetteredOnceAndNeverSent(t *testing.T) {
 		shortBackoff(dice)(c)
 		c.Concurrency = 1
 	})
-	body := variant(t, nicechat.TypeFirstMessage, 0)
+	body := fixtures.Variant(nicechat.TypeFirstMessage, 0)
 	id := e.enqueueBody(t, nicechat.TypeFirstMessage, body, map[string]string{message.AttrFormat: string(message.FormatHuman)})
 
 	e.runESM(t, 20*time.Second, nil)
@@ -566,7 +522,7 @@ func TestEmailRejectedBySESIsDeadLetteredOnceAndNeverSent(t *testing.T) {
 	if passed, _ := p.Count("SendEmail"); passed != 1 {
 		t.Errorf("SendEmail called %d times, want 1: a rejected message is not retried", passed)
 	}
-	if mails := mailTo(t, to); len(mails) != 0 {
+	if mails := localaws.SentEmails(t, to); len(mails) != 0 {
 		t.Errorf("SES sent %d messages, want none", len(mails))
 	}
 	letters := e.deadLetters(t)

@@ -66,9 +66,6 @@ func New(cfg Config, ch delivery.Channel, q SQS, log *slog.Logger) *Runtime {
 	}
 }
 
-// Timeout is the longest one delivery may take.
-func (r *Runtime) Timeout() time.Duration { return r.timeout }
-
 // Handle is the Lambda handler. It never returns an error: every record's
 // fate is in the response, and an error would make SQS redeliver the
 // whole batch, delivered records included.

@@ -8,7 +8,6 @@ import (
 	"encoding/json"
 	"errors"
 	"net"
-	"net/http"
 	"os"
 	"slices"
 	"strings"
@@ -31,44 +30,10 @@ func TestMain(m *testing.M) { os.Exit(localaws.Main(m)) }
 
 const sender = "relay@example.com"
 
-// sentMail is a message as moto stored it (GET /moto-api/data.json).
-type sentMail struct {
-	ID           string              `json:"id"`
-	Source       string              `json:"source"`
-	Subject      string              `json:"subject"`
-	Body         string              `json:"body"`
-	Destinations map[string][]string `json:"destinations"`
-}
-
-// sentTo returns every message moto holds whose To includes addr.
-func sentTo(t *testing.T, addr string) []sentMail {
-	t.Helper()
-	resp, err := http.Get(localaws.Endpoint(t) + "/moto-api/data.json")
-	if err != nil {
-		t.Fatalf("read moto state: %v", err)
-	}
-	defer resp.Body.Close()
-	var state struct {
-		SES struct {
-			Message []sentMail `json:"Message"`
-		} `json:"ses"`
-	}
-	if err := json.NewDecoder(resp.Body).Decode(&state); err != nil {
-		t.Fatalf("decode moto state: %v", err)
-	}
-	var out []sentMail
-	for _, m := range state.SES.Message {
-		if slices.Contains(m.Destinations["ToAddresses"], addr) {
-			out = append(out, m)
-		}
-	}
-	return out
-}
-
 // onlySentTo returns the one message sent to addr.
-func onlySentTo(t *testing.T, addr string) sentMail {
+func onlySentTo(t *testing.T, addr string) localaws.SentEmail {
 	t.Helper()
-	mails := sentTo(t, addr)
+	mails := localaws.SentEmails(t, addr)
 	if len(mails) != 1 {
 		t.Fatalf("SES holds %d messages to %s, want 1", len(mails), addr)
 	}
@@ -111,7 +76,7 @@ func compactJSON(t *testing.T, b []byte) string {
 // assertSafeHeaders checks what the issue promises for every email: the
 // configured sender, exactly the configured recipients and nothing else,
 // and a single-line subject within the cap.
-func assertSafeHeaders(t *testing.T, got sentMail, to string) {
+func assertSafeHeaders(t *testing.T, got localaws.SentEmail, to string) {
 	t.Helper()
 	if got.Source != sender {
 		t.Errorf("Source = %q, want %q", got.Source, sender)
@@ -367,7 +332,7 @@ func TestDeadLettersAMessageThatCanNeverBeSentAsInvalid(t *testing.T) {
 			if de.Class != delivery.ClassInvalidMessage {
 				t.Errorf("class = %s (%v), want invalid_message", de.Class, de)
 			}
-			if n := len(sentTo(t, to)); n != 0 {
+			if n := len(localaws.SentEmails(t, to)); n != 0 {
 				t.Errorf("SES holds %d messages, want none", n)
 			}
 		})
@@ -412,7 +377,7 @@ func TestClassifiesWhatTheSESAPIAnswers(t *testing.T) {
 			if de.Class != tt.wantClass || de.Code != tt.wantCode || de.Status != tt.wantStatus {
 				t.Errorf("got class %s code %q status %d, want %s %q %d (%v)", de.Class, de.Code, de.Status, tt.wantClass, tt.wantCode, tt.wantStatus, de)
 			}
-			if n := len(sentTo(t, tt.to)); n != 0 {
+			if n := len(localaws.SentEmails(t, tt.to)); n != 0 {
 				t.Errorf("SES holds %d messages, want none", n)
 			}
 		})

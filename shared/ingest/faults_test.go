@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"fmt"
 	"log/slog"
 	"net/http"
 	"sync"
@@ -22,18 +21,6 @@ import (
 	"github.com/nicechat-relay/nicechat-relay/shared/localaws"
 	"github.com/nicechat-relay/nicechat-relay/shared/nicechat"
 )
-
-// variant is fixture typ's body made unique by copy number n: an extra
-// data field, which ingest keeps like any field it does not know.
-func variant(t *testing.T, typ string, n int) []byte {
-	t.Helper()
-	body := fixtures.Body(typ)
-	out := bytes.Replace(body, []byte(`"data": {`), fmt.Appendf(nil, "\"data\": {\n      \"relay_test_copy\": %d,", n), 1)
-	if bytes.Equal(out, body) {
-		t.Fatalf("fixture %s has no data object to vary", typ)
-	}
-	return out
-}
 
 // sqsThrough is an SQS client of the local server through a fault proxy
 // that fails about half the SendMessage calls with answer, each call
@@ -115,7 +102,7 @@ func TestIngestNeverAnswers2xxForAnEventItDidNotEnqueue(t *testing.T) {
 			const events = 30
 			bodies := make([][]byte, events)
 			for i := range bodies {
-				bodies[i] = variant(t, nicechat.KnownTypes[i%len(nicechat.KnownTypes)], i)
+				bodies[i] = fixtures.Variant(nicechat.KnownTypes[i%len(nicechat.KnownTypes)], i)
 			}
 			resps := postAll(r, bodies, 10)
 

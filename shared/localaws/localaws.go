@@ -5,11 +5,13 @@ package localaws
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"net"
 	"net/http"
 	"os"
 	"os/exec"
+	"slices"
 	"strings"
 	"sync"
 	"syscall"
@@ -105,6 +107,41 @@ func SQS(t testing.TB) *sqs.Client { return sqs.NewFromConfig(Config(t)) }
 
 // SES is a client of the local SES API.
 func SES(t testing.TB) *ses.Client { return ses.NewFromConfig(Config(t)) }
+
+// SentEmail is a message the local SES holds as sent.
+type SentEmail struct {
+	ID           string              `json:"id"`
+	Source       string              `json:"source"`
+	Subject      string              `json:"subject"`
+	Body         string              `json:"body"`
+	Destinations map[string][]string `json:"destinations"`
+}
+
+// SentEmails returns every message the local SES has sent with addr among
+// its To addresses, read from moto's state (GET /moto-api/data.json).
+func SentEmails(t testing.TB, addr string) []SentEmail {
+	t.Helper()
+	resp, err := http.Get(Endpoint(t) + "/moto-api/data.json")
+	if err != nil {
+		t.Fatalf("read moto state: %v", err)
+	}
+	defer resp.Body.Close()
+	var state struct {
+		SES struct {
+			Message []SentEmail `json:"Message"`
+		} `json:"ses"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&state); err != nil {
+		t.Fatalf("decode moto state: %v", err)
+	}
+	var out []SentEmail
+	for _, m := range state.SES.Message {
+		if slices.Contains(m.Destinations["ToAddresses"], addr) {
+			out = append(out, m)
+		}
+	}
+	return out
+}
 
 // Queue creates a queue named after the test (so tests never share one)
 // and returns its URL.
