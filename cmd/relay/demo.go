@@ -56,7 +56,7 @@ func demo(ctx context.Context, getenv func(string) string, stdout, stderr io.Wri
 			failed++
 		}
 		if resp.StatusCode == http.StatusUnauthorized {
-			fmt.Fprintf(stderr, "relay demo: the relay refused the token: set CALLBACK_TOKEN to the relay's, or run the demo from the directory the relay runs in\n")
+			fmt.Fprintf(stderr, "relay demo: the relay on %s refused the token: give the demo the relay's own settings (the same RELAY_DATA_DIR, or CALLBACK_TOKEN, as the relay)\n", base)
 			return 1
 		}
 	}

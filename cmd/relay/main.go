@@ -61,12 +61,16 @@ func serve() int {
 // banner tells the person at the terminal where to point Nice Chat. It
 // holds the token, so it goes to the terminal and never to the log.
 func (r *relay) banner(w io.Writer) {
+	demo := "make demo"
+	if r.settings != "" {
+		demo = r.settings + " make demo"
+	}
 	fmt.Fprintf(w, `
   nicechat-relay is running (data in %s)
     callback URL  %s/callback/%s
     status        %s/
     channels      %s
-  Stop with Ctrl-C; 'make demo' posts every example event.
+  Stop with Ctrl-C; '%s' posts every example event.
 
-`, r.dataDir, r.base, r.token, r.base, r.describeChannels())
+`, r.dataDir, r.base, r.token, r.base, r.describeChannels(), demo)
 }

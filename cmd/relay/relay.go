@@ -77,6 +77,7 @@ var mappings = map[string]struct{ batchSize, concurrency int }{
 type relay struct {
 	base     string
 	dataDir  string
+	settings string // the non-default RELAY_ADDR and RELAY_DATA_DIR, as shell assignments
 	token    string
 	log      *slog.Logger
 	store    *localqueue.Store
@@ -92,6 +93,7 @@ type relay struct {
 
 // localChannel is one channel's consumer, as the status page shows it.
 type localChannel struct {
+	on                 bool
 	name, target       string
 	queue, dlq         string // queue names
 	delivered, retried atomic.Int64
@@ -117,6 +119,11 @@ func start(ctx context.Context, getenv func(string) string, log *slog.Logger) (_
 	r := &relay{log: log, ctx: ctx, stopped: make(chan error, 1), sink: newSink(log)}
 	addr := or(getenv(envAddr), defaultAddr)
 	r.dataDir = or(getenv(envDataDir), defaultData)
+	for _, v := range []string{envAddr, envDataDir} {
+		if getenv(v) != "" {
+			r.settings = strings.TrimSpace(r.settings + " " + v + "=" + getenv(v))
+		}
+	}
 	if r.grace, err = parseGrace(getenv(envGrace)); err != nil {
 		return nil, err
 	}
@@ -213,8 +220,11 @@ func (r *relay) startConsumers(ctx context.Context, lookup func(string) string, 
 			for _, e := range vars.Events {
 				env[e.Name] = "" // ingest routes nothing to it
 			}
+			c.target = spec.target
+			r.channels = append(r.channels, c)
 			continue
 		}
+		c.on = true
 		env[vars.QueueURL] = queueURL
 		rt, err := spec.runtime(func(k string) string {
 			switch k {
@@ -238,9 +248,6 @@ func (r *relay) startConsumers(ctx context.Context, lookup func(string) string, 
 			Log: r.log.With("channel", spec.channel),
 		}
 		r.channels = append(r.channels, c)
-	}
-	if len(r.channels) == 0 {
-		return errors.New("no channel is on") // the webhook always is; kept for safety
 	}
 	return nil
 }
@@ -287,7 +294,7 @@ func (r *relay) consumerSpecs(ctx context.Context, lookup func(string) string, e
 		{channel: message.ChannelWebhook, on: true, target: webhookTarget,
 			runtime: runtimeOf(webhook.Lambda, awsCfg, r.log)},
 		emailSpec,
-		{channel: message.ChannelSlack, on: lookup("SLACK_WEBHOOK_URL") != "", target: origin(lookup("SLACK_WEBHOOK_URL")),
+		{channel: message.ChannelSlack, on: lookup("SLACK_WEBHOOK_URL") != "", target: or(origin(lookup("SLACK_WEBHOOK_URL")), "off: set SLACK_WEBHOOK_URL"),
 			runtime: runtimeOf(slack.Lambda, awsCfg, r.log)},
 	}, nil
 }
@@ -335,7 +342,9 @@ func (r *relay) serve() {
 	defer kill()
 	var sources sync.WaitGroup
 	for _, c := range r.channels {
-		sources.Go(func() { c.source.run(polling, hard) })
+		if c.on {
+			sources.Go(func() { c.source.run(polling, hard) })
+		}
 	}
 	served := make(chan error, 1)
 	go func() { served <- r.server.Serve(r.listener) }()
@@ -365,7 +374,11 @@ func (r *relay) serve() {
 	if errors.Is(err, http.ErrServerClosed) {
 		err = nil
 	}
-	r.stopped <- errors.Join(err, r.store.Close())
+	err = errors.Join(err, r.store.Close())
+	if err == nil {
+		r.log.Info("relay stopped", "channel", "local")
+	}
+	r.stopped <- err
 }
 
 // wait blocks until the relay has stopped.
@@ -414,12 +427,15 @@ func parseGrace(v string) (time.Duration, error) {
 	return d, nil
 }
 
-// origin is a URL cut to scheme and host: webhook URLs carry secrets in
-// their path (Slack's always do).
+// origin is a URL cut to scheme and host, with "/…" for a path: webhook
+// URLs carry secrets in their path (Slack's always do).
 func origin(raw string) string {
 	u, err := url.Parse(raw)
 	if err != nil || u.Host == "" {
 		return ""
+	}
+	if strings.Trim(u.Path, "/") != "" || u.RawQuery != "" {
+		return u.Scheme + "://" + u.Host + "/…"
 	}
 	return u.Scheme + "://" + u.Host
 }

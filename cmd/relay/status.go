@@ -10,6 +10,7 @@ import (
 
 	"github.com/nicechat-relay/nicechat-relay/shared/dlq"
 	"github.com/nicechat-relay/nicechat-relay/shared/localqueue"
+	"github.com/nicechat-relay/nicechat-relay/shared/message"
 )
 
 // latestLetters is how many dead letters per channel the status shows.
@@ -17,15 +18,16 @@ const latestLetters = 5
 
 // relayStatus is GET /api/status: what the relay holds and has done since it started.
 type relayStatus struct {
-	Channels   []channelStatus `json:"channels"`
-	Quarantine queueStatus     `json:"quarantine"`
-	Sink       sinkStatus      `json:"sink"`
-	Outbox     *outboxStatus   `json:"outbox,omitempty"`
-	Errors     []string        `json:"errors,omitempty"`
+	Channels   []channelStatus  `json:"channels"`
+	Quarantine quarantineStatus `json:"quarantine"`
+	Sink       sinkStatus       `json:"sink"`
+	Outbox     *outboxStatus    `json:"outbox,omitempty"`
+	Errors     []string         `json:"errors,omitempty"`
 }
 
 type channelStatus struct {
 	Channel string      `json:"channel"`
+	On      bool        `json:"on"`
 	Target  string      `json:"target"`
 	Queue   queueStatus `json:"queue"`
 	DLQ     queueStatus `json:"dlq"`
@@ -55,6 +57,21 @@ type deadLetterEntry struct {
 	DeadLettered time.Time `json:"dead_lettered_at"`
 }
 
+// quarantineStatus is the callbacks ingest refused after authenticating
+// them, with the latest ones' reasons.
+type quarantineStatus struct {
+	queueStatus
+	Latest []quarantined `json:"latest"`
+}
+
+type quarantined struct {
+	EventID    string `json:"event_id"`
+	Status     string `json:"status"`
+	Reason     string `json:"reason"`
+	Field      string `json:"field,omitempty"`
+	ReceivedAt string `json:"received_at"`
+}
+
 type sinkStatus struct {
 	URL      string        `json:"url"`
 	Received int           `json:"received"`
@@ -78,7 +95,7 @@ func (r *relay) status() relayStatus {
 	}
 	for _, c := range r.channels {
 		cs := channelStatus{
-			Channel: c.name, Target: c.target, Queue: queue(c.queue), DLQ: queue(c.dlq),
+			Channel: c.name, On: c.on, Target: c.target, Queue: queue(c.queue), DLQ: queue(c.dlq),
 			Delivered: c.delivered.Load(), Retried: c.retried.Load(), DeadLettered: c.deadLettered.Load(),
 			LatestDeadLetters: []deadLetterEntry{},
 		}
@@ -95,13 +112,39 @@ func (r *relay) status() relayStatus {
 		}
 		s.Channels = append(s.Channels, cs)
 	}
-	s.Quarantine = queue("quarantine")
+	s.Quarantine = quarantineStatus{queueStatus: queue("quarantine"), Latest: []quarantined{}}
+	msgs, err := r.store.Peek("quarantine", latestLetters)
+	if err != nil {
+		s.Errors = append(s.Errors, err.Error())
+	}
+	for _, m := range msgs {
+		attr := func(name string) string {
+			if v, ok := m.MessageAttributes[name]; ok && v.StringValue != nil {
+				return *v.StringValue
+			}
+			return ""
+		}
+		s.Quarantine.Latest = append(s.Quarantine.Latest, quarantined{
+			EventID: attr(message.AttrEventID), Status: attr("status"), Reason: attr("reason"),
+			Field: attr("field"), ReceivedAt: attr(message.AttrReceivedAt),
+		})
+	}
 	n, latest := r.sink.snapshot()
 	s.Sink = sinkStatus{URL: r.base + sinkPath, Received: n, Latest: latest}
 	if dir := filepath.Join(r.dataDir, outboxDir); r.hasOutbox() {
 		s.Outbox = readOutbox(dir)
 	}
 	return s
+}
+
+// DeadLetters reports whether any channel shows a dead letter.
+func (s relayStatus) DeadLetters() bool {
+	for _, c := range s.Channels {
+		if len(c.LatestDeadLetters) > 0 {
+			return true
+		}
+	}
+	return false
 }
 
 func (r *relay) hasOutbox() bool {
@@ -161,10 +204,11 @@ th{background:#f4f4f4}.n{text-align:right}.bad{color:#a00}code{font-size:13px}
 <td class="n">{{.Delivered}}</td><td class="n">{{.Retried}}</td><td class="n">{{.DeadLettered}}</td><td class="n{{if .DLQ.Total}} bad{{end}}">{{.DLQ.Total}}</td></tr>
 {{end}}</table>
 <h2>Latest dead letters</h2>
+{{if not .DeadLetters}}<p>none</p>{{end}}
 {{range .Channels}}{{if .LatestDeadLetters}}<h3>{{.Channel}}</h3>
 <table><tr><th>event id</th><th>event</th><th>class</th><th>status</th><th>attempts</th><th>when</th><th>reason</th></tr>
 {{range .LatestDeadLetters}}<tr><td><code>{{.EventID}}</code></td><td>{{.Event}}</td><td>{{.FailureClass}}</td><td>{{.LastStatus}}</td><td class="n">{{.Attempts}}</td><td>{{ago .DeadLettered}}</td><td>{{.LastError}}</td></tr>
-{{end}}</table>{{end}}{{else}}<p>none</p>{{end}}
+{{end}}</table>{{end}}{{end}}
 <h2>Built-in webhook sink</h2>
 <p>{{.Sink.Received}} received at <code>{{.Sink.URL}}</code> since start.</p>
 {{if .Sink.Latest}}<table><tr><th>when</th><th>event</th><th>event id</th><th>signed</th><th>bytes</th></tr>
@@ -175,6 +219,9 @@ th{background:#f4f4f4}.n{text-align:right}.bad{color:#a00}code{font-size:13px}
 {{if .Latest}}<ul>{{range .Latest}}<li><code>{{.}}</code></li>{{end}}</ul>{{end}}{{end}}
 <h2>Quarantine</h2>
 <p>{{.Quarantine.Total}} rejected callback(s) kept in <code>{{.Quarantine.URL}}</code>.</p>
+{{if .Quarantine.Latest}}<table><tr><th>received</th><th>event id</th><th>status</th><th>field</th><th>reason</th></tr>
+{{range .Quarantine.Latest}}<tr><td>{{.ReceivedAt}}</td><td><code>{{.EventID}}</code></td><td>{{.Status}}</td><td>{{.Field}}</td><td>{{.Reason}}</td></tr>
+{{end}}</table>{{end}}
 <p><small>{{.Host}}, {{.Now.Format "2006-01-02 15:04:05"}} UTC</small></p>
 </body></html>
 `))

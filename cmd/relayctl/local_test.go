@@ -17,6 +17,7 @@ import (
 
 	"github.com/nicechat-relay/nicechat-relay/shared/consumer"
 	"github.com/nicechat-relay/nicechat-relay/shared/consumer/consumertest"
+	"github.com/nicechat-relay/nicechat-relay/shared/localaws"
 	"github.com/nicechat-relay/nicechat-relay/shared/localqueue"
 	"github.com/nicechat-relay/nicechat-relay/shared/message"
 	"github.com/nicechat-relay/nicechat-relay/shared/nicechat"
@@ -128,5 +129,12 @@ func TestRelayURLDoesNotOverrideAStack(t *testing.T) {
 	r := relayctl("dlq", "list", "--stack", "no-such-stack", "--channel", "webhook")
 	if r.code != exitError || !strings.Contains(r.stderr, "no-such-stack") {
 		t.Fatalf("exit %d, stderr %q; want the stack's error, not the local relay's", r.code, r.stderr)
+	}
+}
+
+func TestRelayctlSaysToStartTheLocalRelay(t *testing.T) {
+	r := relayctl("dlq", "list", "--relay", "http://"+localaws.FreeAddr(t), "--channel", "webhook")
+	if r.code != exitError || !strings.Contains(r.stderr, "make run") {
+		t.Fatalf("exit %d, stderr %q; want a hint to start the relay", r.code, r.stderr)
 	}
 }

@@ -12,6 +12,7 @@ import (
 	"net/url"
 	"os"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/nicechat-relay/nicechat-relay/shared/dlq"
@@ -128,6 +129,9 @@ func run(args []string, stdout, stderr io.Writer) int {
 	}
 	if err != nil {
 		fmt.Fprintf(stderr, "relayctl: %v\n", err)
+		if o.relay != "" && errors.Is(err, syscall.ECONNREFUSED) {
+			fmt.Fprintf(stderr, "Is the relay running at %s? Start it with: make run\n", o.relay)
+		}
 		return exitError
 	}
 	return exitOK

@@ -279,7 +279,7 @@ func Open(path string, opts Options) (*Store, error) {
 	}
 	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: lockTimeout})
 	if errors.Is(err, berrors.ErrTimeout) {
-		return nil, fmt.Errorf("open queue store: %s is in use by another relay process", path)
+		return nil, fmt.Errorf("open queue store: %s is in use by another relay process (a second relay needs its own RELAY_DATA_DIR)", path)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("open queue store %s: %w", path, err)
