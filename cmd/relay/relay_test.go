@@ -509,3 +509,28 @@ func TestEveryChannelsQueuesExistEvenWhenTheChannelIsOff(t *testing.T) {
 		}
 	}
 }
+
+func TestTheQueuesAndTheStatusAreServedToThisMachineOnly(t *testing.T) {
+	ok := http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusOK) })
+	tests := []struct {
+		remote string
+		want   int
+	}{
+		{"127.0.0.1:40000", http.StatusOK},
+		{"[::1]:40000", http.StatusOK},
+		{"192.0.2.10:40000", http.StatusForbidden},
+		{"[2001:db8::1]:40000", http.StatusForbidden},
+		{"garbage", http.StatusForbidden},
+	}
+	for _, tt := range tests {
+		t.Run(tt.remote, func(t *testing.T) {
+			req := httptest.NewRequest(http.MethodPost, "/sqs", nil)
+			req.RemoteAddr = tt.remote
+			rec := httptest.NewRecorder()
+			loopbackOnly(ok).ServeHTTP(rec, req)
+			if rec.Code != tt.want {
+				t.Errorf("status %d, want %d", rec.Code, tt.want)
+			}
+		})
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"strings"
 	"sync"
@@ -47,19 +48,34 @@ func (r *relay) routes(h *ingest.Handler) http.Handler {
 		w.WriteHeader(resp.StatusCode)
 		_, _ = io.WriteString(w, resp.Body)
 	})
-	sqsAPI := r.store.Handler()
+	// Only the callback route checks a token: the queues (which hold
+	// visitors' data and can be emptied through the SQS API) and the
+	// status are for this machine alone, whatever RELAY_ADDR says.
+	sqsAPI := loopbackOnly(r.store.Handler())
 	mux.Handle("POST "+sqsPath, sqsAPI)
 	mux.Handle("POST "+sqsPath+"/", sqsAPI)
 	mux.HandleFunc("POST "+sinkPath, r.sink.ServeHTTP)
-	mux.HandleFunc("GET /api/status", func(w http.ResponseWriter, req *http.Request) {
+	mux.Handle("GET /api/status", loopbackOnly(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
 		writeJSON(w, http.StatusOK, r.status())
-	})
-	mux.HandleFunc("GET /{$}", r.statusPage)
+	})))
+	mux.Handle("GET /{$}", loopbackOnly(http.HandlerFunc(r.statusPage)))
 	mux.HandleFunc("/", func(w http.ResponseWriter, req *http.Request) {
 		// API Gateway answers an unknown route so.
 		writeJSON(w, http.StatusNotFound, map[string]string{"message": "Not Found"})
 	})
 	return mux
+}
+
+// loopbackOnly refuses requests that do not come from this machine.
+func loopbackOnly(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		host, _, err := net.SplitHostPort(r.RemoteAddr)
+		if ip := net.ParseIP(host); err != nil || ip == nil || !ip.IsLoopback() {
+			writeJSON(w, http.StatusForbidden, map[string]string{"error": "only served to this machine"})
+			return
+		}
+		h.ServeHTTP(w, r)
+	})
 }
 
 // toAPIGateway builds the HTTP API (payload 2.0) event API Gateway would send.

@@ -24,9 +24,11 @@ const (
 )
 
 // maxRequestBytes bounds a request body: a message at the 1 MiB limit
-// takes up to twice that as JSON (every character escaped), and binary
-// attributes grow by a third in base64.
-const maxRequestBytes = 3 << 20
+// grows when escaped as JSON (twice with the Go SDK, six times when every
+// character is written \uXXXX, as some SDKs do for non-ASCII), and binary
+// attributes by a third in base64. The message limit itself is checked
+// after decoding.
+const maxRequestBytes = 7 << 20
 
 // Handler serves the six calls over SQS's AWS JSON 1.0 protocol (POST,
 // X-Amz-Target: AmazonSQS.<Operation>, Content-Type
@@ -89,7 +91,7 @@ func (s *Store) serveSQS(w http.ResponseWriter, r *http.Request) {
 	var tooLarge *http.MaxBytesError
 	if errors.As(err, &tooLarge) {
 		s.writeError(w, &wireError{status: http.StatusRequestEntityTooLarge, shape: "RequestEntityTooLarge",
-			message: "The request body is over 3 MiB; a message is limited to 1048576 bytes."})
+			message: "The request body is over 7 MiB; a message is limited to 1048576 bytes."})
 		return
 	}
 	if err != nil {

@@ -218,7 +218,7 @@ func TestWireProtocolErrors(t *testing.T) {
 		{"query protocol", "POST", "", "application/x-www-form-urlencoded", `Action=SendMessage`, 400, "UnsupportedMediaType", "application/x-amz-json-1.0"},
 		{"GET", "GET", "AmazonSQS.SendMessage", "", ``, 405, "MethodNotAllowed", "POST"},
 		{"malformed JSON", "POST", "AmazonSQS.SendMessage", "application/x-amz-json-1.0", `{"QueueUrl":`, 400, "SerializationException", "not a valid JSON"},
-		{"body over the limit", "POST", "AmazonSQS.SendMessage", "application/x-amz-json-1.0", `{"MessageBody":"` + strings.Repeat("x", 3<<20) + `"}`, 413, "RequestEntityTooLarge", "1048576"},
+		{"body over the limit", "POST", "AmazonSQS.SendMessage", "application/x-amz-json-1.0", `{"MessageBody":"` + strings.Repeat("x", 7<<20) + `"}`, 413, "RequestEntityTooLarge", "1048576"},
 		{"missing queue URL", "POST", "AmazonSQS.SendMessage", "application/x-amz-json-1.0", `{"MessageBody":"x"}`, 400, "MissingParameter", "QueueUrl"},
 	}
 	for _, tt := range tests {

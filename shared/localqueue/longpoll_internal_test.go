@@ -9,6 +9,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
+	bolt "go.etcd.io/bbolt"
 )
 
 // These tests start a long poll, wait (with a deadline) until it is
@@ -57,6 +58,11 @@ func TestLongPollReturnsAsSoonAsAMessageIsAvailable(t *testing.T) {
 		{
 			name:  "a delayed message becomes visible",
 			setup: func(s *Store, url string) error { return send(s, url, 1) },
+		},
+		{
+			// No wake-up announces it: the poll must look again by itself.
+			name:    "a message sent with a delay after the poll began becomes visible",
+			trigger: func(s *Store, url string) error { return send(s, url, 1) },
 		},
 		{
 			name: "a visibility change to 0 returns a message",
@@ -170,4 +176,46 @@ func openInternal(t *testing.T) *Store {
 	}
 	t.Cleanup(func() { _ = s.Close() })
 	return s
+}
+
+// A call whose change fails must not fail the calls that shared its
+// transaction: they are applied again on their own.
+func TestOneFailingCallDoesNotFailTheOthersInItsCommit(t *testing.T) {
+	s, err := Open(filepath.Join(t.TempDir(), "q.db"), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	put := func(key string) func(tx *bolt.Tx) error {
+		return func(tx *bolt.Tx) error {
+			b, err := tx.CreateBucketIfNotExists([]byte("test"))
+			if err != nil {
+				return err
+			}
+			return b.Put([]byte(key), []byte("v"))
+		}
+	}
+	boom := errors.New("boom")
+	batch := []*op{
+		{fn: put("a"), done: make(chan struct{})},
+		{fn: func(*bolt.Tx) error { return boom }, done: make(chan struct{})},
+		{fn: put("b"), done: make(chan struct{})},
+	}
+	s.commit(batch)
+	if batch[0].err != nil || batch[2].err != nil || !errors.Is(batch[1].err, boom) {
+		t.Fatalf("errors = %v, %v, %v; want nil, boom, nil", batch[0].err, batch[1].err, batch[2].err)
+	}
+	err = s.db.View(func(tx *bolt.Tx) error {
+		b := tx.Bucket([]byte("test"))
+		if b == nil || b.Get([]byte("a")) == nil || b.Get([]byte("b")) == nil {
+			t.Error("the calls that did not fail are not in the file")
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.CreateQueue("still-works", nil); err != nil {
+		t.Errorf("the store refuses calls after one failed: %v", err)
+	}
 }

@@ -21,6 +21,9 @@ import (
 // spinning when the clock says it is due any moment.
 const minPollInterval = 50 * time.Millisecond
 
+// maxPollInterval is the longest a long poll waits before it looks again.
+const maxPollInterval = 250 * time.Millisecond
+
 // maxMaxReceiveCount is SQS's bound on a redrive policy's maxReceiveCount.
 const maxMaxReceiveCount = 1000
 
@@ -213,10 +216,15 @@ func (s *Store) ReceiveMessage(ctx context.Context, in *sqs.ReceiveMessageInput,
 			return &sqs.ReceiveMessageOutput{Messages: msgs}, nil
 		}
 		if err := s.waitForMessage(ctx, wake, due, waitOver); err != nil {
-			if err == errWaitOver {
-				return &sqs.ReceiveMessageOutput{}, nil
+			if err != errWaitOver {
+				return nil, err
 			}
-			return nil, err
+			// A last look: a message may have come due while waiting.
+			msgs, _, _, err := s.receive(*in.QueueUrl, limit, visibility)
+			if err != nil {
+				return nil, err
+			}
+			return &sqs.ReceiveMessageOutput{Messages: msgs}, nil
 		}
 	}
 }
@@ -227,12 +235,17 @@ var errWaitOver = errors.New("long poll over")
 // sent or made visible (wake), a hidden one is due, the long poll is over
 // (errWaitOver), the caller gave up or the store closed.
 func (s *Store) waitForMessage(ctx context.Context, wake <-chan struct{}, due int64, waitOver <-chan time.Time) error {
-	var dueC <-chan time.Time
+	// A message can come due without a wake-up (a delayed send, a
+	// visibility change, another receiver's short visibility), so the
+	// wait is also cut at maxPollInterval; a look that finds nothing due
+	// costs no write.
+	wait := maxPollInterval
 	if due != 0 {
-		t := time.NewTimer(max(time.Duration(due-s.nowMs())*time.Millisecond, minPollInterval))
-		defer t.Stop()
-		dueC = t.C
+		wait = min(max(time.Duration(due-s.nowMs())*time.Millisecond, minPollInterval), maxPollInterval)
 	}
+	t := time.NewTimer(wait)
+	defer t.Stop()
+	dueC := t.C
 	s.waiting.Add(1)
 	defer s.waiting.Add(-1)
 	select {
@@ -252,6 +265,23 @@ func (s *Store) waitForMessage(ctx context.Context, wake <-chan struct{}, due in
 // the channel closed when one may have become visible and the time the
 // next hidden message is due (0 if none).
 func (s *Store) receive(url string, limit int, visibility time.Duration) (msgs []sqstypes.Message, wake <-chan struct{}, due int64, err error) {
+	// Nothing due: answer from the index, without a write.
+	s.mu.Lock()
+	q, err := s.lookup(url)
+	if err != nil {
+		s.mu.Unlock()
+		return nil, nil, 0, err
+	}
+	if it, ok := q.next(); !ok || it.at > s.nowMs() {
+		wake = q.wake
+		if ok {
+			due = it.at
+		}
+		s.mu.Unlock()
+		return nil, wake, due, nil
+	}
+	s.mu.Unlock()
+
 	err = s.run(func(tx *bolt.Tx) error {
 		msgs = nil // a previous attempt's, if the batch was aborted
 		q, err := s.lookup(url)

@@ -117,6 +117,7 @@ type Store struct {
 	pending map[*queue]bool
 
 	ops        chan *op
+	broken     error        // set by the writer when the index cannot follow the file
 	closeMu    sync.RWMutex // guards isClosed and sends on ops
 	isClosed   bool
 	closed     chan struct{}
@@ -452,6 +453,34 @@ func (s *Store) writer() {
 }
 
 func (s *Store) commit(batch []*op) {
+	err := s.apply(batch)
+	if err != nil && len(batch) > 1 && s.broken == nil {
+		// One call's failure must not fail the calls it shared the
+		// transaction with: each is applied again on its own.
+		for _, o := range batch {
+			if o.err != nil && isRejection(o.err) {
+				continue
+			}
+			o.err = nil
+			_ = s.apply([]*op{o})
+		}
+	}
+	for _, o := range batch {
+		close(o.done)
+	}
+}
+
+// apply commits the batch's changes in one transaction. On failure none of
+// them is in the file, so the index is reloaded from it; if that fails
+// too, the store is broken and refuses every later call rather than work
+// from an index that differs from the file.
+func (s *Store) apply(batch []*op) error {
+	if s.broken != nil {
+		for _, o := range batch {
+			o.err = s.broken
+		}
+		return s.broken
+	}
 	err := s.db.Update(func(tx *bolt.Tx) error {
 		s.mu.Lock()
 		defer s.mu.Unlock()
@@ -463,29 +492,31 @@ func (s *Store) commit(batch []*op) {
 		}
 		return nil
 	})
-	if err != nil {
-		// Nothing of the batch is in the file, but the index has it.
-		err = fmt.Errorf("write queue store %s: %w", s.path, err)
-		if lerr := s.load(); lerr != nil {
-			err = errors.Join(err, fmt.Errorf("reload queue store: %w", lerr))
-		}
-		for _, o := range batch {
-			if o.err == nil || !isRejection(o.err) {
-				o.err = err
-			}
-		}
-	} else {
-		s.mu.Lock()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if err == nil {
 		for q := range s.pending {
 			close(q.wake)
 			q.wake = make(chan struct{})
 		}
 		clear(s.pending)
-		s.mu.Unlock()
+		return nil
+	}
+	clear(s.pending)
+	err = fmt.Errorf("write queue store %s: %w", s.path, err)
+	s.mu.Unlock()
+	lerr := s.load()
+	s.mu.Lock()
+	if lerr != nil {
+		s.broken = errors.Join(err, fmt.Errorf("reload queue store: %w; restart the relay", lerr))
+		err = s.broken
 	}
 	for _, o := range batch {
-		close(o.done)
+		if o.err == nil || !isRejection(o.err) {
+			o.err = err
+		}
 	}
+	return err
 }
 
 // wakeAfterCommit wakes q's long polls once the current commit is done;
