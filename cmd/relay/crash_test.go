@@ -24,7 +24,7 @@ import (
 // kill it with SIGKILL: nothing it answered 202 for may be lost.
 
 func TestMain(m *testing.M) {
-	code := m.Run()
+	code := localaws.Main(m)
 	os.RemoveAll(binDir)
 	os.Exit(code)
 }

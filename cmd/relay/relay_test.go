@@ -18,6 +18,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/ses"
 	standardwebhooks "github.com/standard-webhooks/standard-webhooks/libraries/go"
 
 	fixtures "github.com/nicechat-relay/nicechat-relay/events"
@@ -532,5 +534,32 @@ func TestTheQueuesAndTheStatusAreServedToThisMachineOnly(t *testing.T) {
 				t.Errorf("status %d, want %d", rec.Code, tt.want)
 			}
 		})
+	}
+}
+
+func TestRelaySendsEmailWithSESWhenItIsSetUp(t *testing.T) {
+	for _, kv := range localaws.Env(t) { // starts the local SES first: it must not inherit these
+		k, v, _ := strings.Cut(kv, "=")
+		t.Setenv(k, v)
+	}
+	t.Setenv("AWS_PROFILE", "")
+	t.Setenv("AWS_CONFIG_FILE", "/nonexistent/aws-config")
+	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent/aws-credentials")
+	const from, to = "relay@example.com", "ops-ses@example.com"
+	if _, err := localaws.SES(t).VerifyEmailIdentity(context.Background(), &ses.VerifyEmailIdentityInput{EmailAddress: aws.String(from)}); err != nil {
+		t.Fatal(err)
+	}
+	r := startRelay(t, map[string]string{"CALLBACK_TOKEN": testToken, "EMAIL_FROM": from, "EMAIL_TO": to})
+	if status, body := r.post(t, fixtures.Body("first_message")); status != http.StatusAccepted {
+		t.Fatalf("status %d %s", status, body)
+	}
+	eventually(t, "SES sent the email", func() bool { return len(localaws.SentEmails(t, to)) == 1 })
+	if files := emlSubjects(t, filepath.Join(r.dataDir, outboxDir)); len(files) != 0 {
+		t.Errorf("the email was also written to the outbox: %q", files)
+	}
+	for _, c := range r.apiStatus(t).Channels {
+		if c.Channel == "email" && !strings.Contains(c.Target, "SES") {
+			t.Errorf("email target = %q, want SES", c.Target)
+		}
 	}
 }
