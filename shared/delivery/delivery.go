@@ -6,6 +6,7 @@ package delivery
 import (
 	"context"
 	"errors"
+	"html"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -141,7 +142,8 @@ func redirectTarget(header http.Header) string {
 
 // HTTPReason is "HTTP <status>: <start of body>", on one line. The body
 // is the far end's text: control characters (escape sequences meant for
-// an operator's terminal among them) become spaces.
+// an operator's terminal among them) become spaces, and an HTML error
+// page is reduced to its text.
 func HTTPReason(status int, body []byte) string {
 	s := "HTTP " + strconv.Itoa(status)
 	printable := strings.Map(func(r rune) rune {
@@ -149,11 +151,35 @@ func HTTPReason(status int, body []byte) string {
 			return ' '
 		}
 		return r
-	}, strings.ToValidUTF8(string(body), ""))
+	}, pageText(strings.ToValidUTF8(string(body), "")))
 	if b := strings.Join(strings.Fields(printable), " "); b != "" {
 		s += ": " + b
 	}
 	return Truncate(s, MaxReasonBytes)
+}
+
+// pageText is an HTML page's text, tags dropped and entities decoded;
+// any other body is returned as it is. Servers and proxies answer errors
+// with such pages, and a dead letter's reason is read by a person.
+func pageText(body string) string {
+	t := strings.TrimSpace(body)
+	if !strings.HasPrefix(t, "<") || !strings.Contains(t, "</") {
+		return body
+	}
+	var b strings.Builder
+	inTag := false
+	for _, r := range t {
+		switch {
+		case r == '<':
+			inTag = true
+			b.WriteByte(' ')
+		case r == '>':
+			inTag = false
+		case !inTag:
+			b.WriteRune(r)
+		}
+	}
+	return html.UnescapeString(b.String())
 }
 
 // ParseRetryAfter reads a Retry-After header: delay-seconds or an HTTP

@@ -54,6 +54,11 @@ func TestHTTPReasonIsOneBoundedLineOfText(t *testing.T) {
 		{"empty body", "", "HTTP 502"},
 		{"control characters and escapes", "bad\x00\x1b[31mred\r\nX-Injected: 1", "HTTP 400: bad [31mred X-Injected: 1"},
 		{"invalid UTF-8 is dropped", "caf\xff", "HTTP 400: caf"},
+		{"an HTML error page is read as its text", "<html>\r\n<head><title>400 Bad Request</title></head>\r\n<body><center><h1>400 Bad Request</h1></center><hr><center>nginx</center></body></html>",
+			"HTTP 400: 400 Bad Request 400 Bad Request nginx"},
+		{"HTML entities are decoded", "<!DOCTYPE html><p>Message: Unsupported method (&#x27;POST&#x27;) &amp; more.</p>", "HTTP 400: Message: Unsupported method ('POST') & more."},
+		{"text that merely holds a < is kept", "a < b and c > d", "HTTP 400: a < b and c > d"},
+		{"JSON is kept", `{"error":"<b>not html</b>"}`, `HTTP 400: {"error":"<b>not html</b>"}`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
