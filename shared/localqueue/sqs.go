@@ -423,26 +423,38 @@ func current(q *queue, handle string, seq uint64, nonce string) (*entry, error) 
 	return e, nil
 }
 
-// DeleteMessage deletes a received message.
-func (s *Store) DeleteMessage(ctx context.Context, in *sqs.DeleteMessageInput, _ ...func(*sqs.Options)) (*sqs.DeleteMessageOutput, error) {
+// onReceived applies fn, in the next commit, to the message a current
+// receipt handle of the queue names.
+func (s *Store) onReceived(ctx context.Context, url, handle *string, fn func(tx *bolt.Tx, q *queue, seq uint64, e *entry) error) error {
 	if err := ctx.Err(); err != nil {
-		return nil, err
+		return err
 	}
-	if in == nil || in.QueueUrl == nil {
-		return nil, missingParameter("QueueUrl")
+	if url == nil {
+		return missingParameter("QueueUrl")
 	}
-	seq, nonce, err := parseReceiptHandle(in.ReceiptHandle)
+	seq, nonce, err := parseReceiptHandle(handle)
 	if err != nil {
-		return nil, err
+		return err
 	}
-	err = s.run(func(tx *bolt.Tx) error {
-		q, err := s.lookup(*in.QueueUrl)
+	return s.run(func(tx *bolt.Tx) error {
+		q, err := s.lookup(*url)
 		if err != nil {
 			return err
 		}
-		if _, err := current(q, *in.ReceiptHandle, seq, nonce); err != nil {
+		e, err := current(q, *handle, seq, nonce)
+		if err != nil {
 			return err
 		}
+		return fn(tx, q, seq, e)
+	})
+}
+
+// DeleteMessage deletes a received message.
+func (s *Store) DeleteMessage(ctx context.Context, in *sqs.DeleteMessageInput, _ ...func(*sqs.Options)) (*sqs.DeleteMessageOutput, error) {
+	if in == nil {
+		return nil, missingParameter("QueueUrl")
+	}
+	err := s.onReceived(ctx, in.QueueUrl, in.ReceiptHandle, func(tx *bolt.Tx, q *queue, seq uint64, _ *entry) error {
 		bodies, states := buckets(tx, q.name)
 		if err := bodies.Delete(seqKey(seq)); err != nil {
 			return err
@@ -462,28 +474,13 @@ func (s *Store) DeleteMessage(ctx context.Context, in *sqs.DeleteMessageInput, _
 // ChangeMessageVisibility hides a received message for VisibilityTimeout
 // seconds from now; 0 makes it visible at once.
 func (s *Store) ChangeMessageVisibility(ctx context.Context, in *sqs.ChangeMessageVisibilityInput, _ ...func(*sqs.Options)) (*sqs.ChangeMessageVisibilityOutput, error) {
-	if err := ctx.Err(); err != nil {
-		return nil, err
-	}
-	if in == nil || in.QueueUrl == nil {
+	if in == nil {
 		return nil, missingParameter("QueueUrl")
 	}
 	if in.VisibilityTimeout < 0 || in.VisibilityTimeout > MaxVisibilitySeconds {
 		return nil, invalidParameter("Value %d for parameter VisibilityTimeout is invalid. Reason: Must be >= 0 and <= %d.", in.VisibilityTimeout, MaxVisibilitySeconds)
 	}
-	seq, nonce, err := parseReceiptHandle(in.ReceiptHandle)
-	if err != nil {
-		return nil, err
-	}
-	err = s.run(func(tx *bolt.Tx) error {
-		q, err := s.lookup(*in.QueueUrl)
-		if err != nil {
-			return err
-		}
-		e, err := current(q, *in.ReceiptHandle, seq, nonce)
-		if err != nil {
-			return err
-		}
+	err := s.onReceived(ctx, in.QueueUrl, in.ReceiptHandle, func(tx *bolt.Tx, q *queue, seq uint64, e *entry) error {
 		now := s.nowMs()
 		if e.state.VisibleAt <= now {
 			return messageNotInflight()
