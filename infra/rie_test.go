@@ -34,6 +34,7 @@ import (
 	"github.com/nicechat-relay/nicechat-relay/shared/dlq"
 	"github.com/nicechat-relay/nicechat-relay/shared/ingest"
 	"github.com/nicechat-relay/nicechat-relay/shared/localaws"
+	"github.com/nicechat-relay/nicechat-relay/shared/logtest"
 	"github.com/nicechat-relay/nicechat-relay/shared/message"
 	"github.com/nicechat-relay/nicechat-relay/shared/nicechat"
 )
@@ -361,7 +362,7 @@ func startRIE(t testing.TB, fn function, bootstrap string) string {
 type rieProcess struct {
 	cmd    *exec.Cmd
 	addr   string
-	logs   *syncBuffer
+	logs   *logtest.Buffer
 	exited chan struct{}
 }
 
@@ -397,7 +398,7 @@ func newRIE(t testing.TB, fn function, bootstrap string) *rieProcess {
 	for _, k := range sortedKeys(fn.Env) {
 		cmd.Env = append(cmd.Env, k+"="+fn.Env[k])
 	}
-	logs := &syncBuffer{}
+	logs := &logtest.Buffer{}
 	cmd.Stdout, cmd.Stderr = logs, logs
 	cmd.SysProcAttr = localaws.ChildProcAttr()
 	return &rieProcess{cmd: cmd, addr: addr, logs: logs, exited: make(chan struct{})}
@@ -528,20 +529,3 @@ func attr(m sqstypes.Message, name string) string {
 }
 
 func fixtureBody(_ *testing.T, event string) string { return string(fixtures.Body(event)) }
-
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/nicechat-relay/nicechat-relay/shared/localaws"
+	"github.com/nicechat-relay/nicechat-relay/shared/logtest"
 	"github.com/nicechat-relay/nicechat-relay/shared/nicechat"
 	"github.com/nicechat-relay/nicechat-relay/shared/webhook"
 )
@@ -46,7 +47,7 @@ var buildRelay = sync.OnceValues(func() (string, error) {
 type relayProcess struct {
 	cmd  *exec.Cmd
 	base string
-	out  *syncBuffer
+	out  *logtest.Buffer
 }
 
 func startProcess(t *testing.T, env map[string]string) *relayProcess {
@@ -60,7 +61,7 @@ func startProcess(t *testing.T, env map[string]string) *relayProcess {
 	for k, v := range env {
 		cmd.Env = append(cmd.Env, k+"="+v)
 	}
-	out := &syncBuffer{}
+	out := &logtest.Buffer{}
 	cmd.Stdout, cmd.Stderr = out, out
 	cmd.SysProcAttr = localaws.ChildProcAttr()
 	if err := cmd.Start(); err != nil {

@@ -24,6 +24,7 @@ import (
 
 	fixtures "github.com/nicechat-relay/nicechat-relay/events"
 	"github.com/nicechat-relay/nicechat-relay/shared/localaws"
+	"github.com/nicechat-relay/nicechat-relay/shared/logtest"
 	"github.com/nicechat-relay/nicechat-relay/shared/nicechat"
 )
 
@@ -39,7 +40,7 @@ var humanTypes = []string{"first_message", "unanswered", "new_order", "push_form
 type testRelay struct {
 	*relay
 	stop func() // graceful stop, as on SIGTERM; waits for it
-	logs *syncBuffer
+	logs *logtest.Buffer
 }
 
 // startRelay runs the relay on a free port with env (plus a fresh data
@@ -50,7 +51,7 @@ func startRelay(t *testing.T, env map[string]string) *testRelay {
 		env["RELAY_DATA_DIR"] = t.TempDir()
 	}
 	env["RELAY_ADDR"] = "127.0.0.1:0"
-	logs := &syncBuffer{}
+	logs := &logtest.Buffer{}
 	ctx, cancel := context.WithCancel(context.Background())
 	r, err := start(ctx, func(k string) string { return env[k] }, slog.New(slog.NewJSONHandler(logs, nil)))
 	if err != nil {
@@ -477,24 +478,6 @@ func lineOf(text, prefix string) string {
 		}
 	}
 	return ""
-}
-
-// syncBuffer is a log destination several goroutines write to.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
 
 // relayctl dlq show, without --channel, searches every channel's DLQ.

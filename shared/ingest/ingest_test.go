@@ -11,7 +11,6 @@ import (
 	"os"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -23,6 +22,7 @@ import (
 	fixtures "github.com/nicechat-relay/nicechat-relay/events"
 	"github.com/nicechat-relay/nicechat-relay/shared/ingest"
 	"github.com/nicechat-relay/nicechat-relay/shared/localaws"
+	"github.com/nicechat-relay/nicechat-relay/shared/logtest"
 	"github.com/nicechat-relay/nicechat-relay/shared/nicechat"
 )
 
@@ -34,32 +34,15 @@ const token = "test-token-0123456789-abcdefgh"
 type relay struct {
 	handler *ingest.Handler
 	queues  map[string]string // route name or "quarantine" -> URL
-	logs    *syncBuffer
+	logs    *logtest.Buffer
 	sqs     *sqs.Client
-}
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
 
 // newRelay builds a relay; env overrides the default routing (every
 // channel on, each with its own queue).
 func newRelay(t *testing.T, env map[string]string) *relay {
 	t.Helper()
-	r := &relay{queues: map[string]string{}, logs: &syncBuffer{}, sqs: localaws.SQS(t)}
+	r := &relay{queues: map[string]string{}, logs: &logtest.Buffer{}, sqs: localaws.SQS(t)}
 	r.queues["quarantine"] = localaws.Queue(t, "quarantine")
 	r.queues["webhook"] = localaws.Queue(t, "webhook")
 	r.queues["email"] = localaws.Queue(t, "email")

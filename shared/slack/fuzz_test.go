@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"strings"
 	"testing"
-	"unicode/utf8"
 
 	fixtures "github.com/nicechat-relay/nicechat-relay/events"
 	"github.com/nicechat-relay/nicechat-relay/shared/nicechat"
@@ -47,22 +46,7 @@ func FuzzSlackPayload(f *testing.F) {
 				t.Errorf("text has an unescaped or split &: %q", s)
 			}
 		})
-		fallback, blocks, texts := payloadTexts(t, raw)
-		if blocks > maxBlocks {
-			t.Errorf("%d blocks, Slack allows %d", blocks, maxBlocks)
-		}
-		if n := utf8.RuneCountInString(fallback); n > maxFallback {
-			t.Errorf("fallback text has %d characters, Slack allows %d", n, maxFallback)
-		}
-		for _, tx := range texts {
-			limit := maxSectionText
-			if tx.kind == "header/plain_text" {
-				limit = maxHeaderText
-			}
-			if n := utf8.RuneCountInString(tx.text); n > limit || n == 0 {
-				t.Errorf("%s text has %d characters, want 1..%d", tx.kind, n, limit)
-			}
-		}
+		checkLimits(t, raw)
 	})
 }
 

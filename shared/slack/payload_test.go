@@ -52,6 +52,29 @@ func TestPayloadMatchesGoldenJSON(t *testing.T) {
 // by decoding the JSON sent rather than trusting the Go values.
 type text struct{ kind, text string }
 
+// checkLimits checks a payload against the limits Slack enforces and
+// returns its texts.
+func checkLimits(t *testing.T, raw []byte) []text {
+	t.Helper()
+	fallback, blocks, texts := payloadTexts(t, raw)
+	if blocks > maxBlocks {
+		t.Errorf("%d blocks, Slack allows %d", blocks, maxBlocks)
+	}
+	if n := utf8.RuneCountInString(fallback); n > maxFallback {
+		t.Errorf("fallback text has %d characters, Slack allows %d", n, maxFallback)
+	}
+	for _, tx := range texts {
+		limit := maxSectionText
+		if tx.kind == "header/plain_text" {
+			limit = maxHeaderText
+		}
+		if n := utf8.RuneCountInString(tx.text); n > limit || n == 0 {
+			t.Errorf("%s text has %d characters, want 1..%d", tx.kind, n, limit)
+		}
+	}
+	return texts
+}
+
 func payloadTexts(t *testing.T, raw []byte) (fallback string, blocks int, texts []text) {
 	t.Helper()
 	var p struct {
@@ -160,21 +183,8 @@ func TestPayloadStaysWithinSlackLimits(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			fallback, blocks, texts := payloadTexts(t, raw)
-			if blocks > maxBlocks {
-				t.Errorf("%d blocks, Slack allows %d", blocks, maxBlocks)
-			}
-			if n := utf8.RuneCountInString(fallback); n > maxFallback {
-				t.Errorf("fallback text has %d characters", n)
-			}
+			texts := checkLimits(t, raw)
 			for _, tx := range texts {
-				limit := maxSectionText
-				if tx.kind == "header/plain_text" {
-					limit = maxHeaderText
-				}
-				if n := utf8.RuneCountInString(tx.text); n > limit || n == 0 {
-					t.Errorf("%s text has %d characters, want 1..%d", tx.kind, n, limit)
-				}
 				if strings.Contains(strings.NewReplacer("&amp;", "", "&lt;", "", "&gt;", "").Replace(tx.text), "&") {
 					t.Errorf("%s text ends in a split escape: …%q", tx.kind, tx.text[max(0, len(tx.text)-12):])
 				}
