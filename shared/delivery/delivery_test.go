@@ -7,8 +7,6 @@ import (
 	"time"
 
 	"github.com/nicechat-relay/nicechat-relay/shared/delivery"
-
-	_ "github.com/nicechat-relay/nicechat-relay/events" // registers -update, so `go test ./... -update` runs here too
 )
 
 func TestFromHTTPResponseClassifiesEveryStatus(t *testing.T) {

@@ -10,8 +10,6 @@ import (
 
 	"github.com/nicechat-relay/nicechat-relay/shared/dlq"
 	"github.com/nicechat-relay/nicechat-relay/shared/message"
-
-	_ "github.com/nicechat-relay/nicechat-relay/events" // registers -update, so `go test ./... -update` runs here too
 )
 
 func TestAttributesStayWithinSQSLimit(t *testing.T) {

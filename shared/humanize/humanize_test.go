@@ -7,6 +7,7 @@ import (
 	"time"
 
 	fixtures "github.com/nicechat-relay/nicechat-relay/events"
+	"github.com/nicechat-relay/nicechat-relay/shared/golden"
 	"github.com/nicechat-relay/nicechat-relay/shared/nicechat"
 )
 
@@ -98,7 +99,7 @@ func TestRenderMatchesGoldenText(t *testing.T) {
 	for _, tc := range renderCases(t) {
 		t.Run(tc.name, func(t *testing.T) {
 			got := Render(parse(t, tc.body), tc.opts).Text()
-			fixtures.Golden(t, tc.name+".txt", []byte(got))
+			golden.Check(t, tc.name+".txt", []byte(got))
 		})
 	}
 }

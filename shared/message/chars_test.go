@@ -4,8 +4,6 @@ import (
 	"testing"
 
 	"github.com/nicechat-relay/nicechat-relay/shared/message"
-
-	_ "github.com/nicechat-relay/nicechat-relay/events" // registers -update, so `go test ./... -update` runs here too
 )
 
 func TestSQSSafeReplacesOnlyWhatSQSRefuses(t *testing.T) {

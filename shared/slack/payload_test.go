@@ -10,6 +10,7 @@ import (
 	slackapi "github.com/slack-go/slack"
 
 	fixtures "github.com/nicechat-relay/nicechat-relay/events"
+	"github.com/nicechat-relay/nicechat-relay/shared/golden"
 	"github.com/nicechat-relay/nicechat-relay/shared/humanize"
 	"github.com/nicechat-relay/nicechat-relay/shared/nicechat"
 )
@@ -43,7 +44,7 @@ func TestPayloadMatchesGoldenJSON(t *testing.T) {
 			// encoding/json always escapes <, > and & as HTML; the golden
 			// file shows them as Slack reads them.
 			got := []byte(htmlUnescape.Replace(string(raw)) + "\n")
-			fixtures.Golden(t, name+".json", got)
+			golden.Check(t, name+".json", got)
 		})
 	}
 }

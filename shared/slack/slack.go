@@ -28,7 +28,7 @@ const (
 type Channel struct {
 	cfg    Config
 	client *http.Client
-	pacer  *pacer
+	pacer  *delivery.Pacer
 }
 
 var _ delivery.Channel = (*Channel)(nil)
@@ -42,7 +42,7 @@ func New(cfg Config) *Channel {
 	if cfg.Interval <= 0 {
 		cfg.Interval = defaultInterval
 	}
-	return &Channel{cfg: cfg, client: delivery.NewHTTPClient(cfg.Timeout), pacer: newPacer(cfg.Interval)}
+	return &Channel{cfg: cfg, client: delivery.NewHTTPClient(cfg.Timeout), pacer: delivery.NewPacer(cfg.Interval)}
 }
 
 // Name is the channel's name in routing, logs and dead letters.
@@ -50,7 +50,7 @@ func (c *Channel) Name() string { return message.ChannelSlack }
 
 // Timeout bounds one delivery: a wait of up to one interval for its turn,
 // then the post.
-func (c *Channel) Timeout() time.Duration { return c.pacer.interval + c.cfg.Timeout }
+func (c *Channel) Timeout() time.Duration { return c.pacer.Interval + c.cfg.Timeout }
 
 // Deliver posts the event's message. A failure is a *delivery.Error.
 func (c *Channel) Deliver(ctx context.Context, m message.Message) error {
@@ -63,13 +63,7 @@ func (c *Channel) Deliver(ctx context.Context, m message.Message) error {
 		return delivery.Permanent("encode Slack payload: "+err.Error(), err)
 	}
 
-	backOff, err := c.pacer.wait(ctx)
-	if err != nil {
-		return delivery.Retry("not posted: "+err.Error(), err)
-	}
-	if backOff > 0 {
-		de := delivery.Retry("not posted: Slack asked to slow down", nil)
-		de.RetryAfter = backOff
+	if de := c.pacer.Turn(ctx); de != nil {
 		return de
 	}
 
@@ -85,10 +79,8 @@ func (c *Channel) Deliver(ctx context.Context, m message.Message) error {
 		return delivery.FromTransportError(err)
 	}
 	respBody := delivery.ReadBody(resp.Body)
-	if de := classify(resp.StatusCode, resp.Header, respBody, c.pacer.now()); de != nil {
-		if de.Status == http.StatusTooManyRequests && de.RetryAfter > 0 {
-			c.pacer.holdOff(de.RetryAfter)
-		}
+	if de := classify(resp.StatusCode, resp.Header, respBody, c.pacer.Clock()); de != nil {
+		c.pacer.Observe(de)
 		return de
 	}
 	return nil

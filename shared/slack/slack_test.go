@@ -111,7 +111,7 @@ func newChannel(t *testing.T, url string) (*Channel, *fakeClock) {
 	t.Helper()
 	ch := New(Config{WebhookURL: url, Timeout: 5 * time.Second, Interval: time.Second, Humanize: linkOpts})
 	clock := &fakeClock{now: time.Date(2024, 7, 1, 12, 0, 0, 0, time.UTC)}
-	ch.pacer.now, ch.pacer.sleep = clock.Now, clock.Sleep
+	ch.pacer.Now, ch.pacer.Sleep = clock.Now, clock.Sleep
 	return ch, clock
 }
 
@@ -396,7 +396,7 @@ func TestDeliverStopsWhenTheContextEnds(t *testing.T) {
 			t.Fatal(err)
 		}
 		ctx, cancel := context.WithCancel(context.Background())
-		ch.pacer.sleep = func(ctx context.Context, d time.Duration) error {
+		ch.pacer.Sleep = func(ctx context.Context, d time.Duration) error {
 			cancel()
 			<-ctx.Done()
 			return ctx.Err()
@@ -408,7 +408,7 @@ func TestDeliverStopsWhenTheContextEnds(t *testing.T) {
 		if n := len(s.received()); n != 1 {
 			t.Errorf("sink got %d requests, want only the first", n)
 		}
-		ch.pacer.sleep = clock.Sleep
+		ch.pacer.Sleep = clock.Sleep
 		if err := ch.Deliver(context.Background(), msg(t, body)); err != nil {
 			t.Fatal(err)
 		}
@@ -428,8 +428,8 @@ func TestChannelIdentity(t *testing.T) {
 	if ch.Timeout() != 11*time.Second {
 		t.Errorf("default Timeout = %s, want 11s (1s turn + 10s post)", ch.Timeout())
 	}
-	if ch.pacer.interval != time.Second {
-		t.Errorf("default interval = %s, want 1s", ch.pacer.interval)
+	if ch.pacer.Interval != time.Second {
+		t.Errorf("default interval = %s, want 1s", ch.pacer.Interval)
 	}
 }
 
