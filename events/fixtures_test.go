@@ -73,6 +73,26 @@ func TestLambdasDoNotEmbedFixtures(t *testing.T) {
 	}
 }
 
+// No program the project ships links the testing package: the golden-file
+// helper and every other test helper live in packages only tests import.
+func TestProductionBinariesDoNotLinkTesting(t *testing.T) {
+	for _, pkg := range []string{"../functions/...", "../cmd/..."} {
+		t.Run(pkg, func(t *testing.T) {
+			out, err := exec.Command("go", "list", "-deps", pkg).Output()
+			if err != nil {
+				t.Fatalf("go list: %v", err)
+			}
+			deps := strings.Fields(string(out))
+			if !slices.Contains(deps, "github.com/nicechat-relay/nicechat-relay/shared/delivery") {
+				t.Fatalf("go list -deps does not list the programs' imports:\n%s", out)
+			}
+			if slices.Contains(deps, "testing") {
+				t.Errorf("a program under %s links the testing package", pkg)
+			}
+		})
+	}
+}
+
 func TestNamesListsEveryRequestFixtureEventsFirst(t *testing.T) {
 	names := fixtures.Names()
 	want := []string{"first_message", "new_chat", "new_order", "new_visitor", "push_form", "unanswered", "invalid_new_order", "invalid_push_form"}

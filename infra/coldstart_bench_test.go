@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -28,7 +29,8 @@ type coldStartCase struct {
 	vars   []string // further make variables for that target
 	queues []string // queues its environment names
 	params func(b *testing.B) map[string]string
-	event  string // file under events/ it is first invoked with
+	env    func(b *testing.B) map[string]string // variables beyond the stack's, for a local far end
+	event  string                               // file under events/ it is first invoked with
 	ok     func(answer []byte) error
 }
 
@@ -158,6 +160,9 @@ func BenchmarkColdStart(b *testing.B) {
 			s := newStack(b, loadTemplate(b), c.params(b))
 			localQueues(b, s, c.queues...)
 			fn := s.function(c.id)
+			if c.env != nil {
+				maps.Copy(fn.Env, c.env(b))
+			}
 			bootstrap, event := build(b, c, runtime.GOARCH), readEvent(b, c.event)
 			helloBootstrap, helloEvent := build(b, baseline, runtime.GOARCH), readEvent(b, baseline.event)
 

@@ -30,6 +30,7 @@ import (
 	standardwebhooks "github.com/standard-webhooks/standard-webhooks/libraries/go"
 
 	fixtures "github.com/nicechat-relay/nicechat-relay/events"
+	"github.com/nicechat-relay/nicechat-relay/shared/channels"
 	"github.com/nicechat-relay/nicechat-relay/shared/consumer/consumertest"
 	"github.com/nicechat-relay/nicechat-relay/shared/dlq"
 	"github.com/nicechat-relay/nicechat-relay/shared/ingest"
@@ -45,24 +46,27 @@ const fixtureToken = "local-dev-token-change-me-0123"
 func TestIngestBinaryUnderTheRuntimeEmulator(t *testing.T) {
 	tpl := loadTemplate(t)
 	s := newStack(t, tpl, with("CallbackToken", fixtureToken))
-	queues := localQueues(t, s, "QuarantineQueue", "WebhookQueue", "EmailQueue", "SlackQueue")
+	ids := []string{"QuarantineQueue"}
+	for _, spec := range channels.All {
+		ids = append(ids, queueID(spec))
+	}
+	queues := localQueues(t, s, ids...)
 	fn := s.function("IngestFunction")
 	rie := startRIE(t, fn, buildForHost(t, fn.ID))
 
 	// Which channel gets which event follows the template's defaults.
-	routes := map[string]string{} // ingest's channel name -> queue id
+	routes := map[string]string{} // ingest's route name -> queue id
 	sets := map[string]ingest.EventSet{}
-	for param, route := range map[string]struct{ name, queue string }{
-		"WebhookEvents":    {"webhook", "WebhookQueue"},
-		"EmailTechEvents":  {"email:tech", "EmailQueue"},
-		"EmailHumanEvents": {"email:human", "EmailQueue"},
-		"SlackEvents":      {"slack", "SlackQueue"},
-	} {
-		set, err := ingest.ParseEventSet(s.params[param])
-		if err != nil {
-			t.Fatalf("%s: %v", param, err)
+	for _, spec := range channels.All {
+		for _, r := range spec.Routes {
+			param := parameterOf(r.Env)
+			set, err := ingest.ParseEventSet(s.params[param])
+			if err != nil {
+				t.Fatalf("%s: %v", param, err)
+			}
+			name := ingest.Route{Channel: spec.Name, Format: r.Format}.Name()
+			sets[name], routes[name] = set, queueID(spec)
 		}
-		sets[route.name], routes[route.name] = set, route.queue
 	}
 
 	// The files themselves, byte for byte, as `sam local invoke -e` sends them.
@@ -241,7 +245,7 @@ func TestWebhookBinaryUnderTheRuntimeEmulator(t *testing.T) {
 	}
 }
 
-func TestEmailAndSlackBinariesDeliverABatch(t *testing.T) {
+func TestHumaneChannelBinariesDeliverABatch(t *testing.T) {
 	var mu sync.Mutex
 	var slackPosts [][]byte
 	slackSink := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -303,6 +307,7 @@ func TestEmailAndSlackBinariesDeliverABatch(t *testing.T) {
 			}
 		})
 	}
+
 }
 
 // localQueues creates the stack's queues on the local SQS and points the

@@ -19,14 +19,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+
+	"github.com/nicechat-relay/nicechat-relay/shared/channels"
 	"github.com/nicechat-relay/nicechat-relay/shared/consumer"
-	"github.com/nicechat-relay/nicechat-relay/shared/dlq"
-	"github.com/nicechat-relay/nicechat-relay/shared/email"
 	"github.com/nicechat-relay/nicechat-relay/shared/ingest"
-	"github.com/nicechat-relay/nicechat-relay/shared/message"
 	"github.com/nicechat-relay/nicechat-relay/shared/nicechat"
-	"github.com/nicechat-relay/nicechat-relay/shared/slack"
-	"github.com/nicechat-relay/nicechat-relay/shared/webhook"
 )
 
 // allChannels are deployable values that turn every channel on.
@@ -78,46 +76,59 @@ var scenarios = []struct {
 
 // started is what a function's loader reports once the function started.
 type started struct {
-	deliveryTimeout time.Duration // one delivery, consumers only
+	deliveryTimeout time.Duration // one delivery, its turn included; consumers only
 	paceInterval    time.Duration // least time between two deliveries, 0 = unpaced
 }
 
+// paced is a channel that spaces its deliveries.
+type paced interface{ Interval() time.Duration }
+
 // loaders run each function's own start-up, what its main runs before
-// lambda.Start, with the environment the stack gives it.
-var loaders = map[string]func(getenv func(string) string) (started, error){
-	"IngestFunction": func(getenv func(string) string) (started, error) {
-		_, err := ingest.Setup(context.Background(), getenv, slog.New(slog.DiscardHandler))
-		return started{}, err
-	},
-	"WebhookFunction": consumerStart(webhook.Lambda, func(cfg webhook.Config) started {
-		return started{deliveryTimeout: cfg.Timeout}
-	}),
-	"EmailFunction": consumerStart(email.Lambda, func(cfg email.Config) started {
-		return started{deliveryTimeout: cfg.Timeout}
-	}),
-	"SlackFunction": consumerStart(slack.Lambda, func(cfg slack.Config) started {
-		return started{deliveryTimeout: cfg.Timeout, paceInterval: cfg.Interval}
-	}),
-}
-
-// consumerStart runs a consumer Lambda's Setup. The runtime it builds keeps
-// its timings to itself, so figures reads them from the settings the same
-// Lambda value loads.
-func consumerStart[C any](l consumer.Lambda[C], figures func(C) started) func(getenv func(string) string) (started, error) {
-	return func(getenv func(string) string) (started, error) {
-		if _, err := l.Setup(context.Background(), getenv, slog.New(slog.DiscardHandler)); err != nil {
+// lambda.Start, with the environment the stack gives it: ingest's, and
+// each channel's in the list.
+var loaders = func() map[string]func(getenv func(string) string) (started, error) {
+	m := map[string]func(getenv func(string) string) (started, error){
+		"IngestFunction": func(getenv func(string) string) (started, error) {
+			_, err := ingest.Setup(context.Background(), getenv, slog.New(slog.DiscardHandler))
 			return started{}, err
-		}
-		cfg, err := l.Config(getenv)
-		return figures(cfg), err
+		},
 	}
-}
+	for _, spec := range channels.All {
+		m[functionID(spec)] = func(getenv func(string) string) (started, error) {
+			if _, err := spec.Setup(context.Background(), getenv, slog.New(slog.DiscardHandler)); err != nil {
+				return started{}, err
+			}
+			// The runtime keeps its channel to itself: open the same
+			// channel again to read its timings.
+			ch, err := spec.Open(getenv, aws.Config{})
+			if err != nil {
+				return started{}, err
+			}
+			st := started{deliveryTimeout: ch.Timeout()}
+			if p, ok := ch.(paced); ok {
+				st.paceInterval = p.Interval()
+			}
+			return st, nil
+		}
+	}
+	return m
+}()
 
-// consumerOf maps each channel to its consumer function.
-var consumerOf = map[string]string{
-	message.ChannelWebhook: "WebhookFunction",
-	message.ChannelEmail:   "EmailFunction",
-	message.ChannelSlack:   "SlackFunction",
+// A channel's template resources are named after its Title.
+func functionID(spec consumer.Spec) string { return spec.Title + "Function" }
+func queueID(spec consumer.Spec) string    { return spec.Title + "Queue" }
+func dlqID(spec consumer.Spec) string      { return spec.Title + "Dlq" }
+
+// parameterOf is the template parameter behind a variable: SLACK_EVENTS
+// is SlackEvents.
+func parameterOf(variable string) string {
+	var b strings.Builder
+	for word := range strings.SplitSeq(strings.ToLower(variable), "_") {
+		if word != "" {
+			b.WriteString(strings.ToUpper(word[:1]) + word[1:])
+		}
+	}
+	return b.String()
 }
 
 func TestEveryFunctionIsBuiltByItsMakefileTargetWithTheLambdaFlags(t *testing.T) {
@@ -235,7 +246,8 @@ func TestIngestRoutesOnlyToTheChannelsTheStackCreates(t *testing.T) {
 			for _, r := range cfg.Routes {
 				routed[r.Channel] = r.QueueURL
 			}
-			for channel, fn := range consumerOf {
+			for _, spec := range channels.All {
+				channel, fn := spec.Name, functionID(spec)
 				queue := refTarget(path(tpl.Resources[fn].Properties, "Environment", "Variables", "QUEUE_URL"))
 				switch created := s.exists(fn); {
 				case created && routed[channel] != s.queueURL(queue):
@@ -269,7 +281,12 @@ func TestTheRulesRefuseStacksThatCouldNotStart(t *testing.T) {
 
 func TestParameterConstraintsMatchWhatTheCodeAccepts(t *testing.T) {
 	tpl := loadTemplate(t)
-	eventLists := []string{"WebhookEvents", "EmailTechEvents", "EmailHumanEvents", "SlackEvents"}
+	var eventLists []string
+	for _, spec := range channels.All {
+		for _, r := range spec.Routes {
+			eventLists = append(eventLists, parameterOf(r.Env))
+		}
+	}
 	type check struct {
 		param, value string
 		accept       bool
@@ -394,8 +411,8 @@ func TestQueuesFitTheirConsumers(t *testing.T) {
 	tpl := loadTemplate(t)
 	s := newStack(t, tpl, allChannels)
 	cs := consumers(t, s)
-	if len(cs) != len(consumerOf) {
-		t.Fatalf("found %d SQS consumers, want one per channel (%d)", len(cs), len(consumerOf))
+	if len(cs) != len(channels.All) {
+		t.Fatalf("found %d SQS consumers, want one per channel (%d)", len(cs), len(channels.All))
 	}
 	maxAttempts := 0
 	for _, v := range tpl.Parameters["MaxAttempts"].AllowedValues {
@@ -454,13 +471,16 @@ func TestQueuesFitTheirConsumers(t *testing.T) {
 			if conc < 2 {
 				t.Errorf("MaximumConcurrency = %d, SQS's minimum is 2", conc)
 			}
-			if c.fn.ID == "SlackFunction" && conc != 2 {
-				t.Errorf("Slack MaximumConcurrency = %d, want 2: Slack takes about one post per second per webhook", conc)
-			}
 
 			st, err := loaders[c.fn.ID](c.fn.getenv)
 			if err != nil {
 				t.Fatalf("%s would not start: %v", c.fn.ID, err)
+			}
+			// A paced channel posts to a service that takes about one
+			// message a second (Slack's webhooks, a Telegram chat), and
+			// each of its instances paces itself alone.
+			if st.paceInterval > 0 && st.paceInterval < time.Duration(conc)*time.Second {
+				t.Errorf("%s: %d instances each posting every %s make more than one post a second", c.fn.ID, conc, st.paceInterval)
 			}
 			// The runtime starts no delivery with less time left than one
 			// delivery's timeout plus its margin: a shorter Lambda would
@@ -494,8 +514,8 @@ func TestEveryQueueIsEncryptedAndTakesTheLargestMessages(t *testing.T) {
 			}
 		}
 	}
-	if n != 7 {
-		t.Errorf("found %d queues, want 7 (a queue and a DLQ per channel, and the quarantine)", n)
+	if want := 2*len(channels.All) + 1; n != want {
+		t.Errorf("found %d queues, want %d (a queue and a DLQ per channel, and the quarantine)", n, want)
 	}
 }
 
@@ -543,7 +563,11 @@ func TestEachRoleGrantsWhatItsFunctionUsesAndNothingElse(t *testing.T) {
 			}
 			if f.ID == "IngestFunction" {
 				// Its channel queue URLs sit in !If.
-				for _, q := range referencedIDs(tpl, []any{f.EnvRaw["WEBHOOK_QUEUE_URL"], f.EnvRaw["EMAIL_QUEUE_URL"], f.EnvRaw["SLACK_QUEUE_URL"]}) {
+				var queueVars []any
+				for _, spec := range channels.All {
+					queueVars = append(queueVars, f.EnvRaw[spec.QueueEnv()])
+				}
+				for _, q := range referencedIDs(tpl, queueVars) {
 					allowed[q] = []string{"sqs:SendMessage"}
 				}
 			}
@@ -677,9 +701,9 @@ func TestAlarmsWatchEveryDeadLetterQueueAndStuckQueue(t *testing.T) {
 func TestOutputsNameWhatRelayctlReads(t *testing.T) {
 	tpl := loadTemplate(t)
 	s := newStack(t, tpl, allChannels)
-	for _, src := range dlq.Sources {
-		fn := s.function(consumerOf[src.Channel])
-		for output, env := range map[string]string{src.QueueOutput: "QUEUE_URL", src.DLQOutput: "DLQ_URL"} {
+	for _, spec := range channels.All {
+		fn := s.function(functionID(spec))
+		for output, env := range map[string]string{spec.QueueOutput(): "QUEUE_URL", spec.DLQOutput(): "DLQ_URL"} {
 			o, ok := tpl.Outputs[output]
 			if !ok {
 				t.Errorf("no output %s: relayctl --stack reads it", output)
@@ -694,8 +718,8 @@ func TestOutputsNameWhatRelayctlReads(t *testing.T) {
 		}
 	}
 	ingestFn := s.function("IngestFunction")
-	if got, want := refTarget(tpl.Outputs[dlq.OutputQuarantineQueueURL].Value), refTarget(ingestFn.EnvRaw["QUARANTINE_QUEUE_URL"]); got == "" || got != want {
-		t.Errorf("output %s refers to %q, want ingest's quarantine queue %q", dlq.OutputQuarantineQueueURL, got, want)
+	if got, want := refTarget(tpl.Outputs[ingest.OutputQuarantineQueueURL].Value), refTarget(ingestFn.EnvRaw["QUARANTINE_QUEUE_URL"]); got == "" || got != want {
+		t.Errorf("output %s refers to %q, want ingest's quarantine queue %q", ingest.OutputQuarantineQueueURL, got, want)
 	}
 
 	if got, want := s.str(tpl.Outputs["CallbackUrl"].Value), "https://nicechat-relay-HttpApi.execute-api.us-east-1.amazonaws.com/callback/"; got != want {

@@ -26,10 +26,11 @@ type queueAPI interface {
 // batchHandler is a consumer Lambda's handler.
 type batchHandler func(context.Context, events.SQSEvent) (events.SQSEventResponse, error)
 
-// eventSource feeds one queue to one consumer handler the way Lambda's SQS
-// event source mapping with ReportBatchItemFailures does: up to
-// Concurrency pollers each receive a batch, invoke the handler with the
-// function's timeout, and delete the records it did not report failed.
+// eventSource feeds one queue to a consumer the way Lambda's SQS event
+// source mapping with ReportBatchItemFailures does: one poller per
+// instance of the function (MaximumConcurrency) gathers a batch for up to
+// the batching window, invokes its instance's handler with the function's
+// timeout, and deletes the records it did not report failed.
 // Failed records stay on the queue: they come back when the visibility the
 // handler set (its backoff) or the queue's visibility timeout runs out,
 // and the queue's redrive policy counts their receives.
@@ -37,14 +38,16 @@ type eventSource struct {
 	Queue       queueAPI
 	URL         string
 	BatchSize   int
-	Concurrency int
+	BatchWindow time.Duration
 	// Timeout is the function's timeout: each invocation's deadline.
 	Timeout time.Duration
 	// Visibility is the queue's visibility timeout, which Lambda's
 	// receives use; the template sets 6 × Timeout.
 	Visibility time.Duration
-	Handle     batchHandler
-	Log        *slog.Logger
+	// Instances are the handlers of the function's instances, each built
+	// by its own start-up, as Lambda runs them.
+	Instances []batchHandler
+	Log       *slog.Logger
 }
 
 // run polls until ctx ends, then waits for the invocations in progress: a
@@ -53,20 +56,15 @@ type eventSource struct {
 // records return on the queue's visibility timeout or, after a restart, at once.
 func (s eventSource) run(ctx, hard context.Context) {
 	var wg sync.WaitGroup
-	for range max(1, s.Concurrency) {
-		wg.Go(func() { s.poll(ctx, hard) })
+	for _, handle := range s.Instances {
+		wg.Go(func() { s.poll(ctx, hard, handle) })
 	}
 	wg.Wait()
 }
 
-func (s eventSource) poll(ctx, hard context.Context) {
+func (s eventSource) poll(ctx, hard context.Context, handle batchHandler) {
 	for ctx.Err() == nil {
-		out, err := s.Queue.ReceiveMessage(ctx, &sqs.ReceiveMessageInput{
-			QueueUrl:            aws.String(s.URL),
-			MaxNumberOfMessages: int32(s.BatchSize),
-			VisibilityTimeout:   int32(s.Visibility / time.Second),
-			WaitTimeSeconds:     1, // short, so a stop is not held up by a long poll
-		})
+		msgs, err := s.receive(ctx, s.BatchSize)
 		if err != nil {
 			if ctx.Err() == nil {
 				s.Log.Error("event source: receive failed", "error", err.Error())
@@ -74,22 +72,47 @@ func (s eventSource) poll(ctx, hard context.Context) {
 			}
 			continue
 		}
-		if len(out.Messages) > 0 {
-			s.invoke(hard, out.Messages)
+		if len(msgs) == 0 {
+			continue
 		}
+		// Gather up to a full batch for at most the batching window, as
+		// MaximumBatchingWindowInSeconds does.
+		for end := time.Now().Add(s.BatchWindow); len(msgs) < s.BatchSize && time.Now().Before(end) && ctx.Err() == nil; {
+			more, err := s.receive(ctx, s.BatchSize-len(msgs))
+			if err != nil {
+				break
+			}
+			msgs = append(msgs, more...)
+		}
+		s.invoke(hard, handle, msgs)
 	}
+}
+
+// receive takes up to n messages, waiting at most a second for the first:
+// short, so a stop is not held up by a long poll.
+func (s eventSource) receive(ctx context.Context, n int) ([]sqstypes.Message, error) {
+	out, err := s.Queue.ReceiveMessage(ctx, &sqs.ReceiveMessageInput{
+		QueueUrl:            aws.String(s.URL),
+		MaxNumberOfMessages: int32(n),
+		VisibilityTimeout:   int32(s.Visibility / time.Second),
+		WaitTimeSeconds:     1,
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out.Messages, nil
 }
 
 // invoke runs one batch through the handler and deletes what it delivered
 // or dead-lettered. It is not stopped by the poll's context: a stop lets it
 // finish.
-func (s eventSource) invoke(hard context.Context, msgs []sqstypes.Message) {
+func (s eventSource) invoke(hard context.Context, handle batchHandler, msgs []sqstypes.Message) {
 	ev := events.SQSEvent{Records: make([]events.SQSMessage, len(msgs))}
 	for i, m := range msgs {
 		ev.Records[i] = consumer.Record(m, "arn:aws:sqs:local:000000000000:"+path.Base(s.URL), "local")
 	}
 	ctx, cancel := context.WithTimeout(hard, s.Timeout)
-	resp, err := s.call(ctx, ev)
+	resp, err := call(ctx, handle, ev)
 	cancel()
 	if err != nil {
 		// As in Lambda, a failed invocation fails the whole batch: the
@@ -130,13 +153,13 @@ func (s eventSource) invoke(hard context.Context, msgs []sqstypes.Message) {
 
 // call invokes the handler; a panic fails the invocation, as a crashed
 // Lambda runtime would.
-func (s eventSource) call(ctx context.Context, ev events.SQSEvent) (resp events.SQSEventResponse, err error) {
+func call(ctx context.Context, handle batchHandler, ev events.SQSEvent) (resp events.SQSEventResponse, err error) {
 	defer func() {
 		if p := recover(); p != nil {
 			err = fmt.Errorf("handler panicked: %v", p)
 		}
 	}()
-	return s.Handle(ctx, ev)
+	return handle(ctx, ev)
 }
 
 func sleep(ctx context.Context, d time.Duration) {

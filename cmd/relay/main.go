@@ -1,5 +1,5 @@
 // Command relay runs the whole relay on one machine: the ingest handler
-// behind a local HTTP server, the three channel consumers fed by pollers
+// behind a local HTTP server, every channel's consumer (shared/channels) fed by pollers
 // that behave like Lambda's SQS event source mapping, and a durable
 // embedded queue (shared/localqueue, a file under ./var/) in place of SQS.
 // Deployed, the same handlers run as Lambdas on real SQS (template.yaml).

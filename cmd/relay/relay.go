@@ -8,9 +8,9 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"net"
 	"net/http"
-	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -18,24 +18,18 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/config"
 
+	"github.com/nicechat-relay/nicechat-relay/shared/channels"
 	"github.com/nicechat-relay/nicechat-relay/shared/consumer"
-	"github.com/nicechat-relay/nicechat-relay/shared/delivery"
-	"github.com/nicechat-relay/nicechat-relay/shared/email"
 	"github.com/nicechat-relay/nicechat-relay/shared/ingest"
 	"github.com/nicechat-relay/nicechat-relay/shared/localqueue"
-	"github.com/nicechat-relay/nicechat-relay/shared/message"
-	"github.com/nicechat-relay/nicechat-relay/shared/slack"
-	"github.com/nicechat-relay/nicechat-relay/shared/webhook"
 )
 
 // Local settings; every other variable is the one the Lambdas read.
 const (
 	envAddr    = "RELAY_ADDR"     // where the relay listens
 	envDataDir = "RELAY_DATA_DIR" // the queue file, the token, the outbox
-	envEmail   = "RELAY_EMAIL"    // auto, outbox or ses
 	envGrace   = "RELAY_SHUTDOWN_GRACE"
 
 	defaultAddr  = "127.0.0.1:8080"
@@ -44,34 +38,9 @@ const (
 
 	tokenFile   = "callback-token"
 	queueFile   = "queues.db"
-	outboxDir   = "outbox"
-	localFrom   = "nicechat-relay@localhost"
-	localTo     = "you@localhost"
 	sqsPath     = "/sqs"
 	accountPath = "/000000000000/"
 )
-
-// The event lists a channel gets when its variable is unset, as in template.yaml.
-var defaultEvents = map[string]string{
-	"WEBHOOK_EVENTS":     "*",
-	"EMAIL_TECH_EVENTS":  "",
-	"EMAIL_HUMAN_EVENTS": "first_message,unanswered,new_order,push_form",
-	"SLACK_EVENTS":       "first_message,unanswered,new_order,push_form",
-}
-
-// Function and event source settings, as in template.yaml: the function
-// timeout, the queues' visibility timeout (6 × the timeout), and each
-// mapping's batch size and maximum concurrency.
-const (
-	functionTimeout = 30 * time.Second
-	visibility      = 6 * functionTimeout
-)
-
-var mappings = map[string]struct{ batchSize, concurrency int }{
-	message.ChannelWebhook: {10, 5},
-	message.ChannelEmail:   {10, 2},
-	message.ChannelSlack:   {5, 1}, // one poster keeps SLACK_MIN_INTERVAL exact
-}
 
 // relay is one running local relay.
 type relay struct {
@@ -96,6 +65,7 @@ type localChannel struct {
 	on                 bool
 	name, target       string
 	queue, dlq         string // queue names
+	files              string // a directory of deliveries, for the status page
 	delivered, retried atomic.Int64
 	deadLettered       atomic.Int64
 	source             eventSource
@@ -162,12 +132,16 @@ func start(ctx context.Context, getenv func(string) string, log *slog.Logger) (_
 		return nil, err
 	}
 	env["CALLBACK_TOKEN"] = r.token
-	for k, v := range defaultEvents {
-		if getenv(k) == "" {
-			env[k] = v
+	// The event lists a channel gets when its variable is unset, as in
+	// template.yaml.
+	for _, spec := range channels.All {
+		for _, route := range spec.Routes {
+			if getenv(route.Env) == "" {
+				env[route.Env] = route.Default
+			}
 		}
 	}
-	if env["QUARANTINE_QUEUE_URL"], err = r.store.CreateQueue("quarantine", nil); err != nil {
+	if env[ingest.EnvQuarantineQueueURL], err = r.store.CreateQueue("quarantine", nil); err != nil {
 		return nil, err
 	}
 	if err := r.startConsumers(ctx, lookup, env); err != nil {
@@ -185,8 +159,9 @@ func start(ctx context.Context, getenv func(string) string, log *slog.Logger) (_
 	return r, nil
 }
 
-// startConsumers creates each enabled channel's queues and starts its
-// event source; a channel that is off gets no events from ingest.
+// startConsumers creates each channel's queues and starts the event
+// source of each channel that is on; a channel that is off gets no events
+// from ingest.
 func (r *relay) startConsumers(ctx context.Context, lookup func(string) string, env map[string]string) error {
 	// The queues' redrive policy is MAX_ATTEMPTS + 2 receives, as in the
 	// template; the consumers' own reading of it checks it first.
@@ -199,34 +174,38 @@ func (r *relay) startConsumers(ctx context.Context, lookup func(string) string, 
 	if err != nil {
 		return err
 	}
-	maxAttempts := runtimeCfg.MaxAttempts
-	specs, err := r.consumerSpecs(ctx, lookup, env)
-	if err != nil {
-		return err
-	}
-	for _, spec := range specs {
-		vars, _ := message.EnvOf(spec.channel)
-		c := &localChannel{name: spec.channel, target: spec.target, queue: spec.channel, dlq: spec.channel + "-dlq"}
+	awsCfg, awsErr := config.LoadDefaultConfig(ctx)
+	for _, spec := range channels.All {
+		local := consumer.Local{Target: "off"}
+		if spec.Local != nil {
+			local, err = spec.Local(consumer.LocalEnv{
+				Getenv: lookup, SinkURL: r.base + sinkPath, DataDir: r.dataDir,
+				AWS: awsCfg, AWSErr: awsErr, Log: r.log,
+			})
+			if err != nil {
+				return fmt.Errorf("the %s channel: %w", spec.Name, err)
+			}
+		}
+		c := &localChannel{name: spec.Name, on: local.On, target: local.Target, files: local.Files, queue: spec.QueueName(), dlq: spec.DLQName()}
+		r.channels = append(r.channels, c)
 		// Every channel's queues exist, on or off, as relayctl expects.
 		dlqURL, err := r.store.CreateQueue(c.dlq, nil)
 		if err != nil {
 			return err
 		}
-		queueURL, err := r.store.CreateQueue(c.queue, &localqueue.Redrive{DeadLetterQueue: c.dlq, MaxReceiveCount: maxAttempts + 2})
+		queueURL, err := r.store.CreateQueue(c.queue, &localqueue.Redrive{DeadLetterQueue: c.dlq, MaxReceiveCount: consumer.RedriveMaxReceiveCount(runtimeCfg.MaxAttempts)})
 		if err != nil {
 			return err
 		}
-		if !spec.on {
-			for _, e := range vars.Events {
-				env[e.Name] = "" // ingest routes nothing to it
+		if !local.On {
+			for _, route := range spec.Routes {
+				env[route.Env] = "" // ingest routes nothing to it
 			}
-			c.target = spec.target
-			r.channels = append(r.channels, c)
 			continue
 		}
-		c.on = true
-		env[vars.QueueURL] = queueURL
-		rt, err := spec.runtime(func(k string) string {
+		maps.Copy(env, local.Env)
+		env[spec.QueueEnv()] = queueURL
+		getenv := func(k string) string {
 			switch k {
 			case consumer.EnvQueueURL:
 				return queueURL
@@ -234,99 +213,29 @@ func (r *relay) startConsumers(ctx context.Context, lookup func(string) string, 
 				return dlqURL
 			}
 			return lookup(k)
-		}, r.store, func(cfg *consumer.Config) {
-			cfg.OnOutcome = c.count
-			cfg.Metrics = io.Discard // CloudWatch's metrics: locally the status page counts
-		})
-		if err != nil {
-			return fmt.Errorf("the %s channel: %w", spec.channel, err)
 		}
-		m := mappings[spec.channel]
+		// One runtime per instance, as Lambda runs MaxConcurrency
+		// instances of the function, each with its own start-up (and so
+		// its own pacing).
+		src := spec.Source
+		instances := make([]batchHandler, max(1, src.MaxConcurrency))
+		for i := range instances {
+			rt, err := spec.Runtime(getenv, r.store, awsCfg, local.Open, r.log, func(cfg *consumer.Config) {
+				cfg.OnOutcome = c.count
+				cfg.Metrics = io.Discard // CloudWatch's metrics: locally the status page counts
+			})
+			if err != nil {
+				return fmt.Errorf("the %s channel: %w", spec.Name, err)
+			}
+			instances[i] = rt.Handle
+		}
 		c.source = eventSource{
-			Queue: r.store, URL: queueURL, BatchSize: m.batchSize, Concurrency: m.concurrency,
-			Timeout: functionTimeout, Visibility: visibility, Handle: rt.Handle,
-			Log: r.log.With("channel", spec.channel),
+			Queue: r.store, URL: queueURL, BatchSize: src.BatchSize, BatchWindow: src.BatchWindow,
+			Timeout: src.FunctionTimeout, Visibility: src.VisibilityTimeout(), Instances: instances,
+			Log: r.log.With("channel", spec.Name),
 		}
-		r.channels = append(r.channels, c)
 	}
 	return nil
-}
-
-// consumerSpec is one channel's consumer Lambda, run in-process.
-type consumerSpec struct {
-	channel string
-	on      bool
-	target  string // where it delivers, for the status page: never a secret
-	runtime func(getenv func(string) string, q consumer.SQS, tune func(*consumer.Config)) (*consumer.Runtime, error)
-}
-
-// consumerSpecs decides each channel's target: the webhook posts to
-// WEBHOOK_URL or the built-in sink; email goes to SES when it is set up
-// (EMAIL_FROM, EMAIL_TO and AWS credentials) and is otherwise written to
-// the outbox; Slack is on when SLACK_WEBHOOK_URL is set.
-func (r *relay) consumerSpecs(ctx context.Context, lookup func(string) string, env map[string]string) ([]consumerSpec, error) {
-	webhookTarget := origin(lookup(webhook.EnvURL))
-	if lookup(webhook.EnvURL) == "" {
-		env[webhook.EnvURL] = r.base + sinkPath
-		webhookTarget = "the built-in sink " + r.base + sinkPath
-	}
-	awsCfg, awsErr := config.LoadDefaultConfig(ctx)
-	emailSpec := consumerSpec{channel: message.ChannelEmail, on: true}
-	ses, err := r.useSES(ctx, lookup, awsCfg, awsErr)
-	if err != nil {
-		return nil, err
-	}
-	if ses {
-		emailSpec.target = "Amazon SES (" + or(awsCfg.Region, "default region") + ")"
-		emailSpec.runtime = runtimeOf(email.Lambda, awsCfg, r.log)
-	} else {
-		outbox := filepath.Join(r.dataDir, outboxDir)
-		env[email.EnvFrom] = or(lookup(email.EnvFrom), localFrom)
-		env[email.EnvTo] = or(lookup(email.EnvTo), localTo)
-		emailSpec.target = "outbox " + outbox
-		l := email.Lambda
-		l.New = func(cfg email.Config, _ aws.Config) (delivery.Channel, error) {
-			return email.New(cfg, &email.Outbox{Dir: outbox}), nil
-		}
-		emailSpec.runtime = runtimeOf(l, awsCfg, r.log)
-	}
-	return []consumerSpec{
-		{channel: message.ChannelWebhook, on: true, target: webhookTarget,
-			runtime: runtimeOf(webhook.Lambda, awsCfg, r.log)},
-		emailSpec,
-		{channel: message.ChannelSlack, on: lookup("SLACK_WEBHOOK_URL") != "", target: or(origin(lookup("SLACK_WEBHOOK_URL")), "off: set SLACK_WEBHOOK_URL"),
-			runtime: runtimeOf(slack.Lambda, awsCfg, r.log)},
-	}, nil
-}
-
-// useSES reads RELAY_EMAIL: ses, outbox, or (default) auto: SES when
-// EMAIL_FROM, EMAIL_TO and AWS credentials are all there.
-func (r *relay) useSES(ctx context.Context, lookup func(string) string, awsCfg aws.Config, awsErr error) (bool, error) {
-	switch mode := strings.ToLower(strings.TrimSpace(lookup(envEmail))); mode {
-	case "ses":
-		return true, awsErr
-	case "outbox":
-		return false, nil
-	case "", "auto":
-	default:
-		return false, fmt.Errorf("%s must be auto, outbox or ses, got %q", envEmail, mode)
-	}
-	if lookup(email.EnvFrom) == "" || lookup(email.EnvTo) == "" || awsErr != nil {
-		return false, nil
-	}
-	check, cancel := context.WithTimeout(ctx, 3*time.Second)
-	defer cancel()
-	_, err := awsCfg.Credentials.Retrieve(check)
-	if err != nil {
-		r.log.Warn("email goes to the outbox: EMAIL_FROM and EMAIL_TO are set but no AWS credentials were found", "channel", message.ChannelEmail)
-	}
-	return err == nil, nil
-}
-
-func runtimeOf[C any](l consumer.Lambda[C], awsCfg aws.Config, log *slog.Logger) func(func(string) string, consumer.SQS, func(*consumer.Config)) (*consumer.Runtime, error) {
-	return func(getenv func(string) string, q consumer.SQS, tune func(*consumer.Config)) (*consumer.Runtime, error) {
-		return l.Runtime(getenv, q, awsCfg, log, tune)
-	}
 }
 
 // serve runs the HTTP server and the event sources until r.ctx ends, then
@@ -425,19 +334,6 @@ func parseGrace(v string) (time.Duration, error) {
 		return 0, fmt.Errorf("%s must be a duration such as 25s, got %q", envGrace, v)
 	}
 	return d, nil
-}
-
-// origin is a URL cut to scheme and host, with "/…" for a path: webhook
-// URLs carry secrets in their path (Slack's always do).
-func origin(raw string) string {
-	u, err := url.Parse(raw)
-	if err != nil || u.Host == "" {
-		return ""
-	}
-	if strings.Trim(u.Path, "/") != "" || u.RawQuery != "" {
-		return u.Scheme + "://" + u.Host + "/…"
-	}
-	return u.Scheme + "://" + u.Host
 }
 
 func or(v, fallback string) string {

@@ -89,12 +89,14 @@ func (r *testRelay) apiStatus(t *testing.T) relayStatus {
 
 // recorder is an HTTP endpoint that keeps what it receives.
 type recorder struct {
-	mu     sync.Mutex
-	got    []received
-	answer int // status to answer; 204 when 0
+	mu         sync.Mutex
+	got        []received
+	answer     int    // status to answer; 204 when 0
+	answerBody string // body to answer with
 }
 
 type received struct {
+	path   string
 	header http.Header
 	body   []byte
 }
@@ -109,13 +111,14 @@ func newRecorder(t *testing.T) (*recorder, string) {
 func (r *recorder) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 	body, _ := io.ReadAll(req.Body)
 	r.mu.Lock()
-	r.got = append(r.got, received{req.Header.Clone(), body})
-	answer := r.answer
+	r.got = append(r.got, received{req.URL.Path, req.Header.Clone(), body})
+	answer, answerBody := r.answer, r.answerBody
 	r.mu.Unlock()
 	if answer == 0 {
 		answer = http.StatusNoContent
 	}
 	w.WriteHeader(answer)
+	_, _ = io.WriteString(w, answerBody)
 }
 
 func (r *recorder) all() []received {
@@ -201,7 +204,7 @@ func TestRelayDeliversEveryFixtureOnEveryChannel(t *testing.T) {
 		t.Errorf("no Slack text shows the visitor's name escaped: %q", hostileTexts)
 	}
 
-	outbox := filepath.Join(r.dataDir, outboxDir)
+	outbox := filepath.Join(r.dataDir, "outbox")
 	var subjects []string
 	eventually(t, "the outbox has an email per human event", func() bool {
 		subjects = emlSubjects(t, outbox)
@@ -310,7 +313,7 @@ func TestRelayStatusShowsDeliveriesAndDeadLettersWithTheirReason(t *testing.T) {
 				email = c
 			}
 		}
-		return email.Delivered == 1 && s.Outbox != nil && s.Outbox.Files == 1
+		return email.Delivered == 1 && email.Files != nil && email.Files.Files == 1
 	})
 
 	resp, err := http.Get(r.base + "/")
@@ -537,7 +540,7 @@ func TestRelaySendsEmailWithSESWhenItIsSetUp(t *testing.T) {
 		t.Fatalf("status %d %s", status, body)
 	}
 	eventually(t, "SES sent the email", func() bool { return len(localaws.SentEmails(t, to)) == 1 })
-	if files := emlSubjects(t, filepath.Join(r.dataDir, outboxDir)); len(files) != 0 {
+	if files := emlSubjects(t, filepath.Join(r.dataDir, "outbox")); len(files) != 0 {
 		t.Errorf("the email was also written to the outbox: %q", files)
 	}
 	for _, c := range r.apiStatus(t).Channels {

@@ -21,7 +21,6 @@ type relayStatus struct {
 	Channels   []channelStatus  `json:"channels"`
 	Quarantine quarantineStatus `json:"quarantine"`
 	Sink       sinkStatus       `json:"sink"`
-	Outbox     *outboxStatus    `json:"outbox,omitempty"`
 	Errors     []string         `json:"errors,omitempty"`
 }
 
@@ -36,6 +35,9 @@ type channelStatus struct {
 	Retried           int64             `json:"retried"`
 	DeadLettered      int64             `json:"dead_lettered"`
 	LatestDeadLetters []deadLetterEntry `json:"latest_dead_letters"`
+	// Files are the deliveries a channel writes to disk (the email
+	// outbox), when it does.
+	Files *filesStatus `json:"files,omitempty"`
 }
 
 type queueStatus struct {
@@ -78,7 +80,7 @@ type sinkStatus struct {
 	Latest   []sinkReceipt `json:"latest"`
 }
 
-type outboxStatus struct {
+type filesStatus struct {
 	Dir    string   `json:"dir"`
 	Files  int      `json:"files"`
 	Latest []string `json:"latest"` // newest first
@@ -99,6 +101,9 @@ func (r *relay) status() relayStatus {
 			Delivered: c.delivered.Load(), Retried: c.retried.Load(), DeadLettered: c.deadLettered.Load(),
 			LatestDeadLetters: []deadLetterEntry{},
 		}
+		if c.on && c.files != "" {
+			cs.Files = readFiles(c.files)
+		}
 		msgs, err := r.store.Peek(c.dlq, latestLetters)
 		if err != nil {
 			s.Errors = append(s.Errors, err.Error())
@@ -106,7 +111,7 @@ func (r *relay) status() relayStatus {
 		for _, m := range msgs {
 			l := dlq.Parse(m)
 			cs.LatestDeadLetters = append(cs.LatestDeadLetters, deadLetterEntry{
-				EventID: l.EventID, Event: l.Event, FailureClass: l.Failure.Class, LastStatus: l.Failure.Status,
+				EventID: l.EventID, Event: l.Event, FailureClass: string(l.Failure.Class), LastStatus: l.Failure.Status,
 				LastError: l.Failure.Error, Attempts: l.Failure.Attempts, DeadLettered: l.DeadLettered,
 			})
 		}
@@ -131,9 +136,6 @@ func (r *relay) status() relayStatus {
 	}
 	n, latest := r.sink.snapshot()
 	s.Sink = sinkStatus{URL: r.base + sinkPath, Received: n, Latest: latest}
-	if dir := filepath.Join(r.dataDir, outboxDir); r.hasOutbox() {
-		s.Outbox = readOutbox(dir)
-	}
 	return s
 }
 
@@ -147,20 +149,17 @@ func (s relayStatus) DeadLetters() bool {
 	return false
 }
 
-func (r *relay) hasOutbox() bool {
-	for _, c := range r.channels {
-		if strings.HasPrefix(c.target, "outbox ") {
-			return true
+// readFiles lists a channel's files; their names start with the UTC time
+// they were written (the outbox's .eml files do), so the newest sort last.
+func readFiles(dir string) *filesStatus {
+	entries, _ := os.ReadDir(dir)
+	var names []string
+	for _, e := range entries {
+		if e.Type().IsRegular() && !strings.HasPrefix(e.Name(), ".") {
+			names = append(names, e.Name())
 		}
 	}
-	return false
-}
-
-// readOutbox lists the .eml files; their names start with the UTC time
-// they were written, so the newest sort last.
-func readOutbox(dir string) *outboxStatus {
-	names, _ := filepath.Glob(filepath.Join(dir, "*.eml"))
-	o := &outboxStatus{Dir: dir, Files: len(names), Latest: []string{}}
+	o := &filesStatus{Dir: dir, Files: len(names), Latest: []string{}}
 	for i := len(names) - 1; i >= 0 && len(o.Latest) < latestLetters; i-- {
 		o.Latest = append(o.Latest, filepath.Base(names[i]))
 	}
@@ -214,9 +213,9 @@ th{background:#f4f4f4}.n{text-align:right}.bad{color:#a00}code{font-size:13px}
 {{if .Sink.Latest}}<table><tr><th>when</th><th>event</th><th>event id</th><th>signed</th><th>bytes</th></tr>
 {{range .Sink.Latest}}<tr><td>{{ago .At}}</td><td>{{.Event}}</td><td><code>{{.EventID}}</code></td><td>{{.Signed}}</td><td class="n">{{.Bytes}}</td></tr>
 {{end}}</table>{{end}}
-{{with .Outbox}}<h2>Email outbox</h2>
-<p>{{.Files}} message(s) in <code>{{.Dir}}</code>{{if .Latest}}; latest:{{end}}</p>
-{{if .Latest}}<ul>{{range .Latest}}<li><code>{{.}}</code></li>{{end}}</ul>{{end}}{{end}}
+{{range .Channels}}{{$ch := .Channel}}{{with .Files}}<h2>Files written by the {{$ch}} channel</h2>
+<p>{{.Files}} file(s) in <code>{{.Dir}}</code>{{if .Latest}}; latest:{{end}}</p>
+{{if .Latest}}<ul>{{range .Latest}}<li><code>{{.}}</code></li>{{end}}</ul>{{end}}{{end}}{{end}}
 <h2>Quarantine</h2>
 <p>{{.Quarantine.Total}} rejected callback(s) kept in <code>{{.Quarantine.URL}}</code>.</p>
 {{if .Quarantine.Latest}}<table><tr><th>received</th><th>event id</th><th>status</th><th>field</th><th>reason</th></tr>

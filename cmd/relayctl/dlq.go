@@ -19,6 +19,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	"github.com/aws/smithy-go/logging"
 
+	"github.com/nicechat-relay/nicechat-relay/shared/channels"
 	"github.com/nicechat-relay/nicechat-relay/shared/dlq"
 )
 
@@ -128,8 +129,8 @@ func (c *client) stackOutputs(ctx context.Context) (map[string]string, error) {
 }
 
 func (c *client) dlq(ctx context.Context, channel string) (dlq.Queue, error) {
-	src, _ := dlq.SourceOf(channel)
-	url, err := c.queueURL(ctx, c.o.dlqURL, "dlq-url", src.DLQOutput, src.DLQEnv, channel+"-dlq")
+	spec, _ := channels.Find(channel)
+	url, err := c.queueURL(ctx, c.o.dlqURL, "dlq-url", spec.DLQOutput(), spec.DLQEnv(), spec.DLQName())
 	if err != nil {
 		return dlq.Queue{}, fmt.Errorf("the %s DLQ: %w", channel, err)
 	}
@@ -153,7 +154,7 @@ func (c *client) list(ctx context.Context, w io.Writer, now time.Time) error {
 	fmt.Fprintln(tw, "EVENT ID\tEVENT\tCLASS\tSTATUS\tATTEMPTS\tAGE\tLAST ERROR")
 	for _, l := range letters {
 		f := l.Failure
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t%s\t%s\n", orDash(l.EventID), orDash(l.Event), orDash(f.Class), orDash(f.Status), f.Attempts, ago(now, l.DeadLettered), oneLine(f.Error, 80))
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t%s\t%s\n", orDash(l.EventID), orDash(l.Event), orDash(string(f.Class)), orDash(f.Status), f.Attempts, ago(now, l.DeadLettered), oneLine(f.Error, 80))
 	}
 	if err := tw.Flush(); err != nil {
 		return err
@@ -165,19 +166,16 @@ func (c *client) list(ctx context.Context, w io.Writer, now time.Time) error {
 }
 
 func (c *client) show(ctx context.Context, w io.Writer, eventID string) error {
-	channels := []string{c.o.channel}
+	names := []string{c.o.channel}
 	if c.o.channel == "" {
-		channels = nil
-		for _, s := range dlq.Sources {
-			channels = append(channels, s.Channel)
-		}
+		names = channels.Names()
 	}
 	var searched []string
 	found := 0
-	for _, ch := range channels {
+	for _, ch := range names {
 		q, err := c.dlq(ctx, ch)
 		if err != nil {
-			if len(channels) == 1 {
+			if len(names) == 1 {
 				return err
 			}
 			continue // a channel that is not set up here is not searched
@@ -197,7 +195,11 @@ func (c *client) show(ctx context.Context, w io.Writer, eventID string) error {
 	}
 	switch {
 	case len(searched) == 0:
-		return fmt.Errorf("no DLQ to search: pass --channel and --dlq-url, name the stack with --stack, or set WEBHOOK_DLQ_URL, EMAIL_DLQ_URL or SLACK_DLQ_URL")
+		var vars []string
+		for _, spec := range channels.All {
+			vars = append(vars, spec.DLQEnv())
+		}
+		return fmt.Errorf("no DLQ to search: pass --channel and --dlq-url, name the stack with --stack, or set one of %s", strings.Join(vars, ", "))
 	case found == 0:
 		return fmt.Errorf("%s is not in the %s DLQ", eventID, strings.Join(searched, ", "))
 	}
@@ -240,8 +242,8 @@ func (c *client) redrive(ctx context.Context, w io.Writer) error {
 	if err != nil {
 		return err
 	}
-	src, _ := dlq.SourceOf(c.o.channel)
-	target, err := c.queueURL(ctx, c.o.queueURL, "queue-url", src.QueueOutput, src.QueueEnv, src.Channel)
+	spec, _ := channels.Find(c.o.channel)
+	target, err := c.queueURL(ctx, c.o.queueURL, "queue-url", spec.QueueOutput(), spec.QueueEnv(), spec.QueueName())
 	if err != nil {
 		return fmt.Errorf("the %s queue: %w", c.o.channel, err)
 	}

@@ -51,7 +51,7 @@ func localRelay(t *testing.T) (base string, store *localqueue.Store, eventID str
 
 	gone := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusGone) }))
 	t.Cleanup(gone.Close)
-	ch, err := webhook.New(webhook.Config{URL: gone.URL, Timeout: 5 * time.Second})
+	ch, err := webhook.New(webhook.Config{URL: gone.URL, Timeout: 5 * time.Second}, webhook.Deps{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -15,11 +15,13 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/nicechat-relay/nicechat-relay/shared/channels"
+	"github.com/nicechat-relay/nicechat-relay/shared/consumer"
 	"github.com/nicechat-relay/nicechat-relay/shared/dlq"
 	"github.com/nicechat-relay/nicechat-relay/shared/humanize"
 )
 
-const usage = `relayctl operates the Nice Chat relay's dead-letter queues.
+var usage = `relayctl operates the Nice Chat relay's dead-letter queues.
 
 Usage:
   relayctl dlq list    --channel CHANNEL [--max N] [queue options]
@@ -35,7 +37,7 @@ Usage:
            an event is sent back once per run (a second letter of it stays);
            --dry-run lists what would be sent and changes nothing
 
-Channels: webhook, email, slack.
+Channels: ` + strings.Join(channels.Names(), ", ") + `.
 
 Queue options (the first that is set wins):
   --dlq-url URL, --queue-url URL   the queues themselves
@@ -43,9 +45,8 @@ Queue options (the first that is set wins):
                                    no AWS account needed
   environment                      RELAY_URL, when no other queue option is given
   --stack NAME                     the outputs of a deployed CloudFormation stack
-                                   (WebhookDlqUrl, WebhookQueueUrl, EmailDlqUrl, ...)
-  environment                      WEBHOOK_DLQ_URL, WEBHOOK_QUEUE_URL, EMAIL_DLQ_URL,
-                                   EMAIL_QUEUE_URL, SLACK_DLQ_URL, SLACK_QUEUE_URL
+                                   (` + queueNames(consumer.Spec.DLQOutput, consumer.Spec.QueueOutput) + `)
+  environment                      ` + queueNames(consumer.Spec.DLQEnv, consumer.Spec.QueueEnv) + `
 
 AWS access uses the SDK's standard configuration (AWS_PROFILE, AWS_REGION,
 AWS_ACCESS_KEY_ID, ...); AWS_ENDPOINT_URL points it at a local SQS.
@@ -180,7 +181,7 @@ func (o options) check(cmd string, positional []string) error {
 			return fmt.Errorf("%w: dlq %s takes no arguments, got %q", errUsage, cmd, positional)
 		}
 		if o.channel == "" {
-			return fmt.Errorf("%w: dlq %s needs --channel (webhook, email or slack)", errUsage, cmd)
+			return fmt.Errorf("%w: dlq %s needs --channel (%s)", errUsage, cmd, strings.Join(channels.Names(), ", "))
 		}
 	case "show":
 		if len(positional) != 1 {
@@ -190,8 +191,8 @@ func (o options) check(cmd string, positional []string) error {
 		return fmt.Errorf("%w: unknown command %q: want list, show or redrive", errUsage, "dlq "+cmd)
 	}
 	if o.channel != "" {
-		if _, ok := dlq.SourceOf(o.channel); !ok {
-			return fmt.Errorf("%w: unknown channel %q: want webhook, email or slack", errUsage, o.channel)
+		if _, ok := channels.Find(o.channel); !ok {
+			return fmt.Errorf("%w: unknown channel %q: want one of %s", errUsage, o.channel, strings.Join(channels.Names(), ", "))
 		}
 	}
 	if o.dlqURL != "" && o.channel == "" {
@@ -209,6 +210,31 @@ func (o options) check(cmd string, positional []string) error {
 		return fmt.Errorf("%w: --max must be at least 1", errUsage)
 	}
 	return nil
+}
+
+// queueNames lists, for the usage, each channel's DLQ and queue names as
+// dlqName and queueName give them, comma separated and wrapped.
+func queueNames(dlqName, queueName func(consumer.Spec) string) string {
+	var b strings.Builder
+	line := 0
+	for i, spec := range channels.All {
+		for j, name := range []string{dlqName(spec), queueName(spec)} {
+			if i+j > 0 {
+				b.WriteString(",")
+				line++
+				if line+len(name) > 40 {
+					b.WriteString("\n" + strings.Repeat(" ", 35))
+					line = 0
+				} else {
+					b.WriteString(" ")
+					line++
+				}
+			}
+			b.WriteString(name)
+			line += len(name)
+		}
+	}
+	return b.String()
 }
 
 // ago is a rough age for a table: 45s, 12m, 5h, 3d.

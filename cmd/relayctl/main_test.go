@@ -24,6 +24,7 @@ import (
 	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
 
 	fixtures "github.com/nicechat-relay/nicechat-relay/events"
+	"github.com/nicechat-relay/nicechat-relay/shared/channels"
 	"github.com/nicechat-relay/nicechat-relay/shared/consumer"
 	"github.com/nicechat-relay/nicechat-relay/shared/consumer/consumertest"
 	"github.com/nicechat-relay/nicechat-relay/shared/dlq"
@@ -62,7 +63,7 @@ func newRelay(t *testing.T) *relay {
 		r.mu.Unlock()
 	}))
 	t.Cleanup(sink.Close)
-	ch, err := webhook.New(webhook.Config{URL: sink.URL, Timeout: 5 * time.Second})
+	ch, err := webhook.New(webhook.Config{URL: sink.URL, Timeout: 5 * time.Second}, webhook.Deps{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -105,9 +106,9 @@ func useLocalAWS(t *testing.T) {
 	}
 	t.Setenv("AWS_CONFIG_FILE", "/nonexistent/aws-config")
 	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent/aws-credentials")
-	for _, s := range dlq.Sources {
-		t.Setenv(s.QueueEnv, "")
-		t.Setenv(s.DLQEnv, "")
+	for _, spec := range channels.All {
+		t.Setenv(spec.QueueEnv(), "")
+		t.Setenv(spec.DLQEnv(), "")
 	}
 	for _, kv := range localaws.Env(t) {
 		k, v, _ := strings.Cut(kv, "=")
@@ -397,8 +398,8 @@ func TestQueueURLsComeFromAStacksOutputs(t *testing.T) {
 	template := map[string]any{
 		"Resources": map[string]any{"Placeholder": map[string]any{"Type": "AWS::CloudFormation::WaitConditionHandle"}},
 		"Outputs": map[string]any{
-			dlq.OutputWebhookDLQURL:   map[string]any{"Value": r.dlq},
-			dlq.OutputWebhookQueueURL: map[string]any{"Value": r.queue},
+			"WebhookDlqUrl":   map[string]any{"Value": r.dlq},
+			"WebhookQueueUrl": map[string]any{"Value": r.queue},
 		},
 	}
 	body, _ := json.Marshal(template)
@@ -432,7 +433,7 @@ func TestCommonMistakesGetClearMessages(t *testing.T) {
 		wantCode int
 		wantErr  string
 	}{
-		{"unknown channel", []string{"dlq", "list", "--channel", "sms"}, nil, exitUsage, `unknown channel "sms": want webhook, email or slack`},
+		{"unknown channel", []string{"dlq", "list", "--channel", "sms"}, nil, exitUsage, `unknown channel "sms": want one of webhook, email, slack`},
 		{"list without a channel", []string{"dlq", "list"}, nil, exitUsage, "dlq list needs --channel"},
 		{"redrive without a selection", []string{"dlq", "redrive", "--channel", "slack"}, nil, exitUsage, "--id EVENT_ID (repeatable) or --all"},
 		{"unknown command", []string{"dlq", "purge"}, nil, exitUsage, `unknown command "dlq purge"`},

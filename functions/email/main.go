@@ -4,4 +4,4 @@ package main
 
 import "github.com/nicechat-relay/nicechat-relay/shared/email"
 
-func main() { email.Lambda.Main() }
+func main() { email.Spec.Main() }

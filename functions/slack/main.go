@@ -4,4 +4,4 @@ package main
 
 import "github.com/nicechat-relay/nicechat-relay/shared/slack"
 
-func main() { slack.Lambda.Main() }
+func main() { slack.Spec.Main() }

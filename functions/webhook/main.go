@@ -4,4 +4,4 @@ package main
 
 import "github.com/nicechat-relay/nicechat-relay/shared/webhook"
 
-func main() { webhook.Lambda.Main() }
+func main() { webhook.Spec.Main() }

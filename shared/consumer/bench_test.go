@@ -27,7 +27,7 @@ func BenchmarkBatch10Sink200ms(b *testing.B) {
 		time.Sleep(200 * time.Millisecond) // the endpoint's latency
 	}))
 	defer sink.Close()
-	ch, err := webhook.New(webhook.Config{URL: sink.URL, Timeout: 5 * time.Second})
+	ch, err := webhook.New(webhook.Config{URL: sink.URL, Timeout: 5 * time.Second}, webhook.Deps{})
 	if err != nil {
 		b.Fatal(err)
 	}

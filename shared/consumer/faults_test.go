@@ -360,7 +360,10 @@ func TestSlack429RetryAfterHoldsEveryPostAndDropsNothing(t *testing.T) {
 			_, _ = io.WriteString(w, "ok")
 			return http.StatusOK
 		})
-	ch := slack.New(slack.Config{WebhookURL: s.URL, Timeout: 5 * time.Second, Interval: 10 * time.Millisecond, Humanize: opts})
+	ch, err := slack.New(slack.Config{WebhookURL: s.URL, Timeout: 5 * time.Second, Interval: 10 * time.Millisecond, Humanize: opts}, slack.Deps{})
+	if err != nil {
+		t.Fatal(err)
+	}
 	e := newEnv(t, ch, func(c *consumer.Config) {
 		shortBackoff(dice)(c)
 		c.Concurrency = 1 // as the Slack Lambda runs
@@ -467,7 +470,7 @@ func TestEmailThrottledBySESIsRetriedUntilSent(t *testing.T) {
 		return nil
 	})
 	to := uniqueRecipient()
-	e := newEnv(t, email.New(email.Config{From: emailSender, To: []string{to}}, sesThrough(t, p)), func(c *consumer.Config) {
+	e := newEnv(t, newEmail(t, email.Config{From: emailSender, To: []string{to}}, sesThrough(t, p)), func(c *consumer.Config) {
 		shortBackoff(dice)(c)
 		c.Concurrency = 1 // as the email Lambda runs
 	})
@@ -510,7 +513,7 @@ func TestEmailRejectedBySESIsDeadLetteredOnceAndNeverSent(t *testing.T) {
 	// MessageRejected; the proxy only counts the calls.
 	p := faultproxy.New(t, localaws.Endpoint(t), nil)
 	to := uniqueRecipient()
-	e := newEnv(t, email.New(email.Config{From: "stranger@unverified.example", To: []string{to}}, sesThrough(t, p)), func(c *consumer.Config) {
+	e := newEnv(t, newEmail(t, email.Config{From: "stranger@unverified.example", To: []string{to}}, sesThrough(t, p)), func(c *consumer.Config) {
 		shortBackoff(dice)(c)
 		c.Concurrency = 1
 	})
@@ -546,4 +549,13 @@ func compactJSON(t *testing.T, b []byte) string {
 		t.Fatalf("not JSON: %v\n%s", err, b)
 	}
 	return out.String()
+}
+
+func newEmail(t *testing.T, cfg email.Config, client email.Sender) *email.Channel {
+	t.Helper()
+	ch, err := email.New(cfg, email.Deps{SES: client})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ch
 }

@@ -5,29 +5,24 @@ import (
 	"context"
 	"crypto/md5"
 	"encoding/hex"
+	"slices"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
 	fixtures "github.com/nicechat-relay/nicechat-relay/events"
+	"github.com/nicechat-relay/nicechat-relay/shared/channels"
+	"github.com/nicechat-relay/nicechat-relay/shared/consumer"
 	"github.com/nicechat-relay/nicechat-relay/shared/localaws"
 	"github.com/nicechat-relay/nicechat-relay/shared/message"
 	"github.com/nicechat-relay/nicechat-relay/shared/nicechat"
 )
 
 func TestSQSFixturesAreReadableMessages(t *testing.T) {
-	tests := []struct {
-		channel    string
-		wantFormat message.Format
-	}{
-		{message.ChannelWebhook, ""},
-		{message.ChannelEmail, message.FormatHuman},
-		{message.ChannelSlack, ""},
-	}
-	for _, tt := range tests {
-		t.Run("events/sqs-"+tt.channel+".json", func(t *testing.T) {
-			ev := fixtures.SQS(tt.channel)
+	for _, spec := range channels.All {
+		t.Run("events/sqs-"+spec.Name+".json", func(t *testing.T) {
+			ev := fixtures.SQS(spec.Name)
 			if len(ev.Records) != 1 {
 				t.Fatalf("%d records, want 1", len(ev.Records))
 			}
@@ -39,7 +34,7 @@ func TestSQSFixturesAreReadableMessages(t *testing.T) {
 			if !bytes.Equal(m.Body, fixtures.Body("new_chat")) {
 				t.Errorf("body is not the new_chat fixture's body")
 			}
-			if m.Event != nicechat.TypeNewChat || m.EventID != nicechat.EventID(m.Body) || m.ReceivedAt.IsZero() || m.Format != tt.wantFormat {
+			if m.Event != nicechat.TypeNewChat || m.EventID != nicechat.EventID(m.Body) || m.ReceivedAt.IsZero() || !slices.ContainsFunc(spec.Routes, func(r consumer.Route) bool { return r.Format == m.Format }) {
 				t.Errorf("message = %+v", m)
 			}
 			if sum := md5.Sum([]byte(rec.Body)); rec.Md5OfBody != hex.EncodeToString(sum[:]) {

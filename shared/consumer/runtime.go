@@ -85,7 +85,7 @@ func (r *Runtime) Handle(ctx context.Context, ev events.SQSEvent) (events.SQSEve
 				if p := recover(); p != nil {
 					a := attempt{rec: rec, number: receiveCount(rec)}
 					a.msg, _ = message.FromRecord(rec)
-					failed[i] = !r.deadLetter(ctx, a, string(delivery.ClassPermanent), delivery.Permanent(fmt.Sprintf("delivery panicked: %v", p), nil))
+					failed[i] = !r.deadLetter(ctx, a, delivery.Permanent(fmt.Sprintf("delivery panicked: %v", p), nil))
 				}
 			}()
 			failed[i] = !r.process(ctx, rec)
@@ -108,15 +108,15 @@ func (r *Runtime) process(ctx context.Context, rec events.SQSMessage) bool {
 	m, err := message.FromRecord(rec)
 	a.msg = m
 	if err != nil {
-		return r.deadLetter(ctx, a, string(delivery.ClassInvalidMessage), delivery.InvalidMessage(err.Error(), err))
+		return r.deadLetter(ctx, a, delivery.InvalidMessage(err.Error(), err))
 	}
 	if deadline, ok := ctx.Deadline(); ok && time.Until(deadline) < r.timeout+r.cfg.DeadlineMargin {
 		// A deferral still counts as a receive. Past MAX_ATTEMPTS receives
 		// the queue's RedrivePolicy is near, and it would move the message
 		// without a reason: dead-letter it here, with one.
 		if a.number > r.cfg.MaxAttempts {
-			return r.deadLetter(ctx, a, dlq.ClassExhausted, delivery.Retry(fmt.Sprintf(
-				"not attempted: received %d times (MAX_ATTEMPTS %d), and this invocation was about to time out", a.number, r.cfg.MaxAttempts), nil))
+			return r.deadLetter(ctx, a, exhausted(delivery.Retry(fmt.Sprintf(
+				"not attempted: received %d times (MAX_ATTEMPTS %d), and this invocation was about to time out", a.number, r.cfg.MaxAttempts), nil)))
 		}
 		r.logAttempt(ctx, slog.LevelWarn, "not started: the invocation is about to time out", a, OutcomeDeferred)
 		return false
@@ -139,9 +139,9 @@ func (r *Runtime) process(ctx context.Context, rec events.SQSMessage) bool {
 		r.retry(ctx, a, de)
 		return false
 	case de.Class == delivery.ClassRetry:
-		return r.deadLetter(ctx, a, dlq.ClassExhausted, de)
+		return r.deadLetter(ctx, a, exhausted(de))
 	default:
-		return r.deadLetter(ctx, a, string(de.Class), de)
+		return r.deadLetter(ctx, a, de)
 	}
 }
 
@@ -167,10 +167,10 @@ func (r *Runtime) retry(ctx context.Context, a attempt, de *delivery.Error) {
 // deadLetter sends the message to the DLQ with the reason and reports
 // whether that worked; if not, the record is reported failed so that SQS
 // brings it back (and, as a last resort, its redrive policy moves it).
-func (r *Runtime) deadLetter(ctx context.Context, a attempt, class string, de *delivery.Error) bool {
+func (r *Runtime) deadLetter(ctx context.Context, a attempt, de *delivery.Error) bool {
 	failure := dlq.Failure{
 		Channel:         r.cfg.Channel,
-		Class:           class,
+		Class:           de.Class,
 		Status:          a.status,
 		Error:           reason(de),
 		Attempts:        a.number,
@@ -184,7 +184,7 @@ func (r *Runtime) deadLetter(ctx context.Context, a attempt, class string, de *d
 		MessageBody:       aws.String(a.rec.Body),
 		MessageAttributes: dlq.Attributes(recordAttributes(a.rec), failure),
 	})
-	attrs := []slog.Attr{slog.String("failure_class", class), slog.String("error", failure.Error)}
+	attrs := []slog.Attr{slog.String("failure_class", string(de.Class)), slog.String("error", failure.Error)}
 	if err != nil {
 		attrs = append(attrs, slog.String("dead_letter_error", err.Error()))
 		r.logAttempt(ctx, slog.LevelError, "dead-lettering failed, the message stays on the queue", a, OutcomeDeadLetterFailed, attrs...)
@@ -199,6 +199,13 @@ func (r *Runtime) deadLetter(ctx context.Context, a attempt, class string, de *d
 	r.logAttempt(ctx, level, msg, a, OutcomeDeadLettered, attrs...)
 	r.count(OutcomeDeadLettered)
 	return true
+}
+
+// exhausted is a retryable failure that has used up its attempts.
+func exhausted(de *delivery.Error) *delivery.Error {
+	out := *de
+	out.Class = delivery.ClassExhausted
+	return &out
 }
 
 // count records an outcome in the metrics and tells OnOutcome.

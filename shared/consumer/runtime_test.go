@@ -121,7 +121,7 @@ func newEnv(t *testing.T, ch delivery.Channel, tune func(*consumer.Config)) *env
 
 func webhookTo(t *testing.T, url string) *webhook.Channel {
 	t.Helper()
-	ch, err := webhook.New(webhook.Config{URL: url, Timeout: 5 * time.Second})
+	ch, err := webhook.New(webhook.Config{URL: url, Timeout: 5 * time.Second}, webhook.Deps{})
 	if err != nil {
 		t.Fatalf("webhook.New: %v", err)
 	}
@@ -239,7 +239,7 @@ func TestDeadLettersWithTheReason(t *testing.T) {
 		name      string
 		status    int
 		body      string
-		wantClass string
+		wantClass delivery.Class
 		wantError string
 	}{
 		{"a 4xx is permanent after one attempt", http.StatusBadRequest, "bad payload", "permanent", "HTTP 400: bad payload"},
@@ -315,7 +315,7 @@ func TestDeadLettersAfterMaxAttempts(t *testing.T) {
 	if len(letters) != 1 {
 		t.Fatalf("%d dead letters, want 1", len(letters))
 	}
-	if f := letters[0].Failure; f.Class != dlq.ClassExhausted || f.Attempts != 3 || f.Status != "502" || f.Error != "HTTP 502: still down" {
+	if f := letters[0].Failure; f.Class != delivery.ClassExhausted || f.Attempts != 3 || f.Status != "502" || f.Error != "HTTP 502: still down" {
 		t.Errorf("failure = %+v", f)
 	}
 }
@@ -498,7 +498,7 @@ func TestADeferredMessagePastMaxAttemptsIsDeadLetteredWithAReason(t *testing.T) 
 		t.Fatalf("second receive reported failed: %+v, want it dead-lettered", resp)
 	}
 	letters := e.deadLetters(t)
-	if len(letters) != 1 || letters[0].Failure.Class != dlq.ClassExhausted || !strings.Contains(letters[0].Failure.Error, "about to time out") {
+	if len(letters) != 1 || letters[0].Failure.Class != delivery.ClassExhausted || !strings.Contains(letters[0].Failure.Error, "about to time out") {
 		t.Fatalf("dead letters = %+v", letters)
 	}
 	if n := len(s.requests()); n != 0 {

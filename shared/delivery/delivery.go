@@ -29,6 +29,9 @@ const (
 	ClassMisconfigured Class = "misconfigured"
 	// ClassInvalidMessage: the SQS record itself cannot be understood.
 	ClassInvalidMessage Class = "invalid_message"
+	// ClassExhausted: a retryable failure that outlasted the attempt
+	// budget (MAX_ATTEMPTS); only the runtime decides it, never a channel.
+	ClassExhausted Class = "exhausted"
 )
 
 // MaxReasonBytes bounds the reason kept for logs and dead letters.

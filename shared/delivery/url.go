@@ -3,6 +3,7 @@ package delivery
 import (
 	"fmt"
 	"net/url"
+	"strings"
 )
 
 // CheckURL checks that raw, the value of the setting name, is an absolute
@@ -20,4 +21,18 @@ func CheckURL(name, raw string) error {
 		return fmt.Errorf("%s must be an absolute http or https URL", name)
 	}
 	return nil
+}
+
+// Origin is a URL cut to scheme and host, with "/…" for a path or query,
+// for showing where a channel delivers: webhook URLs carry secrets in
+// their path (Slack's always do, Telegram's bot token is one).
+func Origin(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil || u.Host == "" {
+		return ""
+	}
+	if strings.Trim(u.Path, "/") != "" || u.RawQuery != "" {
+		return u.Scheme + "://" + u.Host + "/…"
+	}
+	return u.Scheme + "://" + u.Host
 }

@@ -13,6 +13,7 @@ import (
 
 	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
 
+	"github.com/nicechat-relay/nicechat-relay/shared/delivery"
 	"github.com/nicechat-relay/nicechat-relay/shared/message"
 )
 
@@ -42,15 +43,10 @@ var contractAttrs = []string{message.AttrEvent, message.AttrEventID, message.Att
 // MaxAttributes is SQS's limit on message attributes per message.
 const MaxAttributes = 10
 
-// ClassExhausted is the failure class of a message that kept failing with
-// retryable errors until the attempt budget ran out; the other classes are
-// delivery.Class values.
-const ClassExhausted = "exhausted"
-
 // Failure is why a message was dead-lettered.
 type Failure struct {
 	Channel         string
-	Class           string
+	Class           delivery.Class
 	Status          string // AWS or Slack error code, else HTTP status; "none" when there was neither
 	Error           string // at most delivery.MaxReasonBytes
 	Attempts        int
@@ -69,7 +65,7 @@ func Attributes(original map[string]sqstypes.MessageAttributeValue, f Failure) m
 		}
 	}
 	values := map[string]string{
-		AttrFailureClass: f.Class,
+		AttrFailureClass: string(f.Class),
 		AttrLastError:    f.Error,
 		AttrLastStatus:   f.Status,
 		AttrAttempts:     strconv.Itoa(f.Attempts),
@@ -128,7 +124,7 @@ func Parse(m sqstypes.Message) Letter {
 		System:        m.Attributes,
 		Failure: Failure{
 			Channel: str(AttrChannel),
-			Class:   str(AttrFailureClass),
+			Class:   delivery.Class(str(AttrFailureClass)),
 			Status:  str(AttrLastStatus),
 			Error:   str(AttrLastError),
 		},

@@ -49,7 +49,7 @@ func TestAttributesStayWithinSQSLimit(t *testing.T) {
 			if len(got) > dlq.MaxAttributes {
 				t.Errorf("%d attributes, SQS allows %d", len(got), dlq.MaxAttributes)
 			}
-			if v := got[dlq.AttrFailureClass].StringValue; *v != tt.failure.Class {
+			if v := got[dlq.AttrFailureClass].StringValue; *v != string(tt.failure.Class) {
 				t.Errorf("failure_class = %s, want %s", *v, tt.failure.Class)
 			}
 		})

@@ -40,18 +40,28 @@ type Channel struct {
 
 var _ delivery.Channel = (*Channel)(nil)
 
-// New builds the channel. cfg is expected to come from ConfigFromEnv (or
-// to have passed Validate): addresses are not checked again here.
-func New(cfg Config, client Sender) *Channel {
+// Deps are what the channel uses besides its settings.
+type Deps struct {
+	SES Sender // SES's client; the local relay's outbox stands in for it
+}
+
+// New validates cfg and builds the channel.
+func New(cfg Config, deps Deps) (*Channel, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	if deps.SES == nil {
+		return nil, fmt.Errorf("the email channel needs an SES client")
+	}
 	if cfg.Timeout == 0 {
 		cfg.Timeout = DefaultTimeout
 	}
 	cfg.To = append([]string(nil), cfg.To...)
-	return &Channel{cfg: cfg, client: client}
+	return &Channel{cfg: cfg, client: deps.SES}, nil
 }
 
 // Name is the channel name used in routing, logs and dead letters.
-func (c *Channel) Name() string { return message.ChannelEmail }
+func (c *Channel) Name() string { return Name }
 
 // Timeout bounds one delivery.
 func (c *Channel) Timeout() time.Duration { return c.cfg.Timeout }

@@ -110,7 +110,7 @@ func TestSendsTheTechEmailForEachFixture(t *testing.T) {
 		for _, format := range []message.Format{message.FormatTech, ""} {
 			t.Run(event+"/format="+string(format), func(t *testing.T) {
 				to := recipient(t)
-				ch := New(Config{From: sender, To: []string{to}}, client)
+				ch := mustNew(t, Config{From: sender, To: []string{to}}, client)
 				body := fixtures.Body(event)
 				e, err := nicechat.Parse(body)
 				if err != nil {
@@ -143,7 +143,7 @@ func TestSendsTheTechEmailForEachFixture(t *testing.T) {
 func TestTechEmailKeepsUnknownFields(t *testing.T) {
 	client := verifiedClient(t)
 	to := recipient(t)
-	ch := New(Config{From: sender, To: []string{to}}, client)
+	ch := mustNew(t, Config{From: sender, To: []string{to}}, client)
 	body := []byte(`{"event":"new_widget","data":{"id":7,"colour":"teal","nested":{"a":[1,2]}},"extra":true}`)
 
 	if err := ch.Deliver(context.Background(), messageOf(body, "new_widget", message.FormatTech)); err != nil {
@@ -174,7 +174,7 @@ func TestSendsTheHumanEmailForEachFixture(t *testing.T) {
 	for _, event := range nicechat.KnownTypes {
 		t.Run(event, func(t *testing.T) {
 			to := recipient(t)
-			ch := New(Config{From: sender, To: []string{to}, Humanize: opts}, client)
+			ch := mustNew(t, Config{From: sender, To: []string{to}, Humanize: opts}, client)
 			body := fixtures.Body(event)
 			e, err := nicechat.Parse(body)
 			if err != nil {
@@ -267,7 +267,7 @@ func TestVisitorTextCannotAddAHeaderOrARecipient(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			to := recipient(t)
-			ch := New(Config{From: sender, To: []string{to}}, client)
+			ch := mustNew(t, Config{From: sender, To: []string{to}}, client)
 
 			if err := ch.Deliver(context.Background(), messageOf(tt.body(t), tt.event, tt.format)); err != nil {
 				t.Fatalf("Deliver: %v", err)
@@ -296,7 +296,7 @@ func TestSendsToEveryConfiguredRecipient(t *testing.T) {
 	if err != nil {
 		t.Fatalf("ConfigFromEnv: %v", err)
 	}
-	ch := New(cfg, client)
+	ch := mustNew(t, cfg, client)
 	body := fixtures.Body(nicechat.TypeNewOrder)
 
 	if err := ch.Deliver(context.Background(), messageOf(body, nicechat.TypeNewOrder, message.FormatHuman)); err != nil {
@@ -325,7 +325,7 @@ func TestDeadLettersAMessageThatCanNeverBeSentAsInvalid(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			to := recipient(t)
-			ch := New(Config{From: sender, To: []string{to}}, client)
+			ch := mustNew(t, Config{From: sender, To: []string{to}}, client)
 
 			de := asDeliveryError(t, ch.Deliver(context.Background(), tt.m))
 
@@ -369,7 +369,9 @@ func TestClassifiesWhatTheSESAPIAnswers(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			ch := New(Config{From: tt.from, To: []string{tt.to}}, tt.client)
+			// Built directly: SES's own answer to an address is under test,
+			// and Validate would refuse "no-domain" first.
+			ch := &Channel{cfg: Config{From: tt.from, To: []string{tt.to}, Timeout: DefaultTimeout}, client: tt.client}
 			body := fixtures.Body(nicechat.TypeNewChat)
 
 			de := asDeliveryError(t, ch.Deliver(context.Background(), messageOf(body, nicechat.TypeNewChat, message.FormatTech)))
@@ -385,9 +387,38 @@ func TestClassifiesWhatTheSESAPIAnswers(t *testing.T) {
 }
 
 func TestNameAndTimeout(t *testing.T) {
-	ch := New(Config{From: sender, To: []string{"a@example.com"}}, nil)
+	ch := mustNew(t, Config{From: sender, To: []string{"a@example.com"}}, &Outbox{Dir: t.TempDir()})
 	if ch.Name() != "email" || ch.Timeout() != DefaultTimeout {
 		t.Errorf("Name() = %q, Timeout() = %v", ch.Name(), ch.Timeout())
+	}
+}
+
+func mustNew(t testing.TB, cfg Config, client Sender) *Channel {
+	t.Helper()
+	ch, err := New(cfg, Deps{SES: client})
+	if err != nil {
+		t.Fatalf("New: %v", err)
+	}
+	return ch
+}
+
+func TestNewRejectsAnInvalidConfigOrNoClient(t *testing.T) {
+	tests := []struct {
+		name    string
+		cfg     Config
+		client  Sender
+		wantErr string
+	}{
+		{"no sender", Config{To: []string{"a@example.com"}}, &Outbox{Dir: t.TempDir()}, "EMAIL_FROM is required"},
+		{"no recipient", Config{From: sender}, &Outbox{Dir: t.TempDir()}, "EMAIL_TO is required"},
+		{"no SES client", Config{From: sender, To: []string{"a@example.com"}}, nil, "SES client"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if _, err := New(tt.cfg, Deps{SES: tt.client}); err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+				t.Errorf("New = %v, want an error with %q", err, tt.wantErr)
+			}
+		})
 	}
 }
 

@@ -43,7 +43,7 @@ func FuzzHeaders(f *testing.F) {
 			m.Format = message.FormatHuman
 		}
 		rec := &recorder{Sender: &Outbox{Dir: dir}}
-		if err := New(Config{From: sender, To: []string{"owner@example.com"}, Humanize: opts}, rec).Deliver(context.Background(), m); err != nil {
+		if err := mustNew(t, Config{From: sender, To: []string{"owner@example.com"}, Humanize: opts}, rec).Deliver(context.Background(), m); err != nil {
 			t.Fatalf("Deliver: %v", err)
 		}
 		subject := aws.ToString(rec.in.Message.Subject.Data)

@@ -263,7 +263,7 @@ func TestOutboxReturnsWriteErrorsForRetry(t *testing.T) {
 
 func TestChannelDeliversIntoTheOutbox(t *testing.T) {
 	opts := humanize.Options{Location: time.UTC, ChatURLTemplate: "https://example.com/chats/{chat_id}"}
-	m, err := message.FromRecord(fixtures.SQS(message.ChannelEmail).Records[0])
+	m, err := message.FromRecord(fixtures.SQS(Name).Records[0])
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -281,7 +281,7 @@ func TestChannelDeliversIntoTheOutbox(t *testing.T) {
 			dir := t.TempDir()
 			rec := &recorder{Sender: &Outbox{Dir: dir}}
 			m.Format = format
-			if err := New(Config{From: sender, To: []string{"owner@example.com"}, Humanize: opts}, rec).Deliver(context.Background(), m); err != nil {
+			if err := mustNew(t, Config{From: sender, To: []string{"owner@example.com"}, Humanize: opts}, rec).Deliver(context.Background(), m); err != nil {
 				t.Fatalf("Deliver: %v", err)
 			}
 			got := onlyFile(t, dir)

@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/nicechat-relay/nicechat-relay/shared/channels"
 	"github.com/nicechat-relay/nicechat-relay/shared/message"
 	"github.com/nicechat-relay/nicechat-relay/shared/nicechat"
 )
@@ -16,6 +17,12 @@ const DefaultMaxBodyBytes = 262144
 // maxMaxBodyBytes leaves room for the message attributes inside SQS's
 // 1 MiB message limit.
 const maxMaxBodyBytes = 1000000
+
+// Environment variables, and the stack output naming the quarantine.
+const (
+	EnvQuarantineQueueURL    = "QUARANTINE_QUEUE_URL"
+	OutputQuarantineQueueURL = "QuarantineQueueUrl"
+)
 
 // minTokenLength matches the template's CallbackToken constraint.
 const minTokenLength = 24
@@ -74,27 +81,27 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 		}
 		cfg.MaxBodyBytes = n
 	}
-	cfg.QuarantineQueueURL = strings.TrimSpace(getenv("QUARANTINE_QUEUE_URL"))
+	cfg.QuarantineQueueURL = strings.TrimSpace(getenv(EnvQuarantineQueueURL))
 	if cfg.QuarantineQueueURL == "" {
-		return Config{}, fmt.Errorf("QUARANTINE_QUEUE_URL is required: rejected payloads are kept there")
+		return Config{}, fmt.Errorf("%s is required: rejected payloads are kept there", EnvQuarantineQueueURL)
 	}
 
 	var eventsVars []string
-	for _, ch := range message.ChannelEnvs {
-		for _, v := range ch.Events {
-			eventsVars = append(eventsVars, v.Name)
-			events, err := ParseEventSet(getenv(v.Name))
+	for _, ch := range channels.All {
+		for _, r := range ch.Routes {
+			eventsVars = append(eventsVars, r.Env)
+			events, err := ParseEventSet(getenv(r.Env))
 			if err != nil {
-				return Config{}, fmt.Errorf("%s: %w", v.Name, err)
+				return Config{}, fmt.Errorf("%s: %w", r.Env, err)
 			}
 			if events.Empty() {
 				continue
 			}
-			queueURL := strings.TrimSpace(getenv(ch.QueueURL))
+			queueURL := strings.TrimSpace(getenv(ch.QueueEnv()))
 			if queueURL == "" {
-				return Config{}, fmt.Errorf("%s is required because %s enables the %s channel", ch.QueueURL, v.Name, ch.Channel)
+				return Config{}, fmt.Errorf("%s is required because %s enables the %s channel", ch.QueueEnv(), r.Env, ch.Name)
 			}
-			cfg.Routes = append(cfg.Routes, Route{Channel: ch.Channel, Format: v.Format, Events: events, QueueURL: queueURL})
+			cfg.Routes = append(cfg.Routes, Route{Channel: ch.Name, Format: r.Format, Events: events, QueueURL: queueURL})
 		}
 	}
 	if len(cfg.Routes) == 0 {

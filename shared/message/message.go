@@ -29,13 +29,6 @@ const (
 	FormatHuman Format = "human" // a plain-text message a person reads
 )
 
-// Channel names, as used in routing, logs, metrics and dead letters.
-const (
-	ChannelWebhook = "webhook"
-	ChannelEmail   = "email"
-	ChannelSlack   = "slack"
-)
-
 // Message is one event on its way to one channel.
 type Message struct {
 	Body       []byte

@@ -18,13 +18,10 @@ import (
 
 const (
 	userAgent = "nicechat-relay/1 (+slack)"
-	// settingURL is what the operator fixes when Slack says the webhook
-	// or its channel is gone.
-	settingURL = "SLACK_WEBHOOK_URL"
 )
 
 // Channel posts to one Slack incoming webhook. It is safe for concurrent
-// use; posts are paced to Slack's one message per second.
+// use; posts are paced Interval apart.
 type Channel struct {
 	cfg    Config
 	client *http.Client
@@ -33,20 +30,32 @@ type Channel struct {
 
 var _ delivery.Channel = (*Channel)(nil)
 
-// New builds the channel and the one HTTP client it keeps for all
-// deliveries. A zero Timeout or Interval takes its default.
-func New(cfg Config) *Channel {
-	if cfg.Timeout <= 0 {
+// Deps are what the channel uses besides its settings.
+type Deps struct {
+	HTTP *http.Client // nil: one client with cfg.Timeout, kept for every delivery
+}
+
+// New validates cfg and builds the channel. A zero Timeout or Interval
+// takes its default.
+func New(cfg Config, deps Deps) (*Channel, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	if cfg.Timeout == 0 {
 		cfg.Timeout = defaultTimeout
 	}
-	if cfg.Interval <= 0 {
+	if cfg.Interval == 0 {
 		cfg.Interval = defaultInterval
 	}
-	return &Channel{cfg: cfg, client: delivery.NewHTTPClient(cfg.Timeout), pacer: delivery.NewPacer(cfg.Interval)}
+	client := deps.HTTP
+	if client == nil {
+		client = delivery.NewHTTPClient(cfg.Timeout)
+	}
+	return &Channel{cfg: cfg, client: client, pacer: delivery.NewPacer(cfg.Interval)}, nil
 }
 
 // Name is the channel's name in routing, logs and dead letters.
-func (c *Channel) Name() string { return message.ChannelSlack }
+func (c *Channel) Name() string { return Name }
 
 // Timeout bounds one delivery: a wait of up to one interval for its turn,
 // then the post.
@@ -70,7 +79,7 @@ func (c *Channel) Deliver(ctx context.Context, m message.Message) error {
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.cfg.WebhookURL, bytes.NewReader(body))
 	if err != nil {
 		// The error would quote the URL, which is a secret.
-		return delivery.Misconfigured(settingURL, "webhook URL is not usable", nil)
+		return delivery.Misconfigured(EnvWebhookURL, "webhook URL is not usable", nil)
 	}
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("User-Agent", userAgent)
@@ -101,10 +110,10 @@ func classify(status int, header http.Header, body []byte, now time.Time) *deliv
 	e := delivery.FromHTTPResponse(status, header, body, now)
 	switch {
 	case status == http.StatusForbidden, status == http.StatusNotFound, status == http.StatusGone:
-		e = delivery.Misconfigured(settingURL, delivery.HTTPReason(status, body), nil)
+		e = delivery.Misconfigured(EnvWebhookURL, delivery.HTTPReason(status, body), nil)
 		e.Status = status
 	case status >= 300 && status < 400:
-		e = delivery.Misconfigured(settingURL, "webhook URL redirects: "+delivery.HTTPReason(status, body), nil)
+		e = delivery.Misconfigured(EnvWebhookURL, "webhook URL redirects: "+delivery.HTTPReason(status, body), nil)
 		e.Status = status
 	}
 	if code := strings.TrimSpace(string(body)); slackCode.MatchString(code) {
@@ -112,3 +121,6 @@ func classify(status int, header http.Header, body []byte, now time.Time) *deliv
 	}
 	return e
 }
+
+// Interval is the least time between two posts of this instance.
+func (c *Channel) Interval() time.Duration { return c.pacer.Interval }

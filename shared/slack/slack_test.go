@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"io"
 	"net/http"
 	"net/http/httptest"
 	"slices"
@@ -17,102 +16,28 @@ import (
 
 	fixtures "github.com/nicechat-relay/nicechat-relay/events"
 	"github.com/nicechat-relay/nicechat-relay/shared/delivery"
+	"github.com/nicechat-relay/nicechat-relay/shared/delivery/deliverytest"
 	"github.com/nicechat-relay/nicechat-relay/shared/message"
 	"github.com/nicechat-relay/nicechat-relay/shared/nicechat"
 )
 
-// sink is a stand-in Slack webhook on 127.0.0.1 that records each request
-// and answers with whatever the test sets.
-type sink struct {
-	*httptest.Server
-	mu       sync.Mutex
-	requests []recorded
-	status   int
-	header   http.Header
-	body     string
-}
-
-type recorded struct {
-	method, path string
-	header       http.Header
-	body         []byte
-}
-
-func newSink(t *testing.T) *sink {
-	s := &sink{status: http.StatusOK, body: "ok", header: http.Header{}}
-	s.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		body, _ := io.ReadAll(r.Body)
-		s.mu.Lock()
-		s.requests = append(s.requests, recorded{r.Method, r.URL.Path, r.Header.Clone(), body})
-		status, header, respBody := s.status, s.header, s.body
-		s.mu.Unlock()
-		for k, v := range header {
-			w.Header()[k] = v
-		}
-		w.WriteHeader(status)
-		_, _ = io.WriteString(w, respBody)
-	}))
-	t.Cleanup(s.Close)
-	return s
-}
-
-func (s *sink) answer(status int, header http.Header, body string) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.status, s.header, s.body = status, header, body
-}
-
-func (s *sink) received() []recorded {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return slices.Clone(s.requests)
-}
-
 const webhookPath = "/services/T000/B000/s3cr3tt0ken"
 
-// fakeClock stands in for the pacer's clock: sleeping records the wait and
-// moves time on at once, so pacing is checked without waiting.
-type fakeClock struct {
-	mu     sync.Mutex
-	now    time.Time
-	sleeps []time.Duration
-	frozen bool // a frozen clock does not move when slept on
-}
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *fakeClock) Sleep(ctx context.Context, d time.Duration) error {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.sleeps = append(c.sleeps, d)
-	if !c.frozen {
-		c.now = c.now.Add(d)
-	}
-	return ctx.Err()
-}
-
-func (c *fakeClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
-}
-
-func (c *fakeClock) Sleeps() []time.Duration {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return slices.Clone(c.sleeps)
-}
-
-func newChannel(t *testing.T, url string) (*Channel, *fakeClock) {
+func newChannel(t *testing.T, url string) (*Channel, *deliverytest.Clock) {
 	t.Helper()
-	ch := New(Config{WebhookURL: url, Timeout: 5 * time.Second, Interval: time.Second, Humanize: linkOpts})
-	clock := &fakeClock{now: time.Date(2024, 7, 1, 12, 0, 0, 0, time.UTC)}
+	ch := mustNew(t, Config{WebhookURL: url, Timeout: 5 * time.Second, Interval: time.Second, Humanize: linkOpts})
+	clock := deliverytest.NewClock(time.Date(2024, 7, 1, 12, 0, 0, 0, time.UTC))
 	ch.pacer.Now, ch.pacer.Sleep = clock.Now, clock.Sleep
 	return ch, clock
+}
+
+func mustNew(t *testing.T, cfg Config) *Channel {
+	t.Helper()
+	ch, err := New(cfg, Deps{})
+	if err != nil {
+		t.Fatalf("New: %v", err)
+	}
+	return ch
 }
 
 func msg(t *testing.T, body []byte) message.Message {
@@ -134,27 +59,27 @@ func TestDeliverPostsBlockKitForEveryEventType(t *testing.T) {
 	ch, _ := newChannel(t, s.URL+webhookPath)
 	for _, typ := range nicechat.KnownTypes {
 		t.Run(typ, func(t *testing.T) {
-			before := len(s.received())
+			before := len(s.Received())
 			body := fixtures.Body(typ)
 			if err := ch.Deliver(context.Background(), msg(t, body)); err != nil {
 				t.Fatalf("Deliver: %v", err)
 			}
-			reqs := s.received()[before:]
+			reqs := s.Received()[before:]
 			if len(reqs) != 1 {
 				t.Fatalf("sink got %d requests, want 1", len(reqs))
 			}
 			r := reqs[0]
-			if r.method != http.MethodPost || r.path != webhookPath {
-				t.Errorf("request = %s %s, want POST %s", r.method, r.path, webhookPath)
+			if r.Method != http.MethodPost || r.Path != webhookPath {
+				t.Errorf("request = %s %s, want POST %s", r.Method, r.Path, webhookPath)
 			}
-			if got := r.header.Get("Content-Type"); got != "application/json" {
+			if got := r.Header.Get("Content-Type"); got != "application/json" {
 				t.Errorf("Content-Type = %q", got)
 			}
-			if got := r.header.Get("User-Agent"); got != "nicechat-relay/1 (+slack)" {
+			if got := r.Header.Get("User-Agent"); got != "nicechat-relay/1 (+slack)" {
 				t.Errorf("User-Agent = %q", got)
 			}
 			var got slackapi.WebhookMessage
-			if err := json.Unmarshal(r.body, &got); err != nil {
+			if err := json.Unmarshal(r.Body, &got); err != nil {
 				t.Fatalf("body is not a webhook message: %v", err)
 			}
 			want := Payload(parse(t, body), linkOpts)
@@ -201,10 +126,10 @@ func TestDeliverClassifiesSlackAnswers(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			s := newSink(t)
-			s.answer(tc.status, tc.header, tc.body)
+			s.Answer(tc.status, tc.header, tc.body)
 			ch, _ := newChannel(t, s.URL+webhookPath)
 			err := ch.Deliver(context.Background(), msg(t, body))
-			if n := len(s.received()); n != 1 {
+			if n := len(s.Received()); n != 1 {
 				t.Fatalf("sink got %d requests, want 1", n)
 			}
 			if tc.class == "" {
@@ -250,7 +175,7 @@ func TestDeliverRetriesTransportFailuresWithoutLeakingTheURL(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			ch := New(Config{WebhookURL: tc.url(t), Timeout: 100 * time.Millisecond})
+			ch := mustNew(t, Config{WebhookURL: tc.url(t), Timeout: 100 * time.Millisecond})
 			de := asDeliveryError(t, ch.Deliver(context.Background(), msg(t, fixtures.Body(nicechat.TypeNewChat))))
 			if de.Class != delivery.ClassRetry {
 				t.Errorf("class = %s, want retry (%v)", de.Class, de)
@@ -271,7 +196,7 @@ func TestDeliverRejectsABodyThatIsNotAnEvent(t *testing.T) {
 	if de.Class != delivery.ClassInvalidMessage {
 		t.Errorf("class = %s, want invalid_message", de.Class)
 	}
-	if n := len(s.received()); n != 0 {
+	if n := len(s.Received()); n != 0 {
 		t.Errorf("sink got %d requests, want none", n)
 	}
 }
@@ -290,7 +215,7 @@ func TestDeliverPacesPostsOnePerInterval(t *testing.T) {
 		if got, want := clock.Sleeps(), []time.Duration{time.Second, time.Second}; !slices.Equal(got, want) {
 			t.Errorf("waits = %v, want %v", got, want)
 		}
-		if n := len(s.received()); n != 3 {
+		if n := len(s.Received()); n != 3 {
 			t.Errorf("sink got %d requests, want 3", n)
 		}
 	})
@@ -312,7 +237,7 @@ func TestDeliverPacesPostsOnePerInterval(t *testing.T) {
 	t.Run("concurrent callers each take the next turn", func(t *testing.T) {
 		s := newSink(t)
 		ch, clock := newChannel(t, s.URL+webhookPath)
-		clock.frozen = true
+		clock.Freeze()
 		var wg sync.WaitGroup
 		errs := make(chan error, 5)
 		for range 5 {
@@ -330,7 +255,7 @@ func TestDeliverPacesPostsOnePerInterval(t *testing.T) {
 		if want := []time.Duration{time.Second, 2 * time.Second, 3 * time.Second, 4 * time.Second}; !slices.Equal(got, want) {
 			t.Errorf("waits = %v, want %v", got, want)
 		}
-		if n := len(s.received()); n != 5 {
+		if n := len(s.Received()); n != 5 {
 			t.Errorf("sink got %d requests, want 5", n)
 		}
 	})
@@ -338,17 +263,17 @@ func TestDeliverPacesPostsOnePerInterval(t *testing.T) {
 	t.Run("a 429 holds later posts back for Retry-After", func(t *testing.T) {
 		s := newSink(t)
 		ch, clock := newChannel(t, s.URL+webhookPath)
-		s.answer(429, http.Header{"Retry-After": {"30"}}, "rate_limited")
+		s.Answer(429, http.Header{"Retry-After": {"30"}}, "rate_limited")
 		if de := asDeliveryError(t, ch.Deliver(context.Background(), msg(t, body))); de.Status != 429 {
 			t.Fatalf("first post: %v", de)
 		}
-		s.answer(200, nil, "ok")
+		s.Answer(200, nil, "ok")
 		clock.Advance(10 * time.Second)
 		de := asDeliveryError(t, ch.Deliver(context.Background(), msg(t, body)))
 		if de.Class != delivery.ClassRetry || de.RetryAfter != 20*time.Second {
 			t.Errorf("during the hold: %+v, want retry after 20s", de)
 		}
-		if n := len(s.received()); n != 1 {
+		if n := len(s.Received()); n != 1 {
 			t.Errorf("sink got %d requests during the hold, want 1", n)
 		}
 		clock.Advance(20 * time.Second)
@@ -359,13 +284,13 @@ func TestDeliverPacesPostsOnePerInterval(t *testing.T) {
 
 	t.Run("with the real clock every message is still delivered", func(t *testing.T) {
 		s := newSink(t)
-		ch := New(Config{WebhookURL: s.URL + webhookPath, Interval: time.Millisecond})
+		ch := mustNew(t, Config{WebhookURL: s.URL + webhookPath, Interval: time.Millisecond})
 		for range 3 {
 			if err := ch.Deliver(context.Background(), msg(t, body)); err != nil {
 				t.Fatal(err)
 			}
 		}
-		if n := len(s.received()); n != 3 {
+		if n := len(s.Received()); n != 3 {
 			t.Errorf("sink got %d requests, want 3", n)
 		}
 	})
@@ -383,7 +308,7 @@ func TestDeliverStopsWhenTheContextEnds(t *testing.T) {
 		if de.Class != delivery.ClassRetry || !errors.Is(de, context.Canceled) {
 			t.Errorf("error = %+v, want a retry wrapping context.Canceled", de)
 		}
-		if n := len(s.received()); n != 0 {
+		if n := len(s.Received()); n != 0 {
 			t.Errorf("sink got %d requests, want none", n)
 		}
 	})
@@ -391,7 +316,7 @@ func TestDeliverStopsWhenTheContextEnds(t *testing.T) {
 	t.Run("a context ending while waiting its turn posts nothing and gives the turn back", func(t *testing.T) {
 		s := newSink(t)
 		ch, clock := newChannel(t, s.URL+webhookPath)
-		clock.frozen = true
+		clock.Freeze()
 		if err := ch.Deliver(context.Background(), msg(t, body)); err != nil {
 			t.Fatal(err)
 		}
@@ -405,7 +330,7 @@ func TestDeliverStopsWhenTheContextEnds(t *testing.T) {
 		if de.Class != delivery.ClassRetry || !errors.Is(de, context.Canceled) {
 			t.Errorf("error = %+v, want a retry wrapping context.Canceled", de)
 		}
-		if n := len(s.received()); n != 1 {
+		if n := len(s.Received()); n != 1 {
 			t.Errorf("sink got %d requests, want only the first", n)
 		}
 		ch.pacer.Sleep = clock.Sleep
@@ -419,17 +344,17 @@ func TestDeliverStopsWhenTheContextEnds(t *testing.T) {
 }
 
 func TestChannelIdentity(t *testing.T) {
-	ch := New(Config{WebhookURL: "https://hooks.slack.com/services/x"})
+	ch := mustNew(t, Config{WebhookURL: "https://hooks.slack.com/services/x"})
 	if ch.Name() != "slack" {
 		t.Errorf("Name = %q", ch.Name())
 	}
 	// A delivery may wait one interval for its turn, then post for up to
 	// the post timeout: the runtime's deadline check must count both.
-	if ch.Timeout() != 11*time.Second {
-		t.Errorf("default Timeout = %s, want 11s (1s turn + 10s post)", ch.Timeout())
+	if ch.Timeout() != 12*time.Second {
+		t.Errorf("default Timeout = %s, want 12s (2s turn + 10s post)", ch.Timeout())
 	}
-	if ch.pacer.Interval != time.Second {
-		t.Errorf("default interval = %s, want 1s", ch.pacer.Interval)
+	if ch.pacer.Interval != 2*time.Second {
+		t.Errorf("default interval = %s, want 2s", ch.pacer.Interval)
 	}
 }
 
@@ -442,7 +367,7 @@ func TestConfigFromEnv(t *testing.T) {
 		wantErr string
 	}{
 		{name: "takes the defaults", env: map[string]string{"SLACK_WEBHOOK_URL": hook}, check: func(t *testing.T, c Config) {
-			if c.WebhookURL != hook || c.Timeout != 10*time.Second || c.Interval != time.Second || c.Humanize.Location != time.UTC {
+			if c.WebhookURL != hook || c.Timeout != 10*time.Second || c.Interval != 2*time.Second || c.Humanize.Location != time.UTC {
 				t.Errorf("config = %+v", c)
 			}
 		}},
@@ -458,8 +383,8 @@ func TestConfigFromEnv(t *testing.T) {
 				t.Errorf("timeout = %s", c.Timeout)
 			}
 		}},
-		{name: "reads the pace of one instance", env: map[string]string{"SLACK_WEBHOOK_URL": hook, "SLACK_MIN_INTERVAL": "2s"}, check: func(t *testing.T, c Config) {
-			if c.Interval != 2*time.Second {
+		{name: "reads the pace of one instance", env: map[string]string{"SLACK_WEBHOOK_URL": hook, "SLACK_MIN_INTERVAL": "1s"}, check: func(t *testing.T, c Config) {
+			if c.Interval != time.Second {
 				t.Errorf("interval = %s", c.Interval)
 			}
 		}},
@@ -486,4 +411,9 @@ func TestConfigFromEnv(t *testing.T) {
 			tc.check(t, c)
 		})
 	}
+}
+
+// newSink is a stand-in for the service on 127.0.0.1, answering success.
+func newSink(t *testing.T) *deliverytest.Endpoint {
+	return deliverytest.NewEndpoint(t, http.StatusOK, http.Header{}, "ok")
 }

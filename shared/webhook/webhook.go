@@ -117,34 +117,30 @@ type Channel struct {
 
 var _ delivery.Channel = (*Channel)(nil)
 
+// Deps are what the channel uses besides its settings.
+type Deps struct {
+	HTTP *http.Client // nil: one client with cfg.Timeout, kept for every delivery
+}
+
 // New validates cfg and builds the channel with its one HTTP client, so
 // warm invocations reuse connections.
-func New(cfg Config) (*Channel, error) {
+func New(cfg Config, deps Deps) (*Channel, error) {
 	if err := cfg.check(); err != nil {
 		return nil, err
 	}
-	return build(cfg), nil
-}
-
-// build makes the channel from a checked cfg: one from New, or from
-// ConfigFromEnv, which the Lambda's start-up hands straight here so the
-// settings are validated once per cold start.
-func build(cfg Config) *Channel {
 	now := cfg.Now
 	if now == nil {
 		now = time.Now
 	}
-	return &Channel{
-		url:     cfg.URL,
-		key:     cfg.key,
-		timeout: cfg.Timeout,
-		now:     now,
-		client:  delivery.NewHTTPClient(cfg.Timeout),
+	client := deps.HTTP
+	if client == nil {
+		client = delivery.NewHTTPClient(cfg.Timeout)
 	}
+	return &Channel{url: cfg.URL, key: cfg.key, timeout: cfg.Timeout, now: now, client: client}, nil
 }
 
 // Name is the channel name used in routing, logs and dead letters.
-func (c *Channel) Name() string { return message.ChannelWebhook }
+func (c *Channel) Name() string { return Name }
 
 // Timeout bounds one delivery.
 func (c *Channel) Timeout() time.Duration { return c.timeout }

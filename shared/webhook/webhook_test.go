@@ -73,7 +73,7 @@ func newChannel(t testing.TB, cfg Config) *Channel {
 	if cfg.Timeout == 0 {
 		cfg.Timeout = 5 * time.Second
 	}
-	ch, err := New(cfg)
+	ch, err := New(cfg, Deps{})
 	if err != nil {
 		t.Fatalf("New: %v", err)
 	}
@@ -466,7 +466,7 @@ func TestConfigFromEnv(t *testing.T) {
 			if cfg.Timeout != tt.wantTimeout || cfg.URL != tt.env["WEBHOOK_URL"] || cfg.Secret != tt.env["WEBHOOK_SECRET"] {
 				t.Errorf("got %+v, want URL %q secret set %v timeout %v", cfg, tt.env["WEBHOOK_URL"], tt.env["WEBHOOK_SECRET"] != "", tt.wantTimeout)
 			}
-			ch, err := New(cfg)
+			ch, err := New(cfg, Deps{})
 			if err != nil {
 				t.Fatalf("New: %v", err)
 			}
@@ -477,8 +477,8 @@ func TestConfigFromEnv(t *testing.T) {
 	}
 }
 
-// The Lambda builds its channel from ConfigFromEnv's checked settings
-// without checking them again, so the secret decoded there must sign.
+// The Lambda builds its channel from ConfigFromEnv's settings through its
+// Spec, so the secret read there must sign.
 func TestTheLambdaStartUpSignsWithTheSecretFromTheEnvironment(t *testing.T) {
 	tests := []struct {
 		name   string
@@ -491,13 +491,9 @@ func TestTheLambdaStartUpSignsWithTheSecretFromTheEnvironment(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			s := newSink(t, nil)
 			env := map[string]string{"WEBHOOK_URL": s.srv.URL, "WEBHOOK_SECRET": tt.secret}
-			cfg, err := Lambda.Config(func(k string) string { return env[k] })
+			ch, err := Spec.Open(func(k string) string { return env[k] }, aws.Config{})
 			if err != nil {
-				t.Fatalf("Config: %v", err)
-			}
-			ch, err := Lambda.New(cfg, aws.Config{})
-			if err != nil {
-				t.Fatalf("New: %v", err)
+				t.Fatalf("Open: %v", err)
 			}
 			if err := ch.Deliver(context.Background(), messageFor(t, nicechat.TypeNewChat)); err != nil {
 				t.Fatalf("Deliver: %v", err)
@@ -528,7 +524,7 @@ func TestNewRejectsAnInvalidConfig(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if _, err := New(tt.cfg); err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+			if _, err := New(tt.cfg, Deps{}); err == nil || !strings.Contains(err.Error(), tt.wantErr) {
 				t.Errorf("New = %v, want an error naming %s", err, tt.wantErr)
 			}
 		})

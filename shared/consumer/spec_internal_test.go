@@ -20,7 +20,7 @@ func (c namedChannel) Name() string                                 { return str
 func (namedChannel) Deliver(context.Context, message.Message) error { return nil }
 func (namedChannel) Timeout() time.Duration                         { return 10 * time.Second }
 
-func TestLambdaSetupReadsTheChannelFirstAndAppliesConcurrency(t *testing.T) {
+func TestSpecSetupReadsTheChannelFirstAndAppliesConcurrency(t *testing.T) {
 	valid := map[string]string{"TEST_URL": "x", EnvQueueURL: "q", EnvDLQURL: "d"}
 	tests := []struct {
 		name            string
@@ -38,17 +38,16 @@ func TestLambdaSetupReadsTheChannelFirstAndAppliesConcurrency(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			l := Lambda[string]{
-				Channel: "test",
-				Config: func(getenv func(string) string) (string, error) {
+			l := Spec{
+				Name: "test",
+				Open: Opener(func(getenv func(string) string) (string, error) {
 					if getenv("TEST_URL") == "" {
 						return "", errors.New("TEST_URL is required")
 					}
 					return getenv("TEST_URL"), nil
-				},
-				New: func(string, aws.Config) (delivery.Channel, error) {
+				}, func(string, aws.Config) (delivery.Channel, error) {
 					return namedChannel("test"), tt.newErr
-				},
+				}),
 				Concurrency: tt.concurrency,
 			}
 			rt, err := l.Setup(context.Background(), func(k string) string { return tt.env[k] }, slog.New(slog.NewJSONHandler(io.Discard, nil)))

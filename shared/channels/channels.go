@@ -1,0 +1,41 @@
+// Package channels is the one list of the relay's channels. Ingest routes
+// to them, the local relay runs them, relayctl finds their queues, and the
+// template's tests hold template.yaml to them, all by looping over All.
+//
+// Adding a channel: its package under shared/ exporting a consumer.Spec,
+// its functions/<name>/main.go, one line here, its block in template.yaml
+// and a row in the README's channel table.
+package channels
+
+import (
+	"github.com/nicechat-relay/nicechat-relay/shared/consumer"
+	"github.com/nicechat-relay/nicechat-relay/shared/email"
+	"github.com/nicechat-relay/nicechat-relay/shared/slack"
+	"github.com/nicechat-relay/nicechat-relay/shared/webhook"
+)
+
+// All lists the channels in routing order.
+var All = []consumer.Spec{
+	webhook.Spec,
+	email.Spec,
+	slack.Spec,
+}
+
+// Find returns the channel called name; false for an unknown one.
+func Find(name string) (consumer.Spec, bool) {
+	for _, s := range All {
+		if s.Name == name {
+			return s, true
+		}
+	}
+	return consumer.Spec{}, false
+}
+
+// Names lists the channels' names in order.
+func Names() []string {
+	names := make([]string, len(All))
+	for i, s := range All {
+		names[i] = s.Name
+	}
+	return names
+}

@@ -1,0 +1,120 @@
+// Package deliverytest holds what the channels' tests share: a stand-in
+// HTTP service that records what it got and answers as the test says, and
+// a fake clock for delivery.Pacer. For tests only.
+package deliverytest
+
+import (
+	"context"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"slices"
+	"sync"
+	"testing"
+	"time"
+)
+
+// Endpoint is a stand-in service on 127.0.0.1 (a Slack webhook, the
+// Telegram Bot API) that records each request and answers with whatever
+// the test sets.
+type Endpoint struct {
+	*httptest.Server
+	mu       sync.Mutex
+	requests []Request
+	status   int
+	header   http.Header
+	body     string
+}
+
+// Request is one request an Endpoint got.
+type Request struct {
+	Method, Path string
+	Header       http.Header
+	Body         []byte
+}
+
+// NewEndpoint starts an endpoint answering status, header and body until
+// told otherwise; it stops with the test.
+func NewEndpoint(t testing.TB, status int, header http.Header, body string) *Endpoint {
+	e := &Endpoint{status: status, header: header, body: body}
+	e.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		reqBody, _ := io.ReadAll(r.Body)
+		e.mu.Lock()
+		e.requests = append(e.requests, Request{r.Method, r.URL.Path, r.Header.Clone(), reqBody})
+		status, header, body := e.status, e.header, e.body
+		e.mu.Unlock()
+		for k, v := range header {
+			w.Header()[k] = v
+		}
+		w.WriteHeader(status)
+		_, _ = io.WriteString(w, body)
+	}))
+	t.Cleanup(e.Close)
+	return e
+}
+
+// Answer sets the answer to the next requests.
+func (e *Endpoint) Answer(status int, header http.Header, body string) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.status, e.header, e.body = status, header, body
+}
+
+// Received is every request so far, in order.
+func (e *Endpoint) Received() []Request {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return slices.Clone(e.requests)
+}
+
+// Clock stands in for a delivery.Pacer's clock (its Now and Sleep):
+// sleeping records the wait and moves time on at once, so pacing is
+// checked without waiting.
+type Clock struct {
+	mu     sync.Mutex
+	now    time.Time
+	sleeps []time.Duration
+	frozen bool
+}
+
+// NewClock is a clock showing now.
+func NewClock(now time.Time) *Clock { return &Clock{now: now} }
+
+// Now is the clock's time.
+func (c *Clock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.now
+}
+
+// Sleep records d and moves the clock on by it, unless it is frozen.
+func (c *Clock) Sleep(ctx context.Context, d time.Duration) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.sleeps = append(c.sleeps, d)
+	if !c.frozen {
+		c.now = c.now.Add(d)
+	}
+	return ctx.Err()
+}
+
+// Freeze stops the clock moving when slept on.
+func (c *Clock) Freeze() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.frozen = true
+}
+
+// Advance moves the clock on by d.
+func (c *Clock) Advance(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.now = c.now.Add(d)
+}
+
+// Sleeps is every wait so far, in order.
+func (c *Clock) Sleeps() []time.Duration {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return slices.Clone(c.sleeps)
+}

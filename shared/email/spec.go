@@ -1,0 +1,101 @@
+package email
+
+import (
+	"context"
+	"fmt"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/ses"
+
+	"github.com/nicechat-relay/nicechat-relay/shared/consumer"
+	"github.com/nicechat-relay/nicechat-relay/shared/delivery"
+	"github.com/nicechat-relay/nicechat-relay/shared/message"
+)
+
+// Name is the channel's name in routing, logs and dead letters.
+const Name = "email"
+
+// Spec is the email channel as the relay sees it; functions/email runs its
+// Main.
+var Spec = consumer.Spec{
+	Name:  Name,
+	Title: "Email",
+	Routes: []consumer.Route{
+		{Env: "EMAIL_TECH_EVENTS", Format: message.FormatTech},
+		{Env: "EMAIL_HUMAN_EVENTS", Format: message.FormatHuman, Default: consumer.HumaneEvents},
+	},
+	// At most 2 instances sending one at a time: SES's sandbox sends one
+	// message a second, and a burst of throttled sends would spend every
+	// message's attempts.
+	Source:      consumer.EventSource{BatchSize: 10, BatchWindow: time.Second, MaxConcurrency: 2, FunctionTimeout: 30 * time.Second},
+	Concurrency: 1,
+	Open: consumer.Opener(ConfigFromEnv, func(cfg Config, awsCfg aws.Config) (delivery.Channel, error) {
+		return New(cfg, Deps{SES: ses.NewFromConfig(awsCfg)})
+	}),
+	Local: local,
+}
+
+// Local settings of the email channel.
+const (
+	// EnvLocalMode chooses where the local relay's email goes: auto, outbox
+	// or ses.
+	EnvLocalMode = "RELAY_EMAIL"
+	outboxDir    = "outbox"
+	localFrom    = "nicechat-relay@localhost"
+	localTo      = "you@localhost"
+)
+
+// local sends through SES when it is set up (EMAIL_FROM, EMAIL_TO and AWS
+// credentials, or RELAY_EMAIL=ses) and otherwise writes .eml files to the
+// data directory's outbox.
+func local(env consumer.LocalEnv) (consumer.Local, error) {
+	ses, err := useSES(env)
+	if err != nil {
+		return consumer.Local{}, err
+	}
+	if ses {
+		return consumer.Local{On: true, Target: "Amazon SES (" + or(env.AWS.Region, "default region") + ")"}, nil
+	}
+	outbox := filepath.Join(env.DataDir, outboxDir)
+	return consumer.Local{
+		On:     true,
+		Target: "outbox " + outbox,
+		Env:    map[string]string{EnvFrom: or(env.Getenv(EnvFrom), localFrom), EnvTo: or(env.Getenv(EnvTo), localTo)},
+		Open: consumer.Opener(ConfigFromEnv, func(cfg Config, _ aws.Config) (delivery.Channel, error) {
+			return New(cfg, Deps{SES: &Outbox{Dir: outbox}})
+		}),
+		Files: outbox,
+	}, nil
+}
+
+func useSES(env consumer.LocalEnv) (bool, error) {
+	switch mode := strings.ToLower(strings.TrimSpace(env.Getenv(EnvLocalMode))); mode {
+	case "ses":
+		return true, env.AWSErr
+	case "outbox":
+		return false, nil
+	case "", "auto":
+	default:
+		return false, fmt.Errorf("%s must be auto, outbox or ses, got %q", EnvLocalMode, mode)
+	}
+	if env.Getenv(EnvFrom) == "" || env.Getenv(EnvTo) == "" || env.AWSErr != nil {
+		return false, nil
+	}
+	check, cancel := context.WithTimeout(context.Background(), 3*time.Second)
+	defer cancel()
+	_, err := env.AWS.Credentials.Retrieve(check)
+	if err != nil {
+		env.Log.Warn("email goes to the outbox: EMAIL_FROM and EMAIL_TO are set but no AWS credentials were found", "channel", Name)
+	}
+	return err == nil, nil
+}
+
+func or(v, fallback string) string {
+	if v == "" {
+		return fallback
+	}
+	return v
+}
