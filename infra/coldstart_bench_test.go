@@ -53,7 +53,7 @@ var baseline = coldStartCase{
 var coldStartFunctions = []coldStartCase{
 	{
 		name: "ingest", id: "IngestFunction", target: "IngestFunction",
-		queues: []string{"QuarantineQueue", "WebhookQueue", "EmailQueue", "SlackQueue"},
+		queues: []string{"QuarantineQueue", "WebhookQueue", "EmailQueue", "SlackQueue", "TelegramQueue"},
 		params: func(*testing.B) map[string]string { return with("CallbackToken", fixtureToken) },
 		event:  "apigw-new_chat.json",
 		ok: func(answer []byte) error {
@@ -96,6 +96,21 @@ var coldStartFunctions = []coldStartCase{
 		event: "sqs-slack.json",
 		ok:    noBatchItemFailures,
 	},
+	{
+		name: "telegram", id: "TelegramFunction", target: "TelegramFunction",
+		queues: []string{"TelegramQueue", "TelegramDlq"},
+		params: func(*testing.B) map[string]string { return allChannels },
+		env: func(b *testing.B) map[string]string {
+			api := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				_, _ = io.Copy(io.Discard, r.Body)
+				_, _ = io.WriteString(w, `{"ok":true,"result":{"message_id":1}}`)
+			}))
+			b.Cleanup(api.Close)
+			return map[string]string{"TELEGRAM_API_URL": api.URL}
+		},
+		event: "sqs-telegram.json",
+		ok:    noBatchItemFailures,
+	},
 }
 
 // BenchmarkColdStart reports, per function, the size of the deployed
@@ -105,8 +120,8 @@ var coldStartFunctions = []coldStartCase{
 // figure is: emulator start-up (ms/emulator-up-<arch>, until it accepts
 // connections), then bootstrap exec, its init (configuration, AWS
 // clients) and the first invocation's own work against local servers
-// (ingest: its SQS sends to moto; email: SES on moto; webhook and slack:
-// one POST to an httptest sink).
+// (ingest: its SQS sends to moto; email: SES on moto; webhook, slack and
+// telegram: one POST to an httptest sink).
 //
 // Lambda runs arm64 but the machine running the benchmark may not, so the
 // cold start is that of a build for the host with the same flags; its

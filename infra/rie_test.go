@@ -256,6 +256,24 @@ func TestHumaneChannelBinariesDeliverABatch(t *testing.T) {
 		_, _ = io.WriteString(w, "ok")
 	}))
 	t.Cleanup(slackSink.Close)
+	// The Bot API answers sendMessage with the message it sent.
+	type telegramPost struct {
+		path string
+		body map[string]any
+	}
+	var telegramPosts []telegramPost
+	botAPI := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var body map[string]any
+		dec := json.NewDecoder(r.Body)
+		dec.UseNumber()
+		_ = dec.Decode(&body)
+		mu.Lock()
+		telegramPosts = append(telegramPosts, telegramPost{r.URL.Path, body})
+		mu.Unlock()
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = io.WriteString(w, `{"ok":true,"result":{"message_id":1,"date":1700000000,"chat":{"id":-1001234567890,"type":"supergroup"},"text":"…"}}`)
+	}))
+	t.Cleanup(botAPI.Close)
 
 	tpl := loadTemplate(t)
 	// One recipient: the local SES counts sends per recipient.
@@ -279,11 +297,15 @@ func TestHumaneChannelBinariesDeliverABatch(t *testing.T) {
 	}{
 		{"EmailFunction", "EmailQueue", "EmailDlq", message.FormatHuman, func() int { return int(sentEmails()) }},
 		{"SlackFunction", "SlackQueue", "SlackDlq", "", func() int { mu.Lock(); defer mu.Unlock(); return len(slackPosts) }},
+		{"TelegramFunction", "TelegramQueue", "TelegramDlq", "", func() int { mu.Lock(); defer mu.Unlock(); return len(telegramPosts) }},
 	} {
 		t.Run(tc.fn, func(t *testing.T) {
 			s := newStack(t, tpl, params)
 			queues := localQueues(t, s, tc.queue, tc.dlq)
 			fn := s.function(tc.fn)
+			if tc.fn == "TelegramFunction" {
+				fn.Env["TELEGRAM_API_URL"] = botAPI.URL // not a stack setting: AWS reaches the real one
+			}
 			rie := startRIE(t, fn, buildForHost(t, fn.ID))
 
 			body := fixtureBody(t, "first_message")
@@ -308,6 +330,15 @@ func TestHumaneChannelBinariesDeliverABatch(t *testing.T) {
 		})
 	}
 
+	mu.Lock()
+	defer mu.Unlock()
+	for _, p := range telegramPosts {
+		text, _ := p.body["text"].(string)
+		if p.path != "/bot"+params["TelegramBotToken"]+"/sendMessage" || fmt.Sprint(p.body["chat_id"]) != params["TelegramChatId"] ||
+			p.body["parse_mode"] != "HTML" || !strings.Contains(text, "Kryvyy Rih") {
+			t.Errorf("the Bot API got %s %v", p.path, p.body)
+		}
+	}
 }
 
 // localQueues creates the stack's queues on the local SQS and points the

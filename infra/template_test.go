@@ -29,13 +29,15 @@ import (
 
 // allChannels are deployable values that turn every channel on.
 var allChannels = map[string]string{
-	"CallbackToken":   "tok_0123456789abcdefghijklmnop",
-	"WebhookUrl":      "https://hooks.example.com/nicechat",
-	"WebhookSecret":   "whsec_" + base64.StdEncoding.EncodeToString([]byte("0123456789abcdef0123456789abcdef")),
-	"EmailFrom":       "relay@example.com",
-	"EmailTo":         "ops@example.com, sales@example.com",
-	"SlackWebhookUrl": "https://hooks.slack.com/services/T0000/B0000/XXXXXXXXXXXXXXXX",
-	"AlarmEmail":      "ops@example.com",
+	"CallbackToken":    "tok_0123456789abcdefghijklmnop",
+	"WebhookUrl":       "https://hooks.example.com/nicechat",
+	"WebhookSecret":    "whsec_" + base64.StdEncoding.EncodeToString([]byte("0123456789abcdef0123456789abcdef")),
+	"EmailFrom":        "relay@example.com",
+	"EmailTo":          "ops@example.com, sales@example.com",
+	"SlackWebhookUrl":  "https://hooks.slack.com/services/T0000/B0000/XXXXXXXXXXXXXXXX",
+	"TelegramBotToken": "123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw_",
+	"TelegramChatId":   "-1001234567890",
+	"AlarmEmail":       "ops@example.com",
 }
 
 // with returns allChannels changed by pairs of name, value.
@@ -51,9 +53,10 @@ func with(pairs ...string) map[string]string {
 }
 
 var (
-	webhookOff = []string{"WebhookUrl", "", "WebhookSecret", ""}
-	emailOff   = []string{"EmailFrom", "", "EmailTo", ""}
-	slackOff   = []string{"SlackWebhookUrl", ""}
+	webhookOff  = []string{"WebhookUrl", "", "WebhookSecret", ""}
+	emailOff    = []string{"EmailFrom", "", "EmailTo", ""}
+	slackOff    = []string{"SlackWebhookUrl", ""}
+	telegramOff = []string{"TelegramBotToken", "", "TelegramChatId", ""}
 )
 
 func off(groups ...[]string) map[string]string { return with(slices.Concat(groups...)...) }
@@ -64,11 +67,12 @@ var scenarios = []struct {
 	params map[string]string
 }{
 	{"every channel on", allChannels},
-	{"webhook only", off(emailOff, slackOff)},
-	{"email only", off(webhookOff, slackOff)},
-	{"slack only", off(webhookOff, emailOff)},
-	{"webhook and slack", off(emailOff)},
-	{"email with tech JSON for every event and a configuration set", off(webhookOff, slackOff, []string{"EmailTechEvents", "*", "EmailConfigurationSet", "relay-events"})},
+	{"webhook only", off(emailOff, slackOff, telegramOff)},
+	{"email only", off(webhookOff, slackOff, telegramOff)},
+	{"slack only", off(webhookOff, emailOff, telegramOff)},
+	{"telegram only, to a public channel", off(webhookOff, emailOff, slackOff, []string{"TelegramChatId", "@shop_leads"})},
+	{"webhook and slack", off(emailOff, telegramOff)},
+	{"email with tech JSON for every event and a configuration set", off(webhookOff, slackOff, telegramOff, []string{"EmailTechEvents", "*", "EmailConfigurationSet", "relay-events"})},
 	{"unsigned webhook, chat links, IPs shown, no alarm email", with("WebhookSecret", "", "ChatUrlTemplate", "https://nicechat.example.com/chats/{chat_id}", "HumanizeShowIp", "true", "DisplayTimezone", "Europe/Kyiv", "AlarmEmail", "")},
 	{"fewest attempts", with("MaxAttempts", "1")},
 	{"most attempts", with("MaxAttempts", "12")},
@@ -266,8 +270,10 @@ func TestTheRulesRefuseStacksThatCouldNotStart(t *testing.T) {
 		name   string
 		params map[string]string
 	}{
-		{"no channel at all", off(webhookOff, emailOff, slackOff)},
-		{"the only channel has no events", off(emailOff, slackOff, []string{"WebhookEvents", ""})},
+		{"no channel at all", off(webhookOff, emailOff, slackOff, telegramOff)},
+		{"the only channel has no events", off(emailOff, slackOff, telegramOff, []string{"WebhookEvents", ""})},
+		{"telegram with a token but no chat", off(webhookOff, emailOff, slackOff, []string{"TelegramChatId", ""})},
+		{"telegram with a chat but no token", with("TelegramBotToken", "")},
 		{"email with a sender but no recipient", off(webhookOff, slackOff, []string{"EmailTo", ""})},
 		{"email with recipients but no sender", with("EmailFrom", "")},
 	} {
@@ -317,6 +323,12 @@ func TestParameterConstraintsMatchWhatTheCodeAccepts(t *testing.T) {
 		check{"EmailConfigurationSet", "relay events", false},
 		check{"MaxAttempts", "0", false},
 		check{"MaxAttempts", "13", false},
+		check{"TelegramBotToken", allChannels["TelegramBotToken"], true},
+		check{"TelegramBotToken", "AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw_", false},
+		check{"TelegramChatId", "-1001234567890", true},
+		check{"TelegramChatId", "@shop_leads", true},
+		check{"TelegramChatId", "shop_leads", false},
+		check{"TelegramChatId", "@abc", false},
 	)
 	for _, c := range checks {
 		t.Run(c.param+"="+c.value, func(t *testing.T) {
@@ -346,7 +358,7 @@ func TestParameterConstraintsMatchWhatTheCodeAccepts(t *testing.T) {
 			t.Errorf("MaxAttempts=%s is allowed by the template but the consumer reads %d, %v", n, cfg.MaxAttempts, err)
 		}
 	}
-	for name, secret := range map[string]bool{"CallbackToken": true, "WebhookSecret": true, "SlackWebhookUrl": true, "WebhookUrl": false} {
+	for name, secret := range map[string]bool{"CallbackToken": true, "WebhookSecret": true, "SlackWebhookUrl": true, "TelegramBotToken": true, "WebhookUrl": false, "TelegramChatId": false} {
 		if tpl.Parameters[name].NoEcho != secret {
 			t.Errorf("%s: NoEcho = %v, want %v", name, tpl.Parameters[name].NoEcho, secret)
 		}

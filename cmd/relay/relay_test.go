@@ -142,8 +142,13 @@ func eventually(t *testing.T, what string, cond func() bool) {
 func TestRelayDeliversEveryFixtureOnEveryChannel(t *testing.T) {
 	hook, hookURL := newRecorder(t)
 	slackSink, slackURL := newRecorder(t)
+	// The Bot API answers sendMessage with {"ok":true,"result":<the message>}.
+	botAPI, botURL := newRecorder(t)
+	botAPI.answer, botAPI.answerBody = http.StatusOK, `{"ok":true,"result":{"message_id":1}}`
+	const botToken = "123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw_"
 	r := startRelay(t, map[string]string{
 		"CALLBACK_TOKEN": testToken, "WEBHOOK_URL": hookURL, "WEBHOOK_SECRET": testSecret, "SLACK_WEBHOOK_URL": slackURL,
+		"TELEGRAM_BOT_TOKEN": botToken, "TELEGRAM_CHAT_ID": "-1001234567890", "TELEGRAM_API_URL": botURL,
 	})
 	// A visitor who writes Slack's mention and link syntax must not ping
 	// the channel nor make a link.
@@ -202,6 +207,36 @@ func TestRelayDeliversEveryFixtureOnEveryChannel(t *testing.T) {
 	}
 	if !escaped {
 		t.Errorf("no Slack text shows the visitor's name escaped: %q", hostileTexts)
+	}
+
+	eventually(t, "Telegram got a message per human event", func() bool { return len(botAPI.all()) >= len(humanTypes)+1 })
+	var hostileMessage string
+	for _, got := range botAPI.all() {
+		if got.path != "/bot"+botToken+"/sendMessage" {
+			t.Errorf("the Bot API got a request for %s", got.path)
+		}
+		var m struct {
+			ChatID    int64  `json:"chat_id"`
+			Text      string `json:"text"`
+			ParseMode string `json:"parse_mode"`
+		}
+		if err := json.Unmarshal(got.body, &m); err != nil || m.ChatID != -1001234567890 || m.ParseMode != "HTML" {
+			t.Errorf("sendMessage body %s: %v", got.body, err)
+		}
+		if strings.Contains(m.Text, "Eve") {
+			hostileMessage = m.Text
+		}
+	}
+	if !strings.Contains(hostileMessage, "&lt;!channel&gt; Eve &lt;@U123&gt; &lt;https://evil.example|your invoice&gt;") || strings.Contains(hostileMessage, "evil.example\"") {
+		t.Errorf("Telegram's message for the hostile visitor does not show the name as escaped text: %q", hostileMessage)
+	}
+	if secret, _, _ := strings.Cut(botToken, ":"); strings.Contains(r.logs.String(), botToken) || strings.Contains(r.logs.String(), secret+":") {
+		t.Errorf("the relay logged the bot token")
+	}
+	for _, c := range r.apiStatus(t).Channels {
+		if strings.Contains(c.Target, botToken) {
+			t.Errorf("the status shows the bot token in %s's target %q", c.Channel, c.Target)
+		}
 	}
 
 	outbox := filepath.Join(r.dataDir, "outbox")

@@ -11,6 +11,7 @@ import (
 	"github.com/nicechat-relay/nicechat-relay/shared/consumer"
 	"github.com/nicechat-relay/nicechat-relay/shared/email"
 	"github.com/nicechat-relay/nicechat-relay/shared/slack"
+	"github.com/nicechat-relay/nicechat-relay/shared/telegram"
 	"github.com/nicechat-relay/nicechat-relay/shared/webhook"
 )
 
@@ -19,6 +20,7 @@ var All = []consumer.Spec{
 	webhook.Spec,
 	email.Spec,
 	slack.Spec,
+	telegram.Spec,
 }
 
 // Find returns the channel called name; false for an unknown one.

@@ -15,9 +15,10 @@ import (
 
 // consumerEnv is a valid configuration of each functions/<channel> main.
 var consumerEnv = map[string]map[string]string{
-	"webhook": {"WEBHOOK_URL": "https://example.com/hook"},
-	"email":   {"EMAIL_FROM": "relay@example.com", "EMAIL_TO": "owner@example.com"},
-	"slack":   {"SLACK_WEBHOOK_URL": "https://hooks.slack.com/services/T000/B000/XXXX"},
+	"webhook":  {"WEBHOOK_URL": "https://example.com/hook"},
+	"email":    {"EMAIL_FROM": "relay@example.com", "EMAIL_TO": "owner@example.com"},
+	"slack":    {"SLACK_WEBHOOK_URL": "https://hooks.slack.com/services/T000/B000/XXXX"},
+	"telegram": {"TELEGRAM_BOT_TOKEN": "123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw_", "TELEGRAM_CHAT_ID": "@shop_leads"},
 }
 
 var runtimeEnv = map[string]string{
@@ -76,6 +77,10 @@ func TestAConsumerLambdaStartsOrLogsOneJSONLineNamingTheVariable(t *testing.T) {
 		{"slack", "SLACK_WEBHOOK_URL", "SLACK_WEBHOOK_URL is required"},
 		{"slack", "QUEUE_URL", "QUEUE_URL is required"},
 		{"slack", "DLQ_URL", "DLQ_URL is required"},
+		{"telegram", "", ""},
+		{"telegram", "TELEGRAM_BOT_TOKEN", "TELEGRAM_BOT_TOKEN is required"},
+		{"telegram", "TELEGRAM_CHAT_ID", "TELEGRAM_CHAT_ID is required"},
+		{"telegram", "QUEUE_URL", "QUEUE_URL is required"},
 	}
 	dir := buildConsumerLambdas(t)
 	for _, tt := range tests {
