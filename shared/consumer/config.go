@@ -8,6 +8,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/nicechat-relay/nicechat-relay/shared/idempotency"
 )
 
 // Environment variables.
@@ -57,19 +59,28 @@ type Config struct {
 	Namespace      string    // CloudWatch metrics namespace
 	Metrics        io.Writer // where EMF lines go; stdout when nil, which Lambda sends to CloudWatch Logs
 	// OnOutcome, when set, is told each attempt's outcome as it is counted
-	// in the metrics (delivered, retried or dead_lettered); the local relay
-	// shows these counts on its status page.
+	// in the metrics (delivered, retried, dead_lettered or duplicate); the
+	// local relay shows these counts on its status page.
 	OnOutcome func(outcome string)
 	Now       func() time.Time
+
+	// Idempotency, when set, makes delivery once per event and channel
+	// within IdempotencyWindow; nil is at least once. Spec.Runtime builds
+	// it on IdempotencyTable when it is not set otherwise.
+	Idempotency       idempotency.Store
+	IdempotencyTable  string
+	IdempotencyWindow time.Duration
 }
 
-// ConfigFromEnv reads QUEUE_URL, DLQ_URL and MAX_ATTEMPTS (default 8).
+// ConfigFromEnv reads QUEUE_URL, DLQ_URL, MAX_ATTEMPTS (default 8),
+// IDEMPOTENCY_TABLE (unset: no store) and IDEMPOTENCY_WINDOW (default 24h).
 func ConfigFromEnv(channel string, getenv func(string) string) (Config, error) {
 	cfg := Config{
-		Channel:     channel,
-		QueueURL:    strings.TrimSpace(getenv(EnvQueueURL)),
-		DLQURL:      strings.TrimSpace(getenv(EnvDLQURL)),
-		MaxAttempts: DefaultMaxAttempts,
+		Channel:          channel,
+		QueueURL:         strings.TrimSpace(getenv(EnvQueueURL)),
+		DLQURL:           strings.TrimSpace(getenv(EnvDLQURL)),
+		MaxAttempts:      DefaultMaxAttempts,
+		IdempotencyTable: strings.TrimSpace(getenv(idempotency.EnvTable)),
 	}
 	if cfg.QueueURL == "" {
 		return Config{}, fmt.Errorf("%s is required", EnvQueueURL)
@@ -84,6 +95,11 @@ func ConfigFromEnv(channel string, getenv func(string) string) (Config, error) {
 		}
 		cfg.MaxAttempts = n
 	}
+	window, err := idempotency.ParseWindow(getenv(idempotency.EnvWindow))
+	if err != nil {
+		return Config{}, err
+	}
+	cfg.IdempotencyWindow = window
 	return cfg, nil
 }
 
@@ -114,6 +130,9 @@ func (cfg Config) withDefaults(channelName string) Config {
 	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
+	}
+	if cfg.IdempotencyWindow <= 0 {
+		cfg.IdempotencyWindow = idempotency.DefaultWindow
 	}
 	return cfg
 }

@@ -23,9 +23,10 @@ const (
 	MetricDelivered    = "Delivered"
 	MetricRetried      = "Retried"
 	MetricDeadLettered = "DeadLettered"
+	MetricDuplicate    = "Duplicate" // not delivered again: already delivered within the idempotency window
 )
 
-var metricNames = []string{MetricDelivered, MetricRetried, MetricDeadLettered}
+var metricNames = []string{MetricDelivered, MetricRetried, MetricDeadLettered, MetricDuplicate}
 
 type emfMetric struct {
 	Name string `json:"Name"`
@@ -43,11 +44,12 @@ type emfMeta struct {
 	CloudWatchMetrics []emfDirective `json:"CloudWatchMetrics"`
 }
 
-// emfLine is one line. Every line carries all three metrics, zeros
-// included, so sums and rates line up per channel.
+// emfLine is one line. Every line carries every metric, zeros included,
+// so sums and rates line up per channel.
 type emfLine struct {
 	DeadLettered int     `json:"DeadLettered"`
 	Delivered    int     `json:"Delivered"`
+	Duplicate    int     `json:"Duplicate"`
 	Retried      int     `json:"Retried"`
 	AWS          emfMeta `json:"_aws"`
 	Channel      string  `json:"channel"`
@@ -72,6 +74,8 @@ func (e *emf) write(outcome string) {
 		line.Retried = 1
 	case OutcomeDeadLettered:
 		line.DeadLettered = 1
+	case OutcomeDuplicate:
+		line.Duplicate = 1
 	}
 	b, _ := json.Marshal(line) // plain fields: cannot fail
 	b = append(b, '\n')

@@ -10,14 +10,15 @@ import (
 func TestEMFLineCountsOneOutcomeAndEncodesTheRestVerbatim(t *testing.T) {
 	// The lines the per-record encoder wrote before the constant part was
 	// built once; a namespace that needs escaping shows it is still JSON.
-	const directive = `"CloudWatchMetrics":[{"Namespace":"Nice\"Chat\u003cRelay\u003e","Dimensions":[["channel"]],"Metrics":[{"Name":"Delivered","Unit":"Count"},{"Name":"Retried","Unit":"Count"},{"Name":"DeadLettered","Unit":"Count"}]}]`
+	const directive = `"CloudWatchMetrics":[{"Namespace":"Nice\"Chat\u003cRelay\u003e","Dimensions":[["channel"]],"Metrics":[{"Name":"Delivered","Unit":"Count"},{"Name":"Retried","Unit":"Count"},{"Name":"DeadLettered","Unit":"Count"},{"Name":"Duplicate","Unit":"Count"}]}]`
 	tests := []struct {
 		outcome string
 		want    string
 	}{
-		{OutcomeDelivered, `{"DeadLettered":0,"Delivered":1,"Retried":0,"_aws":{"Timestamp":1767225600123,` + directive + `},"channel":"webhook"}` + "\n"},
-		{OutcomeRetried, `{"DeadLettered":0,"Delivered":0,"Retried":1,"_aws":{"Timestamp":1767225600123,` + directive + `},"channel":"webhook"}` + "\n"},
-		{OutcomeDeadLettered, `{"DeadLettered":1,"Delivered":0,"Retried":0,"_aws":{"Timestamp":1767225600123,` + directive + `},"channel":"webhook"}` + "\n"},
+		{OutcomeDelivered, `{"DeadLettered":0,"Delivered":1,"Duplicate":0,"Retried":0,"_aws":{"Timestamp":1767225600123,` + directive + `},"channel":"webhook"}` + "\n"},
+		{OutcomeRetried, `{"DeadLettered":0,"Delivered":0,"Duplicate":0,"Retried":1,"_aws":{"Timestamp":1767225600123,` + directive + `},"channel":"webhook"}` + "\n"},
+		{OutcomeDeadLettered, `{"DeadLettered":1,"Delivered":0,"Duplicate":0,"Retried":0,"_aws":{"Timestamp":1767225600123,` + directive + `},"channel":"webhook"}` + "\n"},
+		{OutcomeDuplicate, `{"DeadLettered":0,"Delivered":0,"Duplicate":1,"Retried":0,"_aws":{"Timestamp":1767225600123,` + directive + `},"channel":"webhook"}` + "\n"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.outcome, func(t *testing.T) {

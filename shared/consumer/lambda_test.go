@@ -22,8 +22,9 @@ var consumerEnv = map[string]map[string]string{
 }
 
 var runtimeEnv = map[string]string{
-	"QUEUE_URL": "https://sqs.us-east-1.amazonaws.com/123456789012/src",
-	"DLQ_URL":   "https://sqs.us-east-1.amazonaws.com/123456789012/dlq",
+	"QUEUE_URL":         "https://sqs.us-east-1.amazonaws.com/123456789012/src",
+	"DLQ_URL":           "https://sqs.us-east-1.amazonaws.com/123456789012/dlq",
+	"IDEMPOTENCY_TABLE": "nicechat-relay-IdempotencyTable",
 }
 
 // buildConsumerLambdas builds the real binaries, so the tests watch main
@@ -81,6 +82,9 @@ func TestAConsumerLambdaStartsOrLogsOneJSONLineNamingTheVariable(t *testing.T) {
 		{"telegram", "TELEGRAM_BOT_TOKEN", "TELEGRAM_BOT_TOKEN is required"},
 		{"telegram", "TELEGRAM_CHAT_ID", "TELEGRAM_CHAT_ID is required"},
 		{"telegram", "QUEUE_URL", "QUEUE_URL is required"},
+		// Without a table the consumer starts, at least once, and says so.
+		{"webhook", "IDEMPOTENCY_TABLE", ""},
+		{"slack", "IDEMPOTENCY_TABLE", ""},
 	}
 	dir := buildConsumerLambdas(t)
 	for _, tt := range tests {
@@ -110,6 +114,13 @@ func TestAConsumerLambdaStartsOrLogsOneJSONLineNamingTheVariable(t *testing.T) {
 			if tt.missing == "" {
 				if stdout != "" || len(polls) != 1 || polls[0] != "GET /2018-06-01/runtime/invocation/next" {
 					t.Errorf("stdout = %q, runtime API saw %q; want no configuration error and one poll for the next invocation", stdout, polls)
+				}
+				return
+			}
+			if tt.missing == "IDEMPOTENCY_TABLE" {
+				var line struct{ Level, Msg string }
+				if strings.Count(stdout, "\n") != 1 || json.Unmarshal([]byte(stdout), &line) != nil || line.Level != "WARN" || !strings.Contains(line.Msg, "IDEMPOTENCY_TABLE is unset") || len(polls) != 1 {
+					t.Errorf("stdout = %q, runtime API saw %q; want one WARN line that delivery is at least once, and a poll", stdout, polls)
 				}
 				return
 			}

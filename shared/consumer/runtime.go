@@ -22,6 +22,7 @@ import (
 
 	"github.com/nicechat-relay/nicechat-relay/shared/delivery"
 	"github.com/nicechat-relay/nicechat-relay/shared/dlq"
+	"github.com/nicechat-relay/nicechat-relay/shared/idempotency"
 	"github.com/nicechat-relay/nicechat-relay/shared/message"
 )
 
@@ -40,7 +41,8 @@ const (
 	OutcomeRetried          = "retried"
 	OutcomeDeadLettered     = "dead_lettered"
 	OutcomeDeadLetterFailed = "dead_letter_failed" // reported failed, SQS brings it back
-	OutcomeDeferred         = "deferred"           // not started: the invocation is about to time out
+	OutcomeDeferred         = "deferred"           // not started: the invocation is about to time out, or another delivery of the event is under way
+	OutcomeDuplicate        = "duplicate"          // already delivered within the idempotency window: not delivered again
 )
 
 // Runtime delivers SQS batches to one channel.
@@ -122,14 +124,35 @@ func (r *Runtime) process(ctx context.Context, rec events.SQSMessage) bool {
 		return false
 	}
 
+	key := idempotency.Key(m, r.cfg.Channel)
+	if r.cfg.Idempotency != nil {
+		if done, settled := r.claim(ctx, a, key); settled {
+			return done
+		}
+	}
+
 	start := r.cfg.Now()
 	err = r.ch.Deliver(ctx, m)
 	a.duration = r.cfg.Now().Sub(start)
 	if err == nil {
 		a.status = "ok"
-		r.logAttempt(ctx, slog.LevelInfo, "delivered", a, OutcomeDelivered)
+		var attrs []slog.Attr
+		if r.cfg.Idempotency != nil {
+			if err := r.cfg.Idempotency.Delivered(context.WithoutCancel(ctx), key, r.cfg.Now(), a.status, r.cfg.IdempotencyWindow); err != nil {
+				attrs = append(attrs, slog.String("idempotency_error", err.Error()+": a redelivery of this event may deliver it again"))
+			}
+		}
+		r.logAttempt(ctx, slog.LevelInfo, "delivered", a, OutcomeDelivered, attrs...)
 		r.count(OutcomeDelivered)
 		return true
+	}
+	if r.cfg.Idempotency != nil {
+		// Not delivered: a retry, or a redrive of the dead letter, must
+		// be able to claim it again.
+		if err := r.cfg.Idempotency.Release(context.WithoutCancel(ctx), key); err != nil {
+			r.log.LogAttrs(ctx, slog.LevelWarn, "could not release the idempotency record; the next attempt waits for it to expire",
+				slog.String("event_id", m.EventID), slog.String("error", err.Error()))
+		}
 	}
 
 	de := delivery.Classify(err)
@@ -145,23 +168,73 @@ func (r *Runtime) process(ctx context.Context, rec events.SQSMessage) bool {
 	}
 }
 
+// claim checks the idempotency store before a delivery. settled reports
+// that the message needs no delivery now, and done whether it may be
+// deleted: it was delivered already (a duplicate), or it waits for another
+// delivery of the event under way, or the store could not be asked
+// (retried: never delivered without the check).
+func (r *Runtime) claim(ctx context.Context, a attempt, key string) (done, settled bool) {
+	now := r.cfg.Now()
+	held, claimed, err := r.cfg.Idempotency.Claim(ctx, key, now, r.timeout+r.cfg.DeadlineMargin)
+	switch {
+	case err != nil:
+		de := delivery.Retry("not attempted: the idempotency store could not be asked: "+err.Error(), err)
+		a.status = "idempotency_store"
+		if a.number >= r.cfg.MaxAttempts {
+			return r.deadLetter(ctx, a, exhausted(de)), true
+		}
+		r.retry(ctx, a, de)
+		return false, true
+	case claimed:
+		return false, false
+	case held.State == idempotency.Delivered:
+		a.status = "duplicate"
+		r.logAttempt(ctx, slog.LevelInfo, "not delivered again: already delivered", a, OutcomeDuplicate,
+			slog.Time("delivered_at", held.DeliveredAt), slog.String("idempotency_key", key))
+		r.count(OutcomeDuplicate)
+		return true, true
+	default:
+		// Another delivery of the event is under way (or crashed): look
+		// again once its claim has expired.
+		wait := max(held.ExpiresAt.Sub(now)+time.Second, time.Second)
+		seconds := r.hide(ctx, a, wait)
+		r.logAttempt(ctx, slog.LevelInfo, "not started: another delivery of this event is in progress", a, OutcomeDeferred,
+			slog.Int("retry_in_s", int(seconds)), slog.String("idempotency_key", key))
+		return false, true
+	}
+}
+
 // retry hides the message from the source queue until its next attempt is
 // due. If the change fails, the queue's own visibility timeout applies:
 // the message comes back sooner, never later and never lost.
 func (r *Runtime) retry(ctx context.Context, a attempt, de *delivery.Error) {
-	wait := r.cfg.delay(a.number, de.RetryAfter)
-	seconds := int32(math.Ceil(wait.Seconds()))
-	_, err := r.q.ChangeMessageVisibility(ctx, &sqs.ChangeMessageVisibilityInput{
-		QueueUrl:          aws.String(r.cfg.QueueURL),
-		ReceiptHandle:     aws.String(a.rec.ReceiptHandle),
-		VisibilityTimeout: seconds,
-	})
+	seconds, err := r.setVisibility(ctx, a, r.cfg.delay(a.number, de.RetryAfter))
 	attrs := []slog.Attr{slog.String("error", de.Reason), slog.Int("retry_in_s", int(seconds))}
 	if err != nil {
 		attrs = append(attrs, slog.String("visibility_error", err.Error()))
 	}
 	r.logAttempt(ctx, slog.LevelWarn, "delivery failed, will retry", a, OutcomeRetried, attrs...)
 	r.count(OutcomeRetried)
+}
+
+// hide is setVisibility for a wait that is no failure: an error is logged
+// and the queue's visibility timeout applies.
+func (r *Runtime) hide(ctx context.Context, a attempt, wait time.Duration) int32 {
+	seconds, err := r.setVisibility(ctx, a, wait)
+	if err != nil {
+		r.log.LogAttrs(ctx, slog.LevelWarn, "could not change the message's visibility", slog.String("event_id", a.msg.EventID), slog.String("visibility_error", err.Error()))
+	}
+	return seconds
+}
+
+func (r *Runtime) setVisibility(ctx context.Context, a attempt, wait time.Duration) (int32, error) {
+	seconds := int32(math.Ceil(wait.Seconds()))
+	_, err := r.q.ChangeMessageVisibility(ctx, &sqs.ChangeMessageVisibilityInput{
+		QueueUrl:          aws.String(r.cfg.QueueURL),
+		ReceiptHandle:     aws.String(a.rec.ReceiptHandle),
+		VisibilityTimeout: seconds,
+	})
+	return seconds, err
 }
 
 // deadLetter sends the message to the DLQ with the reason and reports

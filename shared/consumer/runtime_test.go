@@ -678,7 +678,7 @@ func TestEveryAttemptPrintsAnEMFLine(t *testing.T) {
 			t.Fatal(err)
 		}
 		d := meta.AWS.CloudWatchMetrics
-		if meta.AWS.Timestamp == 0 || len(d) != 1 || d[0].Namespace != "TestRelay" || len(d[0].Dimensions) != 1 || !slices.Equal(d[0].Dimensions[0], []string{"channel"}) || len(d[0].Metrics) != 3 {
+		if meta.AWS.Timestamp == 0 || len(d) != 1 || d[0].Namespace != "TestRelay" || len(d[0].Dimensions) != 1 || !slices.Equal(d[0].Dimensions[0], []string{"channel"}) || len(d[0].Metrics) != 4 {
 			t.Fatalf("not an EMF line: %s", b)
 		}
 		if line["channel"] != "webhook" {
@@ -692,7 +692,7 @@ func TestEveryAttemptPrintsAnEMFLine(t *testing.T) {
 			totals[m.Name] += v
 		}
 	}
-	if want := map[string]float64{"Delivered": 1, "Retried": 1, "DeadLettered": 1}; !mapsEqual(totals, want) {
+	if want := map[string]float64{"Delivered": 1, "Retried": 1, "DeadLettered": 1, "Duplicate": 0}; !mapsEqual(totals, want) {
 		t.Errorf("metric totals = %v, want %v", totals, want)
 	}
 }

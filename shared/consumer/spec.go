@@ -11,9 +11,11 @@ import (
 	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
 	"github.com/nicechat-relay/nicechat-relay/shared/delivery"
+	"github.com/nicechat-relay/nicechat-relay/shared/idempotency"
 	"github.com/nicechat-relay/nicechat-relay/shared/message"
 )
 
@@ -166,6 +168,13 @@ func (s Spec) Runtime(getenv func(string) string, q SQS, awsCfg aws.Config, open
 	cfg.Concurrency = s.Concurrency
 	for _, f := range tune {
 		f(&cfg)
+	}
+	switch {
+	case cfg.Idempotency != nil:
+	case cfg.IdempotencyTable != "":
+		cfg.Idempotency = idempotency.NewTable(dynamodb.NewFromConfig(awsCfg), cfg.IdempotencyTable)
+	default:
+		log.Warn("no idempotency store ("+idempotency.EnvTable+" is unset): delivery is at least once, and an event SQS or Nice Chat delivers twice is delivered twice", "channel", s.Name)
 	}
 	return New(cfg, ch, q, log), nil
 }

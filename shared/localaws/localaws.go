@@ -20,6 +20,8 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	ddbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/aws/aws-sdk-go-v2/service/ses"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 )
@@ -107,6 +109,35 @@ func SQS(t testing.TB) *sqs.Client { return sqs.NewFromConfig(Config(t)) }
 
 // SES is a client of the local SES API.
 func SES(t testing.TB) *ses.Client { return ses.NewFromConfig(Config(t)) }
+
+// DynamoDB is a client of the local DynamoDB API.
+func DynamoDB(t testing.TB) *dynamodb.Client { return dynamodb.NewFromConfig(Config(t)) }
+
+// IdempotencyTable creates a table named after the test the way
+// template.yaml declares the idempotency table (partition key id, a
+// string; on demand; TTL on expires_at) and returns its name.
+func IdempotencyTable(t testing.TB) string {
+	t.Helper()
+	name := queueName(t.Name() + "-idempotency")
+	ctx := context.Background()
+	client := DynamoDB(t)
+	_, err := client.CreateTable(ctx, &dynamodb.CreateTableInput{
+		TableName:            aws.String(name),
+		BillingMode:          ddbtypes.BillingModePayPerRequest,
+		AttributeDefinitions: []ddbtypes.AttributeDefinition{{AttributeName: aws.String("id"), AttributeType: ddbtypes.ScalarAttributeTypeS}},
+		KeySchema:            []ddbtypes.KeySchemaElement{{AttributeName: aws.String("id"), KeyType: ddbtypes.KeyTypeHash}},
+	})
+	if err != nil {
+		t.Fatalf("create table %s: %v", name, err)
+	}
+	if _, err := client.UpdateTimeToLive(ctx, &dynamodb.UpdateTimeToLiveInput{
+		TableName:               aws.String(name),
+		TimeToLiveSpecification: &ddbtypes.TimeToLiveSpecification{AttributeName: aws.String("expires_at"), Enabled: aws.Bool(true)},
+	}); err != nil {
+		t.Fatalf("turn on TTL of %s: %v", name, err)
+	}
+	return name
+}
 
 // SentEmail is a message the local SES holds as sent.
 type SentEmail struct {

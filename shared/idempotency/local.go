@@ -1,0 +1,125 @@
+package idempotency
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+)
+
+var bucket = []byte("idempotency")
+
+// Local is a Store in a file, for the local relay: the same records and
+// the same conditions as the table, committed (fsynced) before each call
+// returns, with concurrent calls sharing a commit.
+type Local struct {
+	db   *bolt.DB
+	path string
+}
+
+var _ Store = (*Local)(nil)
+
+// localRecord is a record as the file keeps it.
+type localRecord struct {
+	State       State     `json:"state"`
+	ExpiresAt   time.Time `json:"expires_at"`
+	DeliveredAt time.Time `json:"delivered_at,omitzero"`
+	Status      string    `json:"status,omitempty"`
+}
+
+// OpenLocal opens (or creates) the store at path and drops the records
+// that expired before now, as DynamoDB's TTL would.
+func OpenLocal(path string, now time.Time) (*Local, error) {
+	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: time.Second})
+	if err != nil {
+		return nil, fmt.Errorf("open the idempotency store %s: %w", path, err)
+	}
+	err = db.Update(func(tx *bolt.Tx) error {
+		b, err := tx.CreateBucketIfNotExists(bucket)
+		if err != nil {
+			return err
+		}
+		var expired [][]byte
+		err = b.ForEach(func(k, v []byte) error {
+			var r localRecord
+			if json.Unmarshal(v, &r) != nil || !r.ExpiresAt.After(now) {
+				expired = append(expired, k)
+			}
+			return nil
+		})
+		for _, k := range expired {
+			if err := b.Delete(k); err != nil {
+				return err
+			}
+		}
+		return err
+	})
+	if err != nil {
+		db.Close()
+		return nil, fmt.Errorf("open the idempotency store %s: %w", path, err)
+	}
+	return &Local{db: db, path: path}, nil
+}
+
+// Close closes the file.
+func (l *Local) Close() error { return l.db.Close() }
+
+func (l *Local) String() string { return "local store " + l.path }
+
+func (l *Local) Claim(_ context.Context, key string, now time.Time, hold time.Duration) (Record, bool, error) {
+	var (
+		held    Record
+		claimed bool
+	)
+	err := l.db.Batch(func(tx *bolt.Tx) error {
+		b := tx.Bucket(bucket)
+		if v := b.Get([]byte(key)); v != nil {
+			var r localRecord
+			if err := json.Unmarshal(v, &r); err == nil && r.ExpiresAt.After(now) {
+				held, claimed = Record(r), false
+				return nil
+			}
+		}
+		held, claimed = Record{State: InProgress, ExpiresAt: now.Add(hold)}, true
+		return put(b, key, localRecord(held))
+	})
+	if err != nil {
+		return Record{}, false, fmt.Errorf("%s: claim %s: %w", l, key, err)
+	}
+	return held, claimed, nil
+}
+
+func (l *Local) Delivered(_ context.Context, key string, now time.Time, status string, window time.Duration) error {
+	err := l.db.Batch(func(tx *bolt.Tx) error {
+		return put(tx.Bucket(bucket), key, localRecord{State: Delivered, ExpiresAt: now.Add(window), DeliveredAt: now, Status: status})
+	})
+	if err != nil {
+		return fmt.Errorf("%s: mark %s delivered: %w", l, key, err)
+	}
+	return nil
+}
+
+func (l *Local) Release(_ context.Context, key string) error {
+	err := l.db.Batch(func(tx *bolt.Tx) error {
+		b := tx.Bucket(bucket)
+		var r localRecord
+		if v := b.Get([]byte(key)); v != nil && json.Unmarshal(v, &r) == nil && r.State == InProgress {
+			return b.Delete([]byte(key))
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("%s: release %s: %w", l, key, err)
+	}
+	return nil
+}
+
+func put(b *bolt.Bucket, key string, r localRecord) error {
+	v, err := json.Marshal(r)
+	if err != nil {
+		return err
+	}
+	return b.Put([]byte(key), v)
+}
