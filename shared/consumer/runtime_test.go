@@ -174,10 +174,13 @@ func jsonLines(t *testing.T, b *bytes.Buffer) []map[string]any {
 	return out
 }
 
+// outcomes are the outcomes of the attempt lines, in order.
 func outcomes(t *testing.T, logs *bytes.Buffer) []string {
 	var out []string
 	for _, l := range jsonLines(t, logs) {
-		out = append(out, l["outcome"].(string))
+		if o, ok := l["outcome"].(string); ok {
+			out = append(out, o)
+		}
 	}
 	return out
 }
