@@ -113,9 +113,10 @@ type stack struct {
 	t      testing.TB
 	tpl    *cfnTemplate
 	params map[string]string
-	// queueURL gives a queue's URL (its Ref); tests running the code
-	// against local SQS map them to real queues.
-	queueURL func(logicalID string) string
+	// queueURL gives a queue's URL (its Ref), tableName a table's name;
+	// tests running the code against moto map them to real ones.
+	queueURL  func(logicalID string) string
+	tableName func(logicalID string) string
 }
 
 const (
@@ -144,9 +145,12 @@ func newStack(t testing.TB, tpl *cfnTemplate, params map[string]string) *stack {
 			t.Fatalf("parameter %s has no default and the test gave no value", name)
 		}
 	}
-	return &stack{t: t, tpl: tpl, params: values, queueURL: func(id string) string {
-		return fmt.Sprintf("https://sqs.%s.amazonaws.com/%s/%s-%s", testRegion, testAccount, testStackName, id)
-	}}
+	return &stack{t: t, tpl: tpl, params: values,
+		queueURL: func(id string) string {
+			return fmt.Sprintf("https://sqs.%s.amazonaws.com/%s/%s-%s", testRegion, testAccount, testStackName, id)
+		},
+		tableName: func(id string) string { return testStackName + "-" + id },
+	}
 }
 
 // exists reports whether a resource would be created.
@@ -321,6 +325,8 @@ func (s *stack) ref(name string) any {
 	switch r.Type {
 	case "AWS::SQS::Queue":
 		return s.queueURL(name)
+	case "AWS::DynamoDB::Table":
+		return s.tableName(name)
 	case "AWS::SNS::Topic":
 		return fmt.Sprintf("arn:aws:sns:%s:%s:%s-%s", testRegion, testAccount, testStackName, name)
 	default:

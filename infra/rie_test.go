@@ -341,10 +341,13 @@ func TestHumaneChannelBinariesDeliverABatch(t *testing.T) {
 	}
 }
 
-// localQueues creates the stack's queues on the local SQS and points the
-// stack's Refs at them.
+// localQueues creates the stack's queues on the local SQS, and its
+// idempotency table on the local DynamoDB, and points the stack's Refs at
+// them.
 func localQueues(t testing.TB, s *stack, ids ...string) map[string]string {
 	t.Helper()
+	table := localaws.IdempotencyTable(t)
+	s.tableName = func(string) string { return table }
 	urls := map[string]string{}
 	for _, id := range ids {
 		urls[id] = localaws.Queue(t, id)

@@ -23,6 +23,7 @@ import (
 
 	"github.com/nicechat-relay/nicechat-relay/shared/channels"
 	"github.com/nicechat-relay/nicechat-relay/shared/consumer"
+	"github.com/nicechat-relay/nicechat-relay/shared/idempotency"
 	"github.com/nicechat-relay/nicechat-relay/shared/ingest"
 	"github.com/nicechat-relay/nicechat-relay/shared/nicechat"
 )
@@ -563,6 +564,11 @@ func TestEachRoleGrantsWhatItsFunctionUsesAndNothingElse(t *testing.T) {
 			}
 			for name, v := range f.EnvRaw {
 				q := refTarget(v)
+				if q != "" && tpl.Resources[q].Type == "AWS::DynamoDB::Table" && f.EnvRaw["QUEUE_URL"] != nil {
+					// The consumers' idempotency store (ingest ignores
+					// the Globals that name it).
+					allowed[q] = []string{"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"}
+				}
 				if q == "" || tpl.Resources[q].Type != "AWS::SQS::Queue" {
 					continue
 				}
@@ -751,5 +757,44 @@ func TestOutputsNameWhatRelayctlReads(t *testing.T) {
 	throttle := path(tpl.Resources["HttpApi"].Properties, "DefaultRouteSettings")
 	if path(throttle, "ThrottlingBurstLimit") == nil || path(throttle, "ThrottlingRateLimit") == nil {
 		t.Errorf("HttpApi.DefaultRouteSettings has no throttling: %v", throttle)
+	}
+}
+
+func TestTheIdempotencyTableIsTheOneTheConsumersUse(t *testing.T) {
+	tpl := loadTemplate(t)
+	table := tpl.Resources["IdempotencyTable"]
+	p := table.Properties
+	for _, c := range []struct {
+		what      string
+		got, want any
+	}{
+		{"Type", table.Type, "AWS::DynamoDB::Table"},
+		{"Condition", table.Condition, ""},
+		{"BillingMode", p["BillingMode"], "PAY_PER_REQUEST"},
+		{"KeySchema", fmt.Sprint(p["KeySchema"]), "[map[AttributeName:id KeyType:HASH]]"},
+		{"AttributeDefinitions", fmt.Sprint(p["AttributeDefinitions"]), "[map[AttributeName:id AttributeType:S]]"},
+		{"TimeToLiveSpecification", fmt.Sprint(p["TimeToLiveSpecification"]), "map[AttributeName:expires_at Enabled:true]"},
+		{"PointInTimeRecoverySpecification", fmt.Sprint(p["PointInTimeRecoverySpecification"]), "map[PointInTimeRecoveryEnabled:true]"},
+		{"SSESpecification", fmt.Sprint(p["SSESpecification"]), "map[SSEEnabled:true]"},
+	} {
+		if c.got != c.want {
+			t.Errorf("IdempotencyTable %s = %v, want %v", c.what, c.got, c.want)
+		}
+	}
+	s := newStack(t, tpl, allChannels)
+	for _, spec := range channels.All {
+		fn := s.function(functionID(spec))
+		if got := refTarget(fn.EnvRaw["IDEMPOTENCY_TABLE"]); got != "IdempotencyTable" {
+			t.Errorf("%s: IDEMPOTENCY_TABLE refers to %q, want IdempotencyTable", fn.ID, got)
+		}
+	}
+	// What the parameter's constraint lets through, the consumers take;
+	// what they would refuse, it refuses at deploy time.
+	param := tpl.Parameters["IdempotencyWindow"]
+	for _, v := range []string{*param.Default, "90m", "1h", "7d", "30d", "1m", "31d", "0h", "0m", "24", "soon", "-1h"} {
+		_, parseErr := idempotency.ParseWindow(v)
+		if cfnErr := cfnAccepts(param, v); cfnErr == nil && parseErr != nil || cfnErr != nil && parseErr == nil {
+			t.Errorf("IdempotencyWindow=%q: CloudFormation accepts it: %v, the consumers: %v", v, cfnErr == nil, parseErr == nil)
+		}
 	}
 }
