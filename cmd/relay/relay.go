@@ -22,6 +22,7 @@ import (
 
 	"github.com/nicechat-relay/nicechat-relay/shared/channels"
 	"github.com/nicechat-relay/nicechat-relay/shared/consumer"
+	"github.com/nicechat-relay/nicechat-relay/shared/idempotency"
 	"github.com/nicechat-relay/nicechat-relay/shared/ingest"
 	"github.com/nicechat-relay/nicechat-relay/shared/localqueue"
 )
@@ -38,6 +39,7 @@ const (
 
 	tokenFile   = "callback-token"
 	queueFile   = "queues.db"
+	storeFile   = "idempotency.db"
 	sqsPath     = "/sqs"
 	accountPath = "/000000000000/"
 )
@@ -50,6 +52,7 @@ type relay struct {
 	token    string
 	log      *slog.Logger
 	store    *localqueue.Store
+	once     *idempotency.Local // what each channel has delivered
 	listener net.Listener
 	server   *http.Server
 	channels []*localChannel
@@ -68,6 +71,7 @@ type localChannel struct {
 	files              string // a directory of deliveries, for the status page
 	delivered, retried atomic.Int64
 	deadLettered       atomic.Int64
+	duplicates         atomic.Int64
 	source             eventSource
 }
 
@@ -79,6 +83,8 @@ func (c *localChannel) count(outcome string) {
 		c.retried.Add(1)
 	case consumer.OutcomeDeadLettered:
 		c.deadLettered.Add(1)
+	case consumer.OutcomeDuplicate:
+		c.duplicates.Add(1)
 	}
 }
 
@@ -108,6 +114,9 @@ func start(ctx context.Context, getenv func(string) string, log *slog.Logger) (_
 			if r.store != nil {
 				r.store.Close()
 			}
+			if r.once != nil {
+				r.once.Close()
+			}
 		}
 	}()
 	r.base = "http://" + r.listener.Addr().String()
@@ -118,6 +127,12 @@ func start(ctx context.Context, getenv func(string) string, log *slog.Logger) (_
 	r.store, err = localqueue.Open(filepath.Join(r.dataDir, queueFile), localqueue.Options{URLPrefix: r.base + sqsPath + accountPath})
 	if err != nil {
 		return nil, err
+	}
+	if r.once, err = idempotency.OpenLocal(filepath.Join(r.dataDir, storeFile), time.Now()); err != nil {
+		return nil, err
+	}
+	if keys := r.once.InDoubt(); len(keys) > 0 {
+		log.Warn("deliveries in doubt: the relay stopped after making them and before recording them; each is made again once its claim expires, so its far end may get it twice", "channel", "local", "in_doubt", keys)
 	}
 
 	// Variables the relay sets for the handlers, over the environment.
@@ -223,6 +238,7 @@ func (r *relay) startConsumers(ctx context.Context, lookup func(string) string, 
 			rt, err := spec.Runtime(getenv, r.store, awsCfg, local.Open, r.log, func(cfg *consumer.Config) {
 				cfg.OnOutcome = c.count
 				cfg.Metrics = io.Discard // CloudWatch's metrics: locally the status page counts
+				cfg.Idempotency = r.once // in place of IDEMPOTENCY_TABLE's DynamoDB table
 			})
 			if err != nil {
 				return fmt.Errorf("the %s channel: %w", spec.Name, err)
@@ -283,7 +299,7 @@ func (r *relay) serve() {
 	if errors.Is(err, http.ErrServerClosed) {
 		err = nil
 	}
-	err = errors.Join(err, r.store.Close())
+	err = errors.Join(err, r.store.Close(), r.once.Close())
 	if err == nil {
 		r.log.Info("relay stopped", "channel", "local")
 	}

@@ -34,6 +34,7 @@ type channelStatus struct {
 	Delivered         int64             `json:"delivered"`
 	Retried           int64             `json:"retried"`
 	DeadLettered      int64             `json:"dead_lettered"`
+	Duplicates        int64             `json:"duplicates"` // not delivered again: already delivered within IDEMPOTENCY_WINDOW
 	LatestDeadLetters []deadLetterEntry `json:"latest_dead_letters"`
 	// Files are the deliveries a channel writes to disk (the email
 	// outbox), when it does.
@@ -98,7 +99,7 @@ func (r *relay) status() relayStatus {
 	for _, c := range r.channels {
 		cs := channelStatus{
 			Channel: c.name, On: c.on, Target: c.target, Queue: queue(c.queue), DLQ: queue(c.dlq),
-			Delivered: c.delivered.Load(), Retried: c.retried.Load(), DeadLettered: c.deadLettered.Load(),
+			Delivered: c.delivered.Load(), Retried: c.retried.Load(), DeadLettered: c.deadLettered.Load(), Duplicates: c.duplicates.Load(),
 			LatestDeadLetters: []deadLetterEntry{},
 		}
 		if c.on && c.files != "" {
@@ -198,9 +199,9 @@ th{background:#f4f4f4}.n{text-align:right}.bad{color:#a00}code{font-size:13px}
 <p>Refreshes every 5 s. JSON: <a href="/api/status">/api/status</a>. Dead letters: <code>relayctl dlq list --relay URL --channel NAME</code>.</p>
 {{range .Errors}}<p class="bad">{{.}}</p>{{end}}
 <h2>Channels</h2>
-<table><tr><th>channel</th><th>delivers to</th><th>queued</th><th>in flight</th><th>waiting to retry</th><th>delivered</th><th>retried</th><th>dead-lettered</th><th>in DLQ</th></tr>
+<table><tr><th>channel</th><th>delivers to</th><th>queued</th><th>in flight</th><th>waiting to retry</th><th>delivered</th><th>duplicates skipped</th><th>retried</th><th>dead-lettered</th><th>in DLQ</th></tr>
 {{range .Channels}}<tr><td>{{.Channel}}</td><td>{{.Target}}</td><td class="n">{{.Queue.Visible}}</td><td class="n">{{.Queue.InFlight}}</td><td class="n">{{.Queue.Delayed}}</td>
-<td class="n">{{.Delivered}}</td><td class="n">{{.Retried}}</td><td class="n">{{.DeadLettered}}</td><td class="n{{if .DLQ.Total}} bad{{end}}">{{.DLQ.Total}}</td></tr>
+<td class="n">{{.Delivered}}</td><td class="n">{{.Duplicates}}</td><td class="n">{{.Retried}}</td><td class="n">{{.DeadLettered}}</td><td class="n{{if .DLQ.Total}} bad{{end}}">{{.DLQ.Total}}</td></tr>
 {{end}}</table>
 <h2>Latest dead letters</h2>
 {{if not .DeadLetters}}<p>none</p>{{end}}

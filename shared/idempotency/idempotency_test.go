@@ -24,12 +24,12 @@ func TestMain(m *testing.M) { os.Exit(localaws.Main(m)) }
 // table (moto's DynamoDB) and on the local file alike.
 var stores = []struct {
 	name string
-	open func(t *testing.T) idempotency.Store
+	open func(t testing.TB) idempotency.Store
 }{
-	{"table", func(t *testing.T) idempotency.Store {
+	{"table", func(t testing.TB) idempotency.Store {
 		return idempotency.NewTable(localaws.DynamoDB(t), localaws.IdempotencyTable(t))
 	}},
-	{"local", func(t *testing.T) idempotency.Store {
+	{"local", func(t testing.TB) idempotency.Store {
 		l, err := idempotency.OpenLocal(filepath.Join(t.TempDir(), "idempotency.db"), time.Now())
 		if err != nil {
 			t.Fatal(err)
@@ -163,6 +163,31 @@ func TestTheLocalStoreKeepsItsRecordsAcrossARestartAndDropsExpiredOnes(t *testin
 	}
 	if _, ok := claim(t, l, "evt_held#webhook", t0.Add(time.Minute)); !ok {
 		t.Error("after a restart an expired claim still holds")
+	}
+}
+
+func TestTheLocalStoreNamesTheDeliveriesACrashLeftInDoubt(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "idempotency.db")
+	l, err := idempotency.OpenLocal(path, t0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	claim(t, l, "evt_cut#slack", t0)
+	claim(t, l, "evt_done#slack", t0)
+	if err := l.Delivered(context.Background(), "evt_done#slack", t0, "ok", window); err != nil {
+		t.Fatal(err)
+	}
+	if got := l.InDoubt(); len(got) != 0 {
+		t.Errorf("a new store has %v in doubt", got)
+	}
+	l.Close()
+	l, err = idempotency.OpenLocal(path, t0.Add(time.Second))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	if got := l.InDoubt(); len(got) != 1 || got[0] != "evt_cut#slack" {
+		t.Errorf("in doubt after a restart: %v, want the claim never finished", got)
 	}
 }
 

@@ -15,8 +15,9 @@ var bucket = []byte("idempotency")
 // the same conditions as the table, committed (fsynced) before each call
 // returns, with concurrent calls sharing a commit.
 type Local struct {
-	db   *bolt.DB
-	path string
+	db      *bolt.DB
+	path    string
+	inDoubt []string
 }
 
 var _ Store = (*Local)(nil)
@@ -29,6 +30,11 @@ type localRecord struct {
 	Status      string    `json:"status,omitempty"`
 }
 
+// maxBatchDelay bounds how long a write waits for others to share its
+// commit. Between a far end's answer and the delivered record's commit, a
+// crash leaves a delivery in doubt: the wait is kept short.
+const maxBatchDelay = time.Millisecond
+
 // OpenLocal opens (or creates) the store at path and drops the records
 // that expired before now, as DynamoDB's TTL would.
 func OpenLocal(path string, now time.Time) (*Local, error) {
@@ -36,6 +42,8 @@ func OpenLocal(path string, now time.Time) (*Local, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open the idempotency store %s: %w", path, err)
 	}
+	db.MaxBatchDelay = maxBatchDelay
+	var inDoubt []string
 	err = db.Update(func(tx *bolt.Tx) error {
 		b, err := tx.CreateBucketIfNotExists(bucket)
 		if err != nil {
@@ -44,8 +52,11 @@ func OpenLocal(path string, now time.Time) (*Local, error) {
 		var expired [][]byte
 		err = b.ForEach(func(k, v []byte) error {
 			var r localRecord
-			if json.Unmarshal(v, &r) != nil || !r.ExpiresAt.After(now) {
+			switch {
+			case json.Unmarshal(v, &r) != nil || !r.ExpiresAt.After(now):
 				expired = append(expired, k)
+			case r.State == InProgress:
+				inDoubt = append(inDoubt, string(k))
 			}
 			return nil
 		})
@@ -60,8 +71,13 @@ func OpenLocal(path string, now time.Time) (*Local, error) {
 		db.Close()
 		return nil, fmt.Errorf("open the idempotency store %s: %w", path, err)
 	}
-	return &Local{db: db, path: path}, nil
+	return &Local{db: db, path: path, inDoubt: inDoubt}, nil
 }
+
+// InDoubt lists the keys whose delivery was under way when the process
+// that opened the store before stopped without finishing it (a crash): the
+// far end may have it. Each is delivered again once its claim expires.
+func (l *Local) InDoubt() []string { return l.inDoubt }
 
 // Close closes the file.
 func (l *Local) Close() error { return l.db.Close() }
