@@ -584,3 +584,39 @@ func TestRelaySendsEmailWithSESWhenItIsSetUp(t *testing.T) {
 		}
 	}
 }
+
+func TestRelayDeliversACallbackSentTwiceOncePerChannel(t *testing.T) {
+	hook, hookURL := newRecorder(t)
+	slackSink, slackURL := newRecorder(t)
+	r := startRelay(t, map[string]string{"CALLBACK_TOKEN": testToken, "WEBHOOK_URL": hookURL, "SLACK_WEBHOOK_URL": slackURL, "RELAY_EMAIL": "outbox"})
+	body := fixtures.Body("first_message")
+	if status, resp := r.post(t, body); status != http.StatusAccepted {
+		t.Fatalf("status %d %s", status, resp)
+	}
+	eventually(t, "the webhook and Slack have it", func() bool { return len(hook.all()) == 1 && len(slackSink.all()) == 1 })
+	// Nice Chat sends it again.
+	if status, resp := r.post(t, body); status != http.StatusAccepted {
+		t.Fatalf("status %d %s", status, resp)
+	}
+	var st relayStatus
+	eventually(t, "every channel skips the second as a duplicate", func() bool {
+		st = r.apiStatus(t)
+		for _, c := range st.Channels {
+			if c.On && c.Duplicates != 1 {
+				return false
+			}
+		}
+		return true
+	})
+	for _, c := range st.Channels {
+		if c.On && c.Delivered != 1 {
+			t.Errorf("%s delivered %d, want 1", c.Channel, c.Delivered)
+		}
+	}
+	if n, m := len(hook.all()), len(slackSink.all()); n != 1 || m != 1 {
+		t.Errorf("the webhook got %d, Slack %d; want 1 each", n, m)
+	}
+	if files := emlSubjects(t, filepath.Join(r.dataDir, "outbox")); len(files) != 1 {
+		t.Errorf("the outbox holds %d emails, want 1", len(files))
+	}
+}
