@@ -318,7 +318,7 @@ func emlSubjects(t *testing.T, dir string) []string {
 
 func TestRelayStatusShowsDeliveriesAndDeadLettersWithTheirReason(t *testing.T) {
 	hook, hookURL := newRecorder(t)
-	hook.answer = http.StatusGone // permanent: dead-lettered on the first attempt
+	hook.answer = http.StatusUnprocessableEntity // permanent: dead-lettered on the first attempt
 	r := startRelay(t, map[string]string{"CALLBACK_TOKEN": testToken, "WEBHOOK_URL": hookURL})
 	if status, body := r.post(t, fixtures.Body("first_message")); status != http.StatusAccepted {
 		t.Fatalf("status %d %s", status, body)
@@ -333,8 +333,8 @@ func TestRelayStatusShowsDeliveriesAndDeadLettersWithTheirReason(t *testing.T) {
 		return len(webhook.LatestDeadLetters) == 1 && webhook.DeadLettered == 1 && webhook.Queue.InFlight == 0
 	})
 	l := webhook.LatestDeadLetters[0]
-	if l.Event != "first_message" || l.FailureClass != "permanent" || l.LastStatus != "410" || !strings.Contains(l.LastError, "410") {
-		t.Errorf("dead letter = %+v, want first_message, permanent, 410 and the reason", l)
+	if l.Event != "first_message" || l.FailureClass != "permanent" || l.LastStatus != "422" || !strings.Contains(l.LastError, "422") {
+		t.Errorf("dead letter = %+v, want first_message, permanent, 422 and the reason", l)
 	}
 	if webhook.DeadLettered != 1 || webhook.Delivered != 0 || webhook.DLQ.Visible != 1 || webhook.Queue.Visible+webhook.Queue.InFlight != 0 {
 		t.Errorf("webhook counts = %+v", webhook)
@@ -360,7 +360,7 @@ func TestRelayStatusShowsDeliveriesAndDeadLettersWithTheirReason(t *testing.T) {
 	if ct := resp.Header.Get("Content-Type"); !strings.HasPrefix(ct, "text/html") {
 		t.Errorf("GET / Content-Type = %q", ct)
 	}
-	for _, want := range []string{l.EventID, "permanent", "410", "outbox"} {
+	for _, want := range []string{l.EventID, "permanent", "422", "outbox"} {
 		if !strings.Contains(string(page), want) {
 			t.Errorf("the status page does not show %q", want)
 		}

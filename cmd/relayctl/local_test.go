@@ -49,7 +49,7 @@ func localRelay(t *testing.T) (base string, store *localqueue.Store, eventID str
 		t.Fatal(err)
 	}
 
-	gone := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusGone) }))
+	gone := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusUnprocessableEntity) }))
 	t.Cleanup(gone.Close)
 	ch, err := webhook.New(webhook.Config{URL: gone.URL, Timeout: 5 * time.Second}, webhook.Deps{})
 	if err != nil {
@@ -92,7 +92,7 @@ func TestRelayctlOperatesALocalRelayWithoutAnAWSAccount(t *testing.T) {
 	if ids := listedIDs(list.stdout); len(ids) != 1 || ids[0] != id {
 		t.Fatalf("list shows %q, want [%s]:\n%s", ids, id, list.stdout)
 	}
-	if !strings.Contains(list.stdout, "permanent") || !strings.Contains(list.stdout, "410") {
+	if !strings.Contains(list.stdout, "permanent") || !strings.Contains(list.stdout, "422") {
 		t.Errorf("list does not show the failure:\n%s", list.stdout)
 	}
 	show := relayctl("dlq", "show", id, "--relay", base, "--channel", "webhook").must(t)

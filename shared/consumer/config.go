@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/nicechat-relay/nicechat-relay/shared/breaker"
 	"github.com/nicechat-relay/nicechat-relay/shared/idempotency"
 )
 
@@ -25,6 +26,7 @@ const (
 	DefaultConcurrency    = 10
 	DefaultDeadlineMargin = 3 * time.Second
 	DefaultNamespace      = "NiceChatRelay"
+	DefaultPauseHold      = time.Minute
 	maxMaxAttempts        = 100
 )
 
@@ -70,6 +72,13 @@ type Config struct {
 	Idempotency       idempotency.Store
 	IdempotencyTable  string
 	IdempotencyWindow time.Duration
+
+	// Pauser, when set, pauses the channel on a misconfigured failure
+	// instead of dead-lettering the message (see package breaker);
+	// PauseHold is how long each message waits before the queue shows it
+	// again, for the pause to take hold (default a minute).
+	Pauser    breaker.Pauser
+	PauseHold time.Duration
 }
 
 // ConfigFromEnv reads QUEUE_URL, DLQ_URL, MAX_ATTEMPTS (default 8),
@@ -130,6 +139,9 @@ func (cfg Config) withDefaults(channelName string) Config {
 	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
+	}
+	if cfg.PauseHold <= 0 {
+		cfg.PauseHold = DefaultPauseHold
 	}
 	if cfg.IdempotencyWindow <= 0 {
 		cfg.IdempotencyWindow = idempotency.DefaultWindow

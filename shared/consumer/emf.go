@@ -23,10 +23,11 @@ const (
 	MetricDelivered    = "Delivered"
 	MetricRetried      = "Retried"
 	MetricDeadLettered = "DeadLettered"
-	MetricDuplicate    = "Duplicate" // not delivered again: already delivered within the idempotency window
+	MetricDuplicate    = "Duplicate"     // not delivered again: already delivered within the idempotency window
+	MetricPaused       = "ChannelPaused" // the channel paused itself on a misconfiguration
 )
 
-var metricNames = []string{MetricDelivered, MetricRetried, MetricDeadLettered, MetricDuplicate}
+var metricNames = []string{MetricDelivered, MetricRetried, MetricDeadLettered, MetricDuplicate, MetricPaused}
 
 type emfMetric struct {
 	Name string `json:"Name"`
@@ -47,12 +48,13 @@ type emfMeta struct {
 // emfLine is one line. Every line carries every metric, zeros included,
 // so sums and rates line up per channel.
 type emfLine struct {
-	DeadLettered int     `json:"DeadLettered"`
-	Delivered    int     `json:"Delivered"`
-	Duplicate    int     `json:"Duplicate"`
-	Retried      int     `json:"Retried"`
-	AWS          emfMeta `json:"_aws"`
-	Channel      string  `json:"channel"`
+	ChannelPaused int     `json:"ChannelPaused"`
+	DeadLettered  int     `json:"DeadLettered"`
+	Delivered     int     `json:"Delivered"`
+	Duplicate     int     `json:"Duplicate"`
+	Retried       int     `json:"Retried"`
+	AWS           emfMeta `json:"_aws"`
+	Channel       string  `json:"channel"`
 }
 
 func newEMF(w io.Writer, namespace, channel string, now func() time.Time) *emf {
@@ -76,6 +78,8 @@ func (e *emf) write(outcome string) {
 		line.DeadLettered = 1
 	case OutcomeDuplicate:
 		line.Duplicate = 1
+	case OutcomePaused:
+		line.ChannelPaused = 1
 	}
 	b, _ := json.Marshal(line) // plain fields: cannot fail
 	b = append(b, '\n')

@@ -10,15 +10,16 @@ import (
 func TestEMFLineCountsOneOutcomeAndEncodesTheRestVerbatim(t *testing.T) {
 	// The lines the per-record encoder wrote before the constant part was
 	// built once; a namespace that needs escaping shows it is still JSON.
-	const directive = `"CloudWatchMetrics":[{"Namespace":"Nice\"Chat\u003cRelay\u003e","Dimensions":[["channel"]],"Metrics":[{"Name":"Delivered","Unit":"Count"},{"Name":"Retried","Unit":"Count"},{"Name":"DeadLettered","Unit":"Count"},{"Name":"Duplicate","Unit":"Count"}]}]`
+	const directive = `"CloudWatchMetrics":[{"Namespace":"Nice\"Chat\u003cRelay\u003e","Dimensions":[["channel"]],"Metrics":[{"Name":"Delivered","Unit":"Count"},{"Name":"Retried","Unit":"Count"},{"Name":"DeadLettered","Unit":"Count"},{"Name":"Duplicate","Unit":"Count"},{"Name":"ChannelPaused","Unit":"Count"}]}]`
 	tests := []struct {
 		outcome string
 		want    string
 	}{
-		{OutcomeDelivered, `{"DeadLettered":0,"Delivered":1,"Duplicate":0,"Retried":0,"_aws":{"Timestamp":1767225600123,` + directive + `},"channel":"webhook"}` + "\n"},
-		{OutcomeRetried, `{"DeadLettered":0,"Delivered":0,"Duplicate":0,"Retried":1,"_aws":{"Timestamp":1767225600123,` + directive + `},"channel":"webhook"}` + "\n"},
-		{OutcomeDeadLettered, `{"DeadLettered":1,"Delivered":0,"Duplicate":0,"Retried":0,"_aws":{"Timestamp":1767225600123,` + directive + `},"channel":"webhook"}` + "\n"},
-		{OutcomeDuplicate, `{"DeadLettered":0,"Delivered":0,"Duplicate":1,"Retried":0,"_aws":{"Timestamp":1767225600123,` + directive + `},"channel":"webhook"}` + "\n"},
+		{OutcomeDelivered, `{"ChannelPaused":0,"DeadLettered":0,"Delivered":1,"Duplicate":0,"Retried":0,"_aws":{"Timestamp":1767225600123,` + directive + `},"channel":"webhook"}` + "\n"},
+		{OutcomeRetried, `{"ChannelPaused":0,"DeadLettered":0,"Delivered":0,"Duplicate":0,"Retried":1,"_aws":{"Timestamp":1767225600123,` + directive + `},"channel":"webhook"}` + "\n"},
+		{OutcomeDeadLettered, `{"ChannelPaused":0,"DeadLettered":1,"Delivered":0,"Duplicate":0,"Retried":0,"_aws":{"Timestamp":1767225600123,` + directive + `},"channel":"webhook"}` + "\n"},
+		{OutcomeDuplicate, `{"ChannelPaused":0,"DeadLettered":0,"Delivered":0,"Duplicate":1,"Retried":0,"_aws":{"Timestamp":1767225600123,` + directive + `},"channel":"webhook"}` + "\n"},
+		{OutcomePaused, `{"ChannelPaused":1,"DeadLettered":0,"Delivered":0,"Duplicate":0,"Retried":0,"_aws":{"Timestamp":1767225600123,` + directive + `},"channel":"webhook"}` + "\n"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.outcome, func(t *testing.T) {

@@ -190,11 +190,11 @@ func TestAnUnreachableStoreRetriesWithoutDelivering(t *testing.T) {
 }
 
 func TestADeadLetterRedrivenIsDelivered(t *testing.T) {
-	var gone atomic.Bool
-	gone.Store(true)
+	var refused atomic.Bool
+	refused.Store(true)
 	s := newSink(t, func(_ int, _ []byte, w http.ResponseWriter) {
-		if gone.Load() {
-			w.WriteHeader(http.StatusGone)
+		if refused.Load() {
+			w.WriteHeader(http.StatusUnprocessableEntity)
 			return
 		}
 		w.WriteHeader(http.StatusNoContent)
@@ -202,9 +202,9 @@ func TestADeadLetterRedrivenIsDelivered(t *testing.T) {
 	e, _, _ := idempotentEnv(t, s)
 	e.enqueue(t, nicechat.TypePushForm, nil)
 	if _, resp := e.drive(t); len(resp.BatchItemFailures) != 0 {
-		t.Fatalf("failures %v, want the 410 dead-lettered", resp.BatchItemFailures)
+		t.Fatalf("failures %v, want the 422 dead-lettered", resp.BatchItemFailures)
 	}
-	gone.Store(false) // the operator fixed the endpoint
+	refused.Store(false) // the endpoint was fixed
 
 	moved, _, _, err := dlq.Queue{Client: e.sqs, URL: e.dlq}.Redrive(context.Background(), e.queue, func(dlq.Letter) bool { return true }, false)
 	if err != nil || len(moved) != 1 {

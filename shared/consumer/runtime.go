@@ -13,6 +13,7 @@ import (
 	"math"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
@@ -43,6 +44,7 @@ const (
 	OutcomeDeadLetterFailed = "dead_letter_failed" // reported failed, SQS brings it back
 	OutcomeDeferred         = "deferred"           // not started: the invocation is about to time out, or another delivery of the event is under way
 	OutcomeDuplicate        = "duplicate"          // already delivered within the idempotency window: not delivered again
+	OutcomePaused           = "paused"             // the channel is misconfigured and paused: the message waits in the queue
 )
 
 // Runtime delivers SQS batches to one channel.
@@ -73,6 +75,9 @@ func New(cfg Config, ch delivery.Channel, q SQS, log *slog.Logger) *Runtime {
 // whole batch, delivered records included.
 func (r *Runtime) Handle(ctx context.Context, ev events.SQSEvent) (events.SQSEventResponse, error) {
 	failed := make([]bool, len(ev.Records))
+	// Once a delivery of this batch has paused the channel, the rest of
+	// the batch waits in the queue untried.
+	var paused atomic.Bool
 	slots := make(chan struct{}, r.cfg.Concurrency)
 	var wg sync.WaitGroup
 	for i, rec := range ev.Records {
@@ -90,7 +95,7 @@ func (r *Runtime) Handle(ctx context.Context, ev events.SQSEvent) (events.SQSEve
 					failed[i] = !r.deadLetter(ctx, a, delivery.Permanent(fmt.Sprintf("delivery panicked: %v", p), nil))
 				}
 			}()
-			failed[i] = !r.process(ctx, rec)
+			failed[i] = !r.process(ctx, rec, &paused)
 		})
 	}
 	wg.Wait()
@@ -105,12 +110,17 @@ func (r *Runtime) Handle(ctx context.Context, ev events.SQSEvent) (events.SQSEve
 
 // process handles one record and reports whether it is done with (delivered
 // or dead-lettered) and may be deleted from the source queue.
-func (r *Runtime) process(ctx context.Context, rec events.SQSMessage) bool {
+func (r *Runtime) process(ctx context.Context, rec events.SQSMessage, paused *atomic.Bool) bool {
 	a := attempt{rec: rec, number: receiveCount(rec)}
 	m, err := message.FromRecord(rec)
 	a.msg = m
 	if err != nil {
 		return r.deadLetter(ctx, a, delivery.InvalidMessage(err.Error(), err))
+	}
+	if paused.Load() {
+		seconds := r.hide(ctx, a, r.cfg.PauseHold)
+		r.logAttempt(ctx, slog.LevelWarn, "not started: the channel is paused", a, OutcomeDeferred, slog.Int("retry_in_s", int(seconds)))
+		return false
 	}
 	if deadline, ok := ctx.Deadline(); ok && time.Until(deadline) < r.timeout+r.cfg.DeadlineMargin {
 		// A deferral still counts as a receive. Past MAX_ATTEMPTS receives
@@ -163,9 +173,29 @@ func (r *Runtime) process(ctx context.Context, rec events.SQSMessage) bool {
 		return false
 	case de.Class == delivery.ClassRetry:
 		return r.deadLetter(ctx, a, exhausted(de))
+	case de.Class == delivery.ClassMisconfigured && r.cfg.Pauser != nil:
+		return r.pause(ctx, a, de, paused)
 	default:
 		return r.deadLetter(ctx, a, de)
 	}
+}
+
+// pause stops the channel, whose settings are wrong, and puts the message
+// back: it and the ones after it wait in the queue, none dead-lettered
+// for a configuration error, until the operator fixes the setting and
+// resumes the channel. If the channel cannot be paused, the message is
+// dead-lettered with the reason, as without a breaker.
+func (r *Runtime) pause(ctx context.Context, a attempt, de *delivery.Error, paused *atomic.Bool) bool {
+	if err := r.cfg.Pauser.Pause(ctx, reason(de)); err != nil {
+		r.log.LogAttrs(ctx, slog.LevelError, "could not pause the channel; dead-lettering instead", slog.String("event_id", a.msg.EventID), slog.String("pause_error", err.Error()))
+		return r.deadLetter(ctx, a, de)
+	}
+	paused.Store(true)
+	seconds := r.hide(ctx, a, r.cfg.PauseHold)
+	r.logAttempt(ctx, slog.LevelError, fmt.Sprintf("paused the %s channel: it is misconfigured; fix %s, then run relayctl channel resume --channel %s", r.cfg.Channel, de.Setting, r.cfg.Channel),
+		a, OutcomePaused, slog.String("failure_class", string(de.Class)), slog.String("error", reason(de)), slog.String("setting", de.Setting), slog.Int("retry_in_s", int(seconds)))
+	r.count(OutcomePaused)
+	return false
 }
 
 // claim checks the idempotency store before a delivery. settled reports

@@ -246,7 +246,7 @@ func TestDeadLettersWithTheReason(t *testing.T) {
 		wantError string
 	}{
 		{"a 4xx is permanent after one attempt", http.StatusBadRequest, "bad payload", "permanent", "HTTP 400: bad payload"},
-		{"410 says the endpoint is gone", http.StatusGone, "", "permanent", "endpoint gone: HTTP 410"},
+		{"410 without a breaker: the endpoint is gone, and the dead letter says what to fix", http.StatusGone, "", "misconfigured", "endpoint gone: HTTP 410 (fix WEBHOOK_URL)"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -681,7 +681,7 @@ func TestEveryAttemptPrintsAnEMFLine(t *testing.T) {
 			t.Fatal(err)
 		}
 		d := meta.AWS.CloudWatchMetrics
-		if meta.AWS.Timestamp == 0 || len(d) != 1 || d[0].Namespace != "TestRelay" || len(d[0].Dimensions) != 1 || !slices.Equal(d[0].Dimensions[0], []string{"channel"}) || len(d[0].Metrics) != 4 {
+		if meta.AWS.Timestamp == 0 || len(d) != 1 || d[0].Namespace != "TestRelay" || len(d[0].Dimensions) != 1 || !slices.Equal(d[0].Dimensions[0], []string{"channel"}) || len(d[0].Metrics) != 5 {
 			t.Fatalf("not an EMF line: %s", b)
 		}
 		if line["channel"] != "webhook" {
@@ -695,7 +695,7 @@ func TestEveryAttemptPrintsAnEMFLine(t *testing.T) {
 			totals[m.Name] += v
 		}
 	}
-	if want := map[string]float64{"Delivered": 1, "Retried": 1, "DeadLettered": 1, "Duplicate": 0}; !mapsEqual(totals, want) {
+	if want := map[string]float64{"Delivered": 1, "Retried": 1, "DeadLettered": 1, "Duplicate": 0, "ChannelPaused": 0}; !mapsEqual(totals, want) {
 		t.Errorf("metric totals = %v, want %v", totals, want)
 	}
 }

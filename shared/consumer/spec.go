@@ -12,8 +12,10 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	awslambda "github.com/aws/aws-sdk-go-v2/service/lambda"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
+	"github.com/nicechat-relay/nicechat-relay/shared/breaker"
 	"github.com/nicechat-relay/nicechat-relay/shared/delivery"
 	"github.com/nicechat-relay/nicechat-relay/shared/idempotency"
 	"github.com/nicechat-relay/nicechat-relay/shared/message"
@@ -123,6 +125,9 @@ func (s Spec) QueueName() string { return s.Name }
 // DLQName is the local relay's name of the channel's dead-letter queue.
 func (s Spec) DLQName() string { return s.Name + "-dlq" }
 
+// EnvFunctionName is the variable Lambda sets to the function's name.
+const EnvFunctionName = "AWS_LAMBDA_FUNCTION_NAME"
+
 // Main is the whole of a consumer Lambda's main: settings from the
 // environment, clients from the SDK's standard configuration, then
 // lambda.Start. A configuration error is logged once, as a JSON line
@@ -175,6 +180,11 @@ func (s Spec) Runtime(getenv func(string) string, q SQS, awsCfg aws.Config, open
 		cfg.Idempotency = idempotency.NewTable(dynamodb.NewFromConfig(awsCfg), cfg.IdempotencyTable)
 	default:
 		log.Warn("no idempotency store ("+idempotency.EnvTable+" is unset): delivery is at least once, and an event SQS or Nice Chat delivers twice is delivered twice", "channel", s.Name)
+	}
+	// Deployed, the channel pauses by disabling its own function's event
+	// source mapping; Lambda names the function.
+	if fn := getenv(EnvFunctionName); cfg.Pauser == nil && fn != "" {
+		cfg.Pauser = breaker.NewMapping(awslambda.NewFromConfig(awsCfg), fn, cfg.QueueURL)
 	}
 	return New(cfg, ch, q, log), nil
 }

@@ -21,9 +21,13 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/iam"
+	"github.com/aws/aws-sdk-go-v2/service/lambda"
+	lambdatypes "github.com/aws/aws-sdk-go-v2/service/lambda/types"
 	ddbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/aws/aws-sdk-go-v2/service/ses"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
+	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
 )
 
 // EnvEndpoint, when set, names an already running server to use instead
@@ -135,6 +139,46 @@ func IdempotencyTable(t testing.TB) string {
 		TimeToLiveSpecification: &ddbtypes.TimeToLiveSpecification{AttributeName: aws.String("expires_at"), Enabled: aws.Bool(true)},
 	}); err != nil {
 		t.Fatalf("turn on TTL of %s: %v", name, err)
+	}
+	return name
+}
+
+// Lambda is a client of the local Lambda API (moto keeps functions and
+// event source mappings but runs nothing).
+func Lambda(t testing.TB) *lambda.Client { return lambda.NewFromConfig(Config(t)) }
+
+// EventSourceMapping creates a function named after the test and an
+// enabled SQS event source mapping from queueURL to it, as the template's
+// consumer functions have, and returns the function's name.
+func EventSourceMapping(t testing.TB, queueURL string) string {
+	t.Helper()
+	ctx := context.Background()
+	name := queueName(t.Name() + "-fn")
+	role, err := iam.NewFromConfig(Config(t)).CreateRole(ctx, &iam.CreateRoleInput{
+		RoleName:                 aws.String(name),
+		AssumeRolePolicyDocument: aws.String(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"lambda.amazonaws.com"},"Action":"sts:AssumeRole"}]}`),
+	})
+	if err != nil {
+		t.Fatalf("create role %s: %v", name, err)
+	}
+	// A zip holding an empty bootstrap: moto stores it, nothing runs it.
+	zip := []byte("PK\x05\x06\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00")
+	client := Lambda(t)
+	if _, err := client.CreateFunction(ctx, &lambda.CreateFunctionInput{
+		FunctionName: aws.String(name), Role: role.Role.Arn, Runtime: lambdatypes.RuntimeProvidedal2023,
+		Handler: aws.String("bootstrap"), Code: &lambdatypes.FunctionCode{ZipFile: zip},
+	}); err != nil {
+		t.Fatalf("create function %s: %v", name, err)
+	}
+	attrs, err := SQS(t).GetQueueAttributes(ctx, &sqs.GetQueueAttributesInput{QueueUrl: aws.String(queueURL), AttributeNames: []sqstypes.QueueAttributeName{sqstypes.QueueAttributeNameQueueArn}})
+	if err != nil {
+		t.Fatalf("read the ARN of %s: %v", queueURL, err)
+	}
+	if _, err := client.CreateEventSourceMapping(ctx, &lambda.CreateEventSourceMappingInput{
+		FunctionName: aws.String(name), EventSourceArn: aws.String(attrs.Attributes[string(sqstypes.QueueAttributeNameQueueArn)]),
+		BatchSize: aws.Int32(10), Enabled: aws.Bool(true),
+	}); err != nil {
+		t.Fatalf("create the event source mapping of %s: %v", name, err)
 	}
 	return name
 }

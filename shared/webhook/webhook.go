@@ -180,7 +180,30 @@ func (c *Channel) Deliver(ctx context.Context, m message.Message) error {
 	if resp.StatusCode >= 200 && resp.StatusCode < 300 {
 		return nil
 	}
-	return delivery.FromHTTPResponse(resp.StatusCode, resp.Header, body, c.now())
+	return classify(resp.StatusCode, resp.Header, body, c.now())
+}
+
+// classify reads a non-2xx answer: the generic HTTP table, except the
+// answers that are about the endpoint or its credentials rather than the
+// event, which every later event would get too: 401 and 403 (the
+// signature or the endpoint's own authentication), 404 (no such endpoint)
+// and 410 Gone (Standard Webhooks' "stop sending"). Those are
+// misconfigured, so the channel pauses instead of dead-lettering each
+// event in turn.
+func classify(status int, header http.Header, body []byte, now time.Time) *delivery.Error {
+	var de *delivery.Error
+	switch status {
+	case http.StatusUnauthorized, http.StatusForbidden:
+		de = delivery.Misconfigured(EnvURL+" or "+EnvSecret, "the endpoint refuses the relay: "+delivery.HTTPReason(status, body), nil)
+	case http.StatusNotFound:
+		de = delivery.Misconfigured(EnvURL, "no endpoint at this URL: "+delivery.HTTPReason(status, body), nil)
+	case http.StatusGone:
+		de = delivery.Misconfigured(EnvURL, "endpoint gone: "+delivery.HTTPReason(status, body), nil)
+	default:
+		return delivery.FromHTTPResponse(status, header, body, now)
+	}
+	de.Status = status
+	return de
 }
 
 // sign is the Standard Webhooks v1 signature: base64 of

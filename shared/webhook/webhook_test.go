@@ -263,10 +263,11 @@ func TestClassifiesEveryResponse(t *testing.T) {
 		{name: "503 is retried", status: 503, wantClass: delivery.ClassRetry, wantReason: "HTTP 503"},
 		{name: "503 with Retry-After seconds waits that long", status: 503, header: map[string]string{"Retry-After": "7"}, wantClass: delivery.ClassRetry, wantAfter: 7 * time.Second},
 		{name: "503 with a Retry-After date waits until then", status: 503, header: map[string]string{"Retry-After": now.Add(7 * time.Second).Format(http.TimeFormat)}, wantClass: delivery.ClassRetry, wantAfter: 7 * time.Second},
-		{name: "410 is permanent: endpoint gone", status: 410, wantClass: delivery.ClassPermanent, wantReason: "endpoint gone"},
+		{name: "410 is misconfigured: endpoint gone, stop sending", status: 410, wantClass: delivery.ClassMisconfigured, wantReason: "endpoint gone"},
+		{name: "403 is misconfigured: the endpoint refuses the relay", status: 403, wantClass: delivery.ClassMisconfigured, wantReason: "HTTP 403"},
 		{name: "400 is permanent", status: 400, body: `{"error":"bad payload"}`, wantClass: delivery.ClassPermanent, wantReason: `HTTP 400: {"error":"bad payload"}`},
-		{name: "401 is permanent", status: 401, wantClass: delivery.ClassPermanent, wantReason: "HTTP 401"},
-		{name: "404 is permanent", status: 404, wantClass: delivery.ClassPermanent, wantReason: "HTTP 404"},
+		{name: "401 is misconfigured: the secret or the endpoint's own authentication", status: 401, wantClass: delivery.ClassMisconfigured, wantReason: "HTTP 401"},
+		{name: "404 is misconfigured: no endpoint at this URL", status: 404, wantClass: delivery.ClassMisconfigured, wantReason: "HTTP 404"},
 		{name: "422 is permanent", status: 422, wantClass: delivery.ClassPermanent, wantReason: "HTTP 422"},
 	}
 	for _, tt := range tests {
