@@ -1,0 +1,176 @@
+package consumer_test
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
+	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
+
+	"github.com/nicechat-relay/nicechat-relay/shared/breaker"
+	"github.com/nicechat-relay/nicechat-relay/shared/consumer"
+	"github.com/nicechat-relay/nicechat-relay/shared/consumer/consumertest"
+	"github.com/nicechat-relay/nicechat-relay/shared/delivery"
+	"github.com/nicechat-relay/nicechat-relay/shared/localaws"
+	"github.com/nicechat-relay/nicechat-relay/shared/nicechat"
+	"github.com/nicechat-relay/nicechat-relay/shared/slack"
+	"github.com/nicechat-relay/nicechat-relay/shared/telegram"
+)
+
+// farEnd answers every request with a misconfiguration until fixed, then
+// with success, and counts the successes per body.
+type farEnd struct {
+	broken    atomic.Bool
+	status    int
+	body      string
+	okBody    string
+	mu        sync.Mutex
+	delivered map[string]int
+}
+
+func (f *farEnd) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	body, _ := io.ReadAll(r.Body)
+	if f.broken.Load() {
+		w.WriteHeader(f.status)
+		_, _ = io.WriteString(w, f.body)
+		return
+	}
+	f.mu.Lock()
+	f.delivered[string(body)]++
+	f.mu.Unlock()
+	_, _ = io.WriteString(w, f.okBody)
+}
+
+func (f *farEnd) counts() []int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	var out []int
+	for _, n := range f.delivered {
+		out = append(out, n)
+	}
+	return out
+}
+
+func TestAMisconfiguredChannelPausesAndDeliversEverythingOnceResumed(t *testing.T) {
+	const telegramOK = `{"ok":true,"result":{"message_id":1}}`
+	webhookCh := func(t *testing.T, url string) delivery.Channel { return webhookTo(t, url) }
+	slackCh := func(t *testing.T, url string) delivery.Channel {
+		ch, err := slack.New(slack.Config{WebhookURL: url + "/services/T0/B0/X", Interval: time.Millisecond}, slack.Deps{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return ch
+	}
+	telegramCh := func(t *testing.T, url string) delivery.Channel {
+		ch, err := telegram.New(telegram.Config{BotToken: "123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw_", ChatID: "-1001234567890", APIURL: url, Interval: time.Millisecond}, telegram.Deps{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return ch
+	}
+	tests := []struct {
+		name         string
+		channel      func(t *testing.T, url string) delivery.Channel
+		status       int
+		body, okBody string
+	}{
+		{"webhook 401", webhookCh, http.StatusUnauthorized, "bad signature", ""},
+		{"webhook 403", webhookCh, http.StatusForbidden, "", ""},
+		{"webhook 404", webhookCh, http.StatusNotFound, "Cannot POST /hook", ""},
+		{"webhook 410 Gone", webhookCh, http.StatusGone, "", ""},
+		{"Slack invalid_token", slackCh, http.StatusForbidden, "invalid_token", "ok"},
+		{"Slack no_service", slackCh, http.StatusNotFound, "no_service", "ok"},
+		{"Telegram bot blocked", telegramCh, http.StatusForbidden, `{"ok":false,"error_code":403,"description":"Forbidden: bot was blocked by the user"}`, telegramOK},
+		{"Telegram chat not found", telegramCh, http.StatusBadRequest, `{"ok":false,"error_code":400,"description":"Bad Request: chat not found"}`, telegramOK},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ctx := context.Background()
+			f := &farEnd{status: tt.status, body: tt.body, okBody: tt.okBody, delivered: map[string]int{}}
+			f.broken.Store(true)
+			s := httptest.NewServer(f)
+			t.Cleanup(s.Close)
+			var mapping *breaker.Mapping
+			e := newEnv(t, tt.channel(t, s.URL), func(cfg *consumer.Config) {
+				mapping = breaker.NewMapping(localaws.Lambda(t), localaws.EventSourceMapping(t, cfg.QueueURL), cfg.QueueURL)
+				cfg.Pauser, cfg.PauseHold, cfg.Concurrency = mapping, time.Second, 1
+			})
+			const n = 4
+			for i := range n {
+				body := fmt.Sprintf(`{"event":"first_message","data":{"id":%d,"client_name":"Guest %d"}}`, i+1, i+1)
+				consumertest.Send(t, e.sqs, e.queue, body, map[string]string{"event": "first_message", "event_id": nicechat.EventID([]byte(body))})
+			}
+
+			ev, resp := e.drive(t)
+			if len(ev.Records) != n || len(resp.BatchItemFailures) != n {
+				t.Fatalf("%d records, %d reported back; want all %d back on the queue", len(ev.Records), len(resp.BatchItemFailures), n)
+			}
+			if st, err := mapping.Status(ctx); err != nil || !st.Paused {
+				t.Errorf("mapping %+v, %v; want it paused", st, err)
+			}
+			if letters := e.deadLetters(t); len(letters) != 0 {
+				t.Errorf("%d dead letters, want none for a configuration error", len(letters))
+			}
+			if got := queued(t, e); got != n {
+				t.Errorf("the queue holds %d messages, want all %d", got, n)
+			}
+			if got := outcomes(t, e.logs); len(got) != n || got[0] != consumer.OutcomePaused {
+				t.Errorf("outcomes %v, want paused, then the rest left untried", got)
+			}
+			if n := metricTotal(t, e, consumer.MetricPaused); n != 1 {
+				t.Errorf("ChannelPaused = %v, want 1", n)
+			}
+
+			// The operator fixes the setting and resumes the channel.
+			f.broken.Store(false)
+			if err := mapping.Resume(ctx); err != nil {
+				t.Fatal(err)
+			}
+			eventually(t, "every message is delivered", func() bool {
+				consumertest.Drive(ctx, t, e.sqs, e.queue, e.rt.Handle)
+				return queued(t, e) == 0
+			})
+			if got := f.counts(); len(got) != n || sum(got) != n {
+				t.Errorf("deliveries per event %v, want each of the %d once", got, n)
+			}
+		})
+	}
+}
+
+// queued counts the messages on the source queue, hidden ones included.
+func queued(t *testing.T, e *env) int {
+	t.Helper()
+	out, err := e.sqs.GetQueueAttributes(context.Background(), &sqs.GetQueueAttributesInput{
+		QueueUrl: aws.String(e.queue),
+		AttributeNames: []sqstypes.QueueAttributeName{
+			sqstypes.QueueAttributeNameApproximateNumberOfMessages, sqstypes.QueueAttributeNameApproximateNumberOfMessagesNotVisible,
+			sqstypes.QueueAttributeNameApproximateNumberOfMessagesDelayed,
+		},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	total := 0
+	for _, v := range out.Attributes {
+		var n int
+		fmt.Sscan(v, &n)
+		total += n
+	}
+	return total
+}
+
+func sum(ns []int) int {
+	total := 0
+	for _, n := range ns {
+		total += n
+	}
+	return total
+}
