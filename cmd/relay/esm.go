@@ -47,7 +47,10 @@ type eventSource struct {
 	// Instances are the handlers of the function's instances, each built
 	// by its own start-up, as Lambda runs them.
 	Instances []batchHandler
-	Log       *slog.Logger
+	// Paused, when it reports true, stops receiving, as a disabled event
+	// source mapping does.
+	Paused func() bool
+	Log    *slog.Logger
 }
 
 // run polls until ctx ends, then waits for the invocations in progress: a
@@ -64,6 +67,10 @@ func (s eventSource) run(ctx, hard context.Context) {
 
 func (s eventSource) poll(ctx, hard context.Context, handle batchHandler) {
 	for ctx.Err() == nil {
+		if s.Paused != nil && s.Paused() {
+			sleep(ctx, 250*time.Millisecond)
+			continue
+		}
 		msgs, err := s.receive(ctx, s.BatchSize)
 		if err != nil {
 			if ctx.Err() == nil {

@@ -53,6 +53,7 @@ type relay struct {
 	log      *slog.Logger
 	store    *localqueue.Store
 	once     *idempotency.Local // what each channel has delivered
+	pauses   *pauses            // which channels are paused
 	listener net.Listener
 	server   *http.Server
 	channels []*localChannel
@@ -129,6 +130,9 @@ func start(ctx context.Context, getenv func(string) string, log *slog.Logger) (_
 		return nil, err
 	}
 	if r.once, err = idempotency.OpenLocal(filepath.Join(r.dataDir, storeFile), time.Now()); err != nil {
+		return nil, err
+	}
+	if r.pauses, err = loadPauses(r.dataDir); err != nil {
 		return nil, err
 	}
 	if keys := r.once.InDoubt(); len(keys) > 0 {
@@ -239,6 +243,8 @@ func (r *relay) startConsumers(ctx context.Context, lookup func(string) string, 
 				cfg.OnOutcome = c.count
 				cfg.Metrics = io.Discard // CloudWatch's metrics: locally the status page counts
 				cfg.Idempotency = r.once // in place of IDEMPOTENCY_TABLE's DynamoDB table
+				cfg.Pauser = pauser{r.pauses, spec.Name}
+				cfg.PauseHold = 2 * time.Second // the pollers stop at once: no need to wait for a mapping to disable
 			})
 			if err != nil {
 				return fmt.Errorf("the %s channel: %w", spec.Name, err)
@@ -248,7 +254,8 @@ func (r *relay) startConsumers(ctx context.Context, lookup func(string) string, 
 		c.source = eventSource{
 			Queue: r.store, URL: queueURL, BatchSize: src.BatchSize, BatchWindow: src.BatchWindow,
 			Timeout: src.FunctionTimeout, Visibility: src.VisibilityTimeout(), Instances: instances,
-			Log: r.log.With("channel", spec.Name),
+			Paused: func() bool { return r.pauses.paused(spec.Name) },
+			Log:    r.log.With("channel", spec.Name),
 		}
 	}
 	return nil

@@ -620,3 +620,78 @@ func TestRelayDeliversACallbackSentTwiceOncePerChannel(t *testing.T) {
 		t.Errorf("the outbox holds %d emails, want 1", len(files))
 	}
 }
+
+func TestRelayPausesAMisconfiguredChannelAndResumesIt(t *testing.T) {
+	hook, hookURL := newRecorder(t)
+	hook.mu.Lock()
+	hook.answer = http.StatusGone // the endpoint says: stop sending
+	hook.mu.Unlock()
+	dataDir := t.TempDir()
+	env := map[string]string{"CALLBACK_TOKEN": testToken, "WEBHOOK_URL": hookURL, "RELAY_EMAIL": "outbox", "RELAY_DATA_DIR": dataDir}
+	r := startRelay(t, env)
+	for _, typ := range nicechat.KnownTypes {
+		if status, resp := r.post(t, fixtures.Body(typ)); status != http.StatusAccepted {
+			t.Fatalf("status %d %s", status, resp)
+		}
+	}
+	webhookOf := func(s relayStatus) channelStatus {
+		for _, c := range s.Channels {
+			if c.Channel == "webhook" {
+				return c
+			}
+		}
+		t.Fatal("no webhook channel in the status")
+		return channelStatus{}
+	}
+	var w channelStatus
+	eventually(t, "the webhook channel pauses", func() bool { w = webhookOf(r.apiStatus(t)); return w.Paused })
+	if !strings.Contains(w.PausedReason, "WEBHOOK_URL") || w.DLQ.Total() != 0 || w.DeadLettered != 0 {
+		t.Errorf("paused webhook = %+v, want the setting named in the reason and nothing dead-lettered", w)
+	}
+	eventually(t, "every event waits in the queue", func() bool {
+		w = webhookOf(r.apiStatus(t))
+		return w.Queue.Total() == len(nicechat.KnownTypes)
+	})
+	resp, err := http.Get(r.base + "/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	page, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	for _, want := range []string{"PAUSED", "channel resume --relay " + r.base + " --channel webhook"} {
+		if !strings.Contains(string(page), want) {
+			t.Errorf("the status page does not show %q", want)
+		}
+	}
+
+	// A restart keeps it paused, as a disabled event source mapping stays.
+	r.stop()
+	hook.mu.Lock()
+	hook.answer = 0 // fixed
+	hook.mu.Unlock()
+	r = startRelay(t, env)
+	if w := webhookOf(r.apiStatus(t)); !w.Paused {
+		t.Fatalf("after a restart the webhook is %+v, want still paused", w)
+	}
+	post, err := http.Post(r.base+"/api/channels/webhook/resume", "", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	post.Body.Close()
+	if post.StatusCode != http.StatusOK {
+		t.Fatalf("resume answered %d", post.StatusCode)
+	}
+	eventually(t, "every event is delivered once resumed", func() bool {
+		w = webhookOf(r.apiStatus(t))
+		return !w.Paused && w.Delivered == int64(len(nicechat.KnownTypes)) && w.Queue.Total() == 0
+	})
+	delivered := map[string]int{}
+	for _, got := range hook.all() {
+		if got.header.Get("webhook-id") != "" && len(got.body) > 0 {
+			delivered[string(got.body)]++
+		}
+	}
+	if len(delivered) != len(nicechat.KnownTypes) {
+		t.Errorf("the endpoint has %d distinct events, want %d", len(delivered), len(nicechat.KnownTypes))
+	}
+}

@@ -59,6 +59,8 @@ func (r *relay) routes(h *ingest.Handler) http.Handler {
 		writeJSON(w, http.StatusOK, r.status())
 	})))
 	mux.Handle("GET /{$}", loopbackOnly(http.HandlerFunc(r.statusPage)))
+	mux.Handle("POST /api/channels/{channel}/pause", loopbackOnly(r.pauseRoute(true)))
+	mux.Handle("POST /api/channels/{channel}/resume", loopbackOnly(r.pauseRoute(false)))
 	mux.HandleFunc("/", func(w http.ResponseWriter, req *http.Request) {
 		// API Gateway answers an unknown route so.
 		writeJSON(w, http.StatusNotFound, map[string]string{"message": "Not Found"})

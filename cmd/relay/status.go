@@ -35,6 +35,11 @@ type channelStatus struct {
 	Retried           int64             `json:"retried"`
 	DeadLettered      int64             `json:"dead_lettered"`
 	Duplicates        int64             `json:"duplicates"` // not delivered again: already delivered within IDEMPOTENCY_WINDOW
+	// Paused: the channel paused itself on a misconfiguration (or the
+	// operator paused it); its messages wait in the queue.
+	Paused       bool      `json:"paused"`
+	PausedReason string    `json:"paused_reason,omitempty"`
+	PausedSince  time.Time `json:"paused_since,omitzero"`
 	LatestDeadLetters []deadLetterEntry `json:"latest_dead_letters"`
 	// Files are the deliveries a channel writes to disk (the email
 	// outbox), when it does.
@@ -104,6 +109,9 @@ func (r *relay) status() relayStatus {
 		}
 		if c.on && c.files != "" {
 			cs.Files = readFiles(c.files)
+		}
+		if st := r.pauses.status(c.name); st.Paused {
+			cs.Paused, cs.PausedReason, cs.PausedSince = true, st.Reason, st.Since
 		}
 		msgs, err := r.store.Peek(c.dlq, latestLetters)
 		if err != nil {
@@ -176,8 +184,9 @@ func (r *relay) statusPage(w http.ResponseWriter, _ *http.Request) {
 	_ = statusTemplate.Execute(w, struct {
 		relayStatus
 		Host string
+		Base string // the relay's own URL, for the commands shown
 		Now  time.Time
-	}{r.status(), host, time.Now().UTC()})
+	}{r.status(), host, r.base, time.Now().UTC()})
 }
 
 var statusTemplate = template.Must(template.New("status").Funcs(template.FuncMap{
@@ -200,9 +209,11 @@ th{background:#f4f4f4}.n{text-align:right}.bad{color:#a00}code{font-size:13px}
 {{range .Errors}}<p class="bad">{{.}}</p>{{end}}
 <h2>Channels</h2>
 <table><tr><th>channel</th><th>delivers to</th><th>queued</th><th>in flight</th><th>waiting to retry</th><th>delivered</th><th>duplicates skipped</th><th>retried</th><th>dead-lettered</th><th>in DLQ</th></tr>
-{{range .Channels}}<tr><td>{{.Channel}}</td><td>{{.Target}}</td><td class="n">{{.Queue.Visible}}</td><td class="n">{{.Queue.InFlight}}</td><td class="n">{{.Queue.Delayed}}</td>
+{{range .Channels}}<tr><td>{{.Channel}}{{if .Paused}} <b class="bad">PAUSED</b>{{end}}</td><td>{{.Target}}</td><td class="n">{{.Queue.Visible}}</td><td class="n">{{.Queue.InFlight}}</td><td class="n">{{.Queue.Delayed}}</td>
 <td class="n">{{.Delivered}}</td><td class="n">{{.Duplicates}}</td><td class="n">{{.Retried}}</td><td class="n">{{.DeadLettered}}</td><td class="n{{if .DLQ.Total}} bad{{end}}">{{.DLQ.Total}}</td></tr>
 {{end}}</table>
+{{range .Channels}}{{if .Paused}}<p class="bad"><b>The {{.Channel}} channel is paused</b> since {{.PausedSince.Format "2006-01-02 15:04:05"}} UTC: {{.PausedReason}}. Its messages wait in the queue. Fix the setting, restart the relay with it, then: <code>go run ./cmd/relayctl channel resume --relay {{$.Base}} --channel {{.Channel}}</code></p>
+{{end}}{{end}}
 <h2>Latest dead letters</h2>
 {{if not .DeadLetters}}<p>none</p>{{end}}
 {{range .Channels}}{{if .LatestDeadLetters}}<h3>{{.Channel}}</h3>

@@ -26,7 +26,7 @@ const (
 	DefaultConcurrency    = 10
 	DefaultDeadlineMargin = 3 * time.Second
 	DefaultNamespace      = "NiceChatRelay"
-	DefaultPauseHold      = time.Minute
+	DefaultPauseHold      = 30 * time.Second
 	maxMaxAttempts        = 100
 )
 
@@ -76,7 +76,7 @@ type Config struct {
 	// Pauser, when set, pauses the channel on a misconfigured failure
 	// instead of dead-lettering the message (see package breaker);
 	// PauseHold is how long each message waits before the queue shows it
-	// again, for the pause to take hold (default a minute).
+	// again, for the pause to take hold (default 30 s).
 	Pauser    breaker.Pauser
 	PauseHold time.Duration
 }
