@@ -207,7 +207,7 @@ func TestWebhookBinaryUnderTheRuntimeEmulator(t *testing.T) {
 	}
 	mu.Lock()
 	failWith[ids["retried"]] = http.StatusServiceUnavailable
-	failWith[ids["dead-lettered"]] = http.StatusGone
+	failWith[ids["dead-lettered"]] = http.StatusUnprocessableEntity
 	mu.Unlock()
 
 	batch := receiveAsLambda(t, queues["WebhookQueue"], 3)
@@ -236,11 +236,11 @@ func TestWebhookBinaryUnderTheRuntimeEmulator(t *testing.T) {
 	}
 	letters := drain(t, map[string]string{"WebhookDlq": queues["WebhookDlq"]})["WebhookDlq"]
 	if len(letters) != 1 {
-		t.Fatalf("the DLQ holds %d messages, want the one the endpoint refused with 410", len(letters))
+		t.Fatalf("the DLQ holds %d messages, want the one the endpoint refused with 422", len(letters))
 	}
 	l := letters[0]
-	if aws.ToString(l.Body) != bodies["dead-lettered"] || attr(l, dlq.AttrFailureClass) != "permanent" || attr(l, dlq.AttrLastStatus) != "410" || attr(l, message.AttrEventID) != ids["dead-lettered"] {
-		t.Errorf("dead letter: body equal %v, failure_class=%q last_status=%q event_id=%q; want the body, permanent, 410, %s",
+	if aws.ToString(l.Body) != bodies["dead-lettered"] || attr(l, dlq.AttrFailureClass) != "permanent" || attr(l, dlq.AttrLastStatus) != "422" || attr(l, message.AttrEventID) != ids["dead-lettered"] {
+		t.Errorf("dead letter: body equal %v, failure_class=%q last_status=%q event_id=%q; want the body, permanent, 422, %s",
 			aws.ToString(l.Body) == bodies["dead-lettered"], attr(l, dlq.AttrFailureClass), attr(l, dlq.AttrLastStatus), attr(l, message.AttrEventID), ids["dead-lettered"])
 	}
 }

@@ -250,7 +250,7 @@ func TestRelayDeliversEveryFixtureOnEveryChannel(t *testing.T) {
 		"Form filled: There are no operators available now",
 		"Hot lead: <!channel> Eve <@U123> <https://evil.example|your invoice>", // email has no mention syntax
 		"Hot lead: Guest from Kryvyy Rih",
-		"New order #23: 1000.00 UAH",
+		"New order #23: 1,000.00 UAH",
 	}
 	slices.Sort(subjects)
 	if !slices.Equal(subjects, wantSubjects) {

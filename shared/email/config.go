@@ -15,6 +15,10 @@ const (
 	EnvFrom             = "EMAIL_FROM"
 	EnvTo               = "EMAIL_TO"
 	EnvConfigurationSet = "EMAIL_CONFIGURATION_SET"
+	// EnvLanguage is the language of the human emails, over
+	// HUMANIZE_LANGUAGE (humanize.EnvLanguage): the accountant's mail may
+	// stay English while the team's chat is Ukrainian.
+	EnvLanguage = "EMAIL_LANGUAGE"
 )
 
 // DefaultTimeout bounds one SendEmail call, SDK retries included.
@@ -37,8 +41,9 @@ type Config struct {
 }
 
 // ConfigFromEnv reads EMAIL_FROM, EMAIL_TO (comma separated),
-// EMAIL_CONFIGURATION_SET and the humanize options, and validates each
-// address.
+// EMAIL_CONFIGURATION_SET and the humanize options (DISPLAY_TIMEZONE,
+// HUMANIZE_SHOW_IP, CHAT_URL_TEMPLATE, HUMANIZE_LANGUAGE, and
+// EMAIL_LANGUAGE over it), and validates each address.
 func ConfigFromEnv(getenv func(string) string) (Config, error) {
 	from, err := parseAddress(EnvFrom, getenv(EnvFrom))
 	if err != nil {
@@ -55,7 +60,7 @@ func ConfigFromEnv(getenv func(string) string) (Config, error) {
 		}
 		cfg.To = append(cfg.To, to)
 	}
-	if cfg.Humanize, err = humanize.OptionsFromEnv(getenv); err != nil {
+	if cfg.Humanize, err = humanize.OptionsFromEnv(getenv, EnvLanguage); err != nil {
 		return Config{}, err
 	}
 	// Every address was parsed above; only the rest is left to check.
@@ -91,6 +96,9 @@ func (cfg Config) validateSettings() error {
 	}
 	if cfg.Timeout < 0 {
 		return fmt.Errorf("email timeout must not be negative")
+	}
+	if err := cfg.Humanize.Validate(); err != nil {
+		return fmt.Errorf("%s: %w", EnvLanguage, err)
 	}
 	return nil
 }

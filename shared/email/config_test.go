@@ -5,15 +5,19 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/nicechat-relay/nicechat-relay/shared/humanize"
 )
 
 func TestConfigFromEnv(t *testing.T) {
 	tooMany := strings.TrimSuffix(strings.Repeat("x@example.com,", 51), ",")
 	tests := []struct {
-		name    string
-		env     map[string]string
-		wantTo  []string
-		wantErr string // the variable the error must name; "" means valid
+		name         string
+		env          map[string]string
+		wantTo       []string
+		wantLanguage string // "" means not checked
+		wantErr      string // the variable the error must name; "" means valid
+		wantErrToo   string // more the error must say
 	}{
 		{name: "one recipient", env: map[string]string{"EMAIL_FROM": "relay@example.com", "EMAIL_TO": "owner@example.com"}, wantTo: []string{"owner@example.com"}},
 		{name: "a list with names, spaces and a trailing comma", env: map[string]string{"EMAIL_FROM": "Relay <relay@example.com>", "EMAIL_TO": " a@example.com ,Shop Owner <b@example.com>, "}, wantTo: []string{"a@example.com", `"Shop Owner" <b@example.com>`}},
@@ -29,13 +33,23 @@ func TestConfigFromEnv(t *testing.T) {
 		{name: "more recipients than SES takes", env: map[string]string{"EMAIL_FROM": "relay@example.com", "EMAIL_TO": tooMany}, wantErr: "EMAIL_TO"},
 		{name: "a configuration set name SES refuses", env: map[string]string{"EMAIL_FROM": "relay@example.com", "EMAIL_TO": "a@example.com", "EMAIL_CONFIGURATION_SET": "bad name!"}, wantErr: "EMAIL_CONFIGURATION_SET"},
 		{name: "a bad humanize option", env: map[string]string{"EMAIL_FROM": "relay@example.com", "EMAIL_TO": "a@example.com", "DISPLAY_TIMEZONE": "Mars/Olympus"}, wantErr: "DISPLAY_TIMEZONE"},
+		{name: "English by default", env: map[string]string{"EMAIL_FROM": "relay@example.com", "EMAIL_TO": "a@example.com"}, wantTo: []string{"a@example.com"}, wantLanguage: "en"},
+		{name: "the language of every humane message", env: map[string]string{"EMAIL_FROM": "relay@example.com", "EMAIL_TO": "a@example.com", "HUMANIZE_LANGUAGE": "uk"},
+			wantTo: []string{"a@example.com"}, wantLanguage: "uk"},
+		{name: "the accountant's email stays English while the chats are Ukrainian",
+			env:    map[string]string{"EMAIL_FROM": "relay@example.com", "EMAIL_TO": "a@example.com", "HUMANIZE_LANGUAGE": "uk", "EMAIL_LANGUAGE": "en", "SLACK_LANGUAGE": "pl"},
+			wantTo: []string{"a@example.com"}, wantLanguage: "en"},
+		{name: "an unknown EMAIL_LANGUAGE, listing the languages", env: map[string]string{"EMAIL_FROM": "relay@example.com", "EMAIL_TO": "a@example.com", "EMAIL_LANGUAGE": "english"},
+			wantErr: `EMAIL_LANGUAGE: "english" is not a language`, wantErrToo: "available: " + strings.Join(humanize.Languages(), ", ")},
+		{name: "an unknown HUMANIZE_LANGUAGE, listing the languages", env: map[string]string{"EMAIL_FROM": "relay@example.com", "EMAIL_TO": "a@example.com", "HUMANIZE_LANGUAGE": "ru"},
+			wantErr: `HUMANIZE_LANGUAGE: "ru" is not a language`, wantErrToo: "available: " + strings.Join(humanize.Languages(), ", ")},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			cfg, err := ConfigFromEnv(func(k string) string { return tt.env[k] })
 			if tt.wantErr != "" {
-				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
-					t.Fatalf("ConfigFromEnv = %+v, %v; want an error naming %s", cfg, err, tt.wantErr)
+				if err == nil || !strings.Contains(err.Error(), tt.wantErr) || !strings.Contains(err.Error(), tt.wantErrToo) {
+					t.Fatalf("ConfigFromEnv = %+v, %v; want an error naming %s and saying %q", cfg, err, tt.wantErr, tt.wantErrToo)
 				}
 				return
 			}
@@ -47,6 +61,9 @@ func TestConfigFromEnv(t *testing.T) {
 			}
 			if cfg.Humanize.Location != time.UTC {
 				t.Errorf("humanize options not read: %+v", cfg.Humanize)
+			}
+			if tt.wantLanguage != "" && cfg.Humanize.Language != tt.wantLanguage {
+				t.Errorf("language = %q, want %q", cfg.Humanize.Language, tt.wantLanguage)
 			}
 			if err := cfg.Validate(); err != nil {
 				t.Errorf("Validate rejects what ConfigFromEnv built: %v", err)

@@ -118,8 +118,9 @@ func (c *Channel) render(e *nicechat.Event, m message.Message) (subject, body st
 		// The body is sent as h.Text() builds it, without another pass:
 		// its visitor text has been through humanize.Clean or
 		// humanize.Line, humanize.OptionsFromEnv refuses a
-		// CHAT_URL_TEMPLATE that Clean would change, and the rest is fixed
-		// text, numbers and the event's hash id.
+		// CHAT_URL_TEMPLATE that Clean would change, and the rest is the
+		// catalog's text (one line each, checked as it loads), numbers
+		// and the event's hash id.
 		return subject, h.Text(), nil
 	default:
 		return "", "", delivery.InvalidMessage(fmt.Sprintf("unknown email format %q", m.Format), nil)

@@ -1,7 +1,9 @@
 // Package humanize renders Nice Chat events as short plain messages a shop
-// owner reads at a glance. It is pure: the strings it returns are raw
-// visitor text (only control characters removed), and each channel escapes
-// and lays them out for its medium.
+// owner reads at a glance, in the owner's language (Options.Language, from
+// the catalogs described in catalog.go). It is pure: the strings it returns
+// are raw visitor text (only control characters removed) next to the
+// catalog's words, and each channel escapes and lays them out for its
+// medium.
 package humanize
 
 import (
@@ -20,18 +22,40 @@ import (
 // ChatIDPlaceholder is replaced by the chat id in Options.ChatURLTemplate.
 const ChatIDPlaceholder = "{chat_id}"
 
+// EnvLanguage chooses the language of every humane message, default en;
+// a channel's own variable (SLACK_LANGUAGE, EMAIL_LANGUAGE, ...) wins over
+// it.
+const EnvLanguage = "HUMANIZE_LANGUAGE"
+
 // Options tune rendering for one deployment.
 type Options struct {
 	Location        *time.Location // times are shown here; nil means UTC
 	ShowIP          bool           // the client IP is personal data, so it is opt-in
 	ChatURLTemplate string         // e.g. https://example/chats/{chat_id}; empty means no link
+	// Language is the catalog the messages are written from, one of
+	// Languages(); empty means English.
+	Language string
 }
 
 // OptionsFromEnv reads DISPLAY_TIMEZONE (an IANA name, default UTC),
-// HUMANIZE_SHOW_IP (true/false, default false) and CHAT_URL_TEMPLATE (an
-// http(s) URL containing {chat_id}, optional).
-func OptionsFromEnv(getenv func(string) string) (Options, error) {
+// HUMANIZE_SHOW_IP (true/false, default false), CHAT_URL_TEMPLATE (an
+// http(s) URL containing {chat_id}, optional) and HUMANIZE_LANGUAGE (one of
+// Languages(), default en). languageEnv names the channel's own language
+// variable, such as SLACK_LANGUAGE, which wins over HUMANIZE_LANGUAGE when
+// set; "" for none. A language that is not available is an error naming
+// its variable and listing the languages there are.
+func OptionsFromEnv(getenv func(string) string, languageEnv string) (Options, error) {
 	opts := Options{Location: time.UTC}
+	lang, err := languageFromEnv(getenv, EnvLanguage, baseLanguage)
+	if err != nil {
+		return Options{}, err
+	}
+	if languageEnv != "" {
+		if lang, err = languageFromEnv(getenv, languageEnv, lang); err != nil {
+			return Options{}, err
+		}
+	}
+	opts.Language = lang
 	if tz := strings.TrimSpace(getenv("DISPLAY_TIMEZONE")); tz != "" {
 		loc, err := time.LoadLocation(tz)
 		if err != nil {
@@ -63,6 +87,43 @@ func OptionsFromEnv(getenv func(string) string) (Options, error) {
 	return opts, nil
 }
 
+// languageFromEnv reads a language variable, case and spaces aside; unset
+// or empty it is fallback.
+func languageFromEnv(getenv func(string) string, name, fallback string) (string, error) {
+	lang := strings.ToLower(strings.TrimSpace(getenv(name)))
+	if lang == "" {
+		lang = fallback
+	}
+	if _, err := CatalogFor(lang); err != nil {
+		return "", fmt.Errorf("%s: %w", name, err)
+	}
+	return lang, nil
+}
+
+// Validate checks options built in code: the language must be one of
+// Languages() (or empty, for English). OptionsFromEnv checks the same.
+func (o Options) Validate() error {
+	if _, err := CatalogFor(o.Language); err != nil {
+		return fmt.Errorf("humanize language: %w", err)
+	}
+	return nil
+}
+
+// Catalog is the catalog of o.Language, which channels write their own
+// lines from. A language that is not available gets English: Validate and
+// OptionsFromEnv refuse it before any message is written.
+func (o Options) Catalog() *Catalog {
+	if c, err := CatalogFor(o.Language); err == nil {
+		return c
+	}
+	c, err := CatalogFor(baseLanguage)
+	if err != nil {
+		// Unreachable in a build whose tests pass: they load every catalog.
+		panic("humanize: " + err.Error())
+	}
+	return c
+}
+
 // Message is a rendered event: a one-line headline, "Label: value" fields,
 // titled sections of lines, and an optional link to the chat.
 type Message struct {
@@ -74,6 +135,8 @@ type Message struct {
 	// eventID closes the plain text so a reader can quote it to support;
 	// channels with their own footer take it from the event.
 	eventID string
+	// cat writes Text's own lines; nil (a Message built in code) is English.
+	cat *Catalog
 }
 
 // Field is one "Label: value" line. A value may span lines (a form's
@@ -93,7 +156,8 @@ func Render(e *nicechat.Event, opts Options) Message {
 	if opts.Location == nil {
 		opts.Location = time.UTC
 	}
-	r := renderer{opts: opts}
+	r := renderer{opts: opts, cat: opts.Catalog()}
+	r.m.cat = r.cat
 	switch e.Type {
 	case nicechat.TypeNewVisitor:
 		r.visitor(e)
@@ -113,6 +177,10 @@ func Render(e *nicechat.Event, opts Options) Message {
 // Text is the plain-text email body: the headline, the fields, each
 // section, the chat link and the event id, separated by blank lines.
 func (m Message) Text() string {
+	cat := m.cat
+	if cat == nil {
+		cat = Options{}.Catalog()
+	}
 	var b strings.Builder
 	b.WriteString(m.Headline)
 	b.WriteString("\n")
@@ -140,12 +208,12 @@ func (m Message) Text() string {
 		}
 	}
 	if m.Link != "" {
-		b.WriteString("\nOpen the chat: ")
+		b.WriteString("\n" + cat.Text(KeyOpenChat, nil) + ": ")
 		b.WriteString(m.Link)
 		b.WriteString("\n")
 	}
 	if m.eventID != "" {
-		b.WriteString("\nEvent id: ")
+		b.WriteString("\n" + cat.Text(keyEventID, nil) + ": ")
 		b.WriteString(m.eventID)
 		b.WriteString("\n")
 	}

@@ -2,6 +2,7 @@ package humanize
 
 import (
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -74,6 +75,10 @@ func renderCases(t *testing.T) []renderCase {
 				`{"title":"Sticker","price":0.5}],` +
 				`"agents":[{"first_name":"Iryna"},{"email":"ops@example.com"},{},{"last_name":"Koval","email":null}],` +
 				`"shipping_address":{"city":"Lviv","street":"Shevchenka 1","zip":79000,"phone":null,"extra":{"x":1}}}}`},
+		renderCase{name: "order_thousands",
+			body: `{"event":"new_order","data":{"id":25,"order_num":"2024-118","qty":"5","order_date":"2024-12-30T21:05:00Z","products":[` +
+				`{"title":"Сукня лляна","price":"2648.99","currency":"PLN","qty":2},` +
+				`{"title":"Пасок","price":1250,"currency":"PLN","qty":3}]}}`},
 		renderCase{name: "form_nested_groups",
 			body: `{"event":"push_form","data":{"id":11,"chat_id":"abc","created":"2024-07-01T09:30:00+03:00","label":"Call me back","result":[` +
 				`{"type":"title","label":"Call me back"},` +
@@ -104,41 +109,116 @@ func TestRenderMatchesGoldenText(t *testing.T) {
 	}
 }
 
+// translatedCases are the golden cases rendered in the other languages
+// too: each event type, and the renderings whose words or numbers differ
+// from those.
+var translatedCases = []string{
+	nicechat.TypeNewVisitor, nicechat.TypeNewChat, nicechat.TypeFirstMessage, nicechat.TypeUnanswered, nicechat.TypeNewOrder, nicechat.TypePushForm,
+	"minimal_new_visitor", "minimal_new_chat", "minimal_new_order", "minimal_push_form", "unknown_type", "unknown_type_bare",
+	"show_ip", "chat_link_order", "order_multi_currency", "order_thousands", "form_nested_groups",
+}
+
+// languageZones are where a shop writing in the language most likely is,
+// so the golden files show the times its owner would read; the same as
+// humanizetest.Location, which this package's own tests cannot import.
+var languageZones = map[string]string{"uk": "Europe/Kyiv", "pl": "Europe/Warsaw"}
+
+func TestRenderMatchesGoldenTextInEachLanguage(t *testing.T) {
+	for _, lang := range Languages() {
+		if lang == baseLanguage {
+			continue // TestRenderMatchesGoldenText
+		}
+		for _, tc := range renderCases(t) {
+			if !slices.Contains(translatedCases, tc.name) {
+				continue
+			}
+			t.Run(lang+"/"+tc.name, func(t *testing.T) {
+				opts := tc.opts
+				opts.Language = lang
+				if zone, ok := languageZones[lang]; ok && opts.Location == nil {
+					opts.Location = location(t, zone)
+				}
+				got := Render(parse(t, tc.body), opts).Text()
+				golden.Check(t, lang+"/"+tc.name+".txt", []byte(got))
+			})
+		}
+	}
+}
+
+func TestRenderHeadlinesInEachLanguage(t *testing.T) {
+	tests := []struct {
+		lang string
+		body string
+		want string
+	}{
+		{"uk", string(fixtures.Body(nicechat.TypeNewVisitor)), "Холодний лід: Guest"},
+		{"uk", string(fixtures.Body(nicechat.TypeUnanswered)), "Сердитий лід: Guest (Kryvyy Rih)"},
+		{"uk", string(fixtures.Body(nicechat.TypeNewOrder)), "Нове замовлення №\u00a023: 1\u00a0000,00 UAH"},
+		{"uk", string(fixtures.Body(nicechat.TypePushForm)), "Заповнено форму: There are no operators available now"},
+		{"uk", `{"event":"new_chat","data":{"id":7,"client_id":9,"geoCountry":"Poland"}}`, "Теплий лід: Відвідувач №\u00a09 (Poland)"},
+		{"uk", `{"event":"refund","data":{"id":7}}`, "Подія Nice Chat: refund"},
+		{"pl", string(fixtures.Body(nicechat.TypeFirstMessage)), "Gorący lead: Guest (Kryvyy Rih)"},
+		{"pl", string(fixtures.Body(nicechat.TypeNewOrder)), "Nowe zamówienie nr\u00a023: 1\u00a0000,00 UAH"},
+		{"pl", `{"event":"new_visitor","data":{"id":7}}`, "Zimny lead: Odwiedzający nr\u00a07"},
+		{"pl", `{"event":"unanswered","data":{"id":7}}`, "Zdenerwowany lead: Odwiedzający"},
+		{"pl", `{"event":"push_form","data":{"id":7}}`, "Wypełniono formularz"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.lang+"/"+tc.want, func(t *testing.T) {
+			if got := Render(parse(t, tc.body), Options{Language: tc.lang}).Headline; got != tc.want {
+				t.Errorf("headline = %q, want %q", got, tc.want)
+			}
+		})
+	}
+}
+
 var emptyField = regexp.MustCompile(`(?m)^[^ \-\n][^:\n]*:[ \t]*$`)
 
 func TestRenderNeverShowsPlaceholders(t *testing.T) {
 	for _, tc := range renderCases(t) {
-		t.Run(tc.name, func(t *testing.T) {
-			m := Render(parse(t, tc.body), tc.opts)
-			text := m.Text()
-			if strings.Contains(text, "0001-01-01") {
-				t.Errorf("a zero time is shown:\n%s", text)
-			}
-			for _, f := range m.Fields {
-				if strings.TrimSpace(f.Value) == "" {
-					t.Errorf("field %q has no value", f.Label)
-				}
-			}
-			for _, s := range m.Sections {
-				if len(s.Lines) == 0 {
-					t.Errorf("section %q has no lines", s.Title)
-				}
-			}
-			// Section titles end with ":" on their own line; any other
-			// line ending in ":" is a field without a value.
-			titles := map[string]bool{}
-			for _, s := range m.Sections {
-				titles[s.Title+":"] = true
-			}
-			for _, l := range emptyField.FindAllString(text, -1) {
-				if !titles[l] {
-					t.Errorf("line %q has a label and no value", l)
-				}
-			}
-			if m.Headline == "" || strings.ContainsAny(m.Headline, "\r\n\x00") {
-				t.Errorf("headline %q is empty or spans lines", m.Headline)
-			}
-		})
+		for _, lang := range Languages() {
+			t.Run(lang+"/"+tc.name, func(t *testing.T) {
+				opts := tc.opts
+				opts.Language = lang
+				checkNoPlaceholders(t, Render(parse(t, tc.body), opts))
+			})
+		}
+	}
+}
+
+func checkNoPlaceholders(t *testing.T, m Message) {
+	t.Helper()
+	text := m.Text()
+	if strings.Contains(text, "0001-01-01") || strings.Contains(text, "01.01.0001") {
+		t.Errorf("a zero time is shown:\n%s", text)
+	}
+	for _, f := range m.Fields {
+		if strings.TrimSpace(f.Value) == "" {
+			t.Errorf("field %q has no value", f.Label)
+		}
+	}
+	for _, s := range m.Sections {
+		if len(s.Lines) == 0 {
+			t.Errorf("section %q has no lines", s.Title)
+		}
+	}
+	// Section titles end with ":" on their own line; any other
+	// line ending in ":" is a field without a value.
+	titles := map[string]bool{}
+	for _, s := range m.Sections {
+		titles[s.Title+":"] = true
+	}
+	for _, l := range emptyField.FindAllString(text, -1) {
+		if !titles[l] {
+			t.Errorf("line %q has a label and no value", l)
+		}
+	}
+	if m.Headline == "" || strings.ContainsAny(m.Headline, "\r\n\x00") {
+		t.Errorf("headline %q is empty or spans lines", m.Headline)
+	}
+	// The catalogs' placeholders are all filled.
+	if strings.ContainsAny(text, "{}") {
+		t.Errorf("a placeholder is left in:\n%s", text)
 	}
 }
 
@@ -151,7 +231,7 @@ func TestRenderHeadlines(t *testing.T) {
 		{string(fixtures.Body(nicechat.TypeNewChat)), "Warm lead: Guest from Kryvyy Rih"},
 		{string(fixtures.Body(nicechat.TypeFirstMessage)), "Hot lead: Guest from Kryvyy Rih"},
 		{string(fixtures.Body(nicechat.TypeUnanswered)), "Angry lead: Guest from Kryvyy Rih"},
-		{string(fixtures.Body(nicechat.TypeNewOrder)), "New order #23: 1000.00 UAH"},
+		{string(fixtures.Body(nicechat.TypeNewOrder)), "New order #23: 1,000.00 UAH"},
 		{string(fixtures.Body(nicechat.TypePushForm)), "Form filled: There are no operators available now"},
 		{`{"event":"new_visitor","data":{"id":7}}`, "Cold lead: Visitor #7"},
 		{`{"event":"new_chat","data":{"id":7,"client_id":9,"geoCountry":"Poland"}}`, "Warm lead: Visitor #9 from Poland"},
@@ -191,16 +271,31 @@ func TestRenderKeepsVisitorTextRawButStripsControlCharacters(t *testing.T) {
 func TestOptionsFromEnv(t *testing.T) {
 	kyiv := location(t, "Europe/Kyiv")
 	tests := []struct {
-		name    string
-		env     map[string]string
-		want    Options
-		wantErr string
+		name        string
+		env         map[string]string
+		languageEnv string // the channel's own language variable
+		want        Options
+		wantErr     string
+		wantErrToo  string
 	}{
-		{name: "defaults to UTC, no IP, no link", env: nil, want: Options{Location: time.UTC}},
+		{name: "defaults to UTC, no IP, no link, English", env: nil, want: Options{Location: time.UTC, Language: "en"}},
 		{name: "reads every option",
-			env:  map[string]string{"DISPLAY_TIMEZONE": "Europe/Kyiv", "HUMANIZE_SHOW_IP": "true", "CHAT_URL_TEMPLATE": "https://example.test/chats/{chat_id}"},
-			want: Options{Location: kyiv, ShowIP: true, ChatURLTemplate: "https://example.test/chats/{chat_id}"}},
-		{name: "accepts false", env: map[string]string{"HUMANIZE_SHOW_IP": "false"}, want: Options{Location: time.UTC}},
+			env:  map[string]string{"DISPLAY_TIMEZONE": "Europe/Kyiv", "HUMANIZE_SHOW_IP": "true", "CHAT_URL_TEMPLATE": "https://example.test/chats/{chat_id}", "HUMANIZE_LANGUAGE": "uk"},
+			want: Options{Location: kyiv, ShowIP: true, ChatURLTemplate: "https://example.test/chats/{chat_id}", Language: "uk"}},
+		{name: "accepts false", env: map[string]string{"HUMANIZE_SHOW_IP": "false"}, want: Options{Location: time.UTC, Language: "en"}},
+		{name: "reads the language in any case, spaces aside", env: map[string]string{"HUMANIZE_LANGUAGE": " PL "}, want: Options{Location: time.UTC, Language: "pl"}},
+		{name: "the channel's language wins over HUMANIZE_LANGUAGE", languageEnv: "SLACK_LANGUAGE",
+			env: map[string]string{"HUMANIZE_LANGUAGE": "uk", "SLACK_LANGUAGE": "en"}, want: Options{Location: time.UTC, Language: "en"}},
+		{name: "an empty channel language leaves HUMANIZE_LANGUAGE's", languageEnv: "SLACK_LANGUAGE",
+			env: map[string]string{"HUMANIZE_LANGUAGE": "uk", "SLACK_LANGUAGE": " "}, want: Options{Location: time.UTC, Language: "uk"}},
+		{name: "another channel's language is not read", languageEnv: "EMAIL_LANGUAGE",
+			env: map[string]string{"HUMANIZE_LANGUAGE": "pl", "SLACK_LANGUAGE": "uk"}, want: Options{Location: time.UTC, Language: "pl"}},
+		{name: "rejects an unknown language, listing the available ones", env: map[string]string{"HUMANIZE_LANGUAGE": "ua"},
+			wantErr: "HUMANIZE_LANGUAGE", wantErrToo: "available: " + strings.Join(Languages(), ", ")},
+		{name: "rejects an unknown channel language, naming its variable", languageEnv: "TELEGRAM_LANGUAGE",
+			env: map[string]string{"HUMANIZE_LANGUAGE": "uk", "TELEGRAM_LANGUAGE": "de"}, wantErr: "TELEGRAM_LANGUAGE", wantErrToo: "available: " + strings.Join(Languages(), ", ")},
+		{name: "rejects an unknown HUMANIZE_LANGUAGE even when the channel sets its own", languageEnv: "EMAIL_LANGUAGE",
+			env: map[string]string{"HUMANIZE_LANGUAGE": "english", "EMAIL_LANGUAGE": "en"}, wantErr: "HUMANIZE_LANGUAGE"},
 		{name: "rejects an unknown zone", env: map[string]string{"DISPLAY_TIMEZONE": "Mars/Olympus"}, wantErr: "DISPLAY_TIMEZONE"},
 		{name: "rejects a non-boolean IP switch", env: map[string]string{"HUMANIZE_SHOW_IP": "yes please"}, wantErr: "HUMANIZE_SHOW_IP"},
 		{name: "rejects a template without the placeholder", env: map[string]string{"CHAT_URL_TEMPLATE": "https://example.test/chats"}, wantErr: "CHAT_URL_TEMPLATE"},
@@ -211,17 +306,18 @@ func TestOptionsFromEnv(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			got, err := OptionsFromEnv(func(k string) string { return tc.env[k] })
+			got, err := OptionsFromEnv(func(k string) string { return tc.env[k] }, tc.languageEnv)
 			if tc.wantErr != "" {
-				if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
-					t.Fatalf("err = %v, want one naming %s", err, tc.wantErr)
+				if err == nil || !strings.Contains(err.Error(), tc.wantErr) || !strings.Contains(err.Error(), tc.wantErrToo) {
+					t.Fatalf("err = %v, want one naming %s and saying %q", err, tc.wantErr, tc.wantErrToo)
 				}
 				return
 			}
 			if err != nil {
 				t.Fatal(err)
 			}
-			if got.Location.String() != tc.want.Location.String() || got.ShowIP != tc.want.ShowIP || got.ChatURLTemplate != tc.want.ChatURLTemplate {
+			if got.Location.String() != tc.want.Location.String() || got.ShowIP != tc.want.ShowIP || got.ChatURLTemplate != tc.want.ChatURLTemplate ||
+				got.Language != tc.want.Language {
 				t.Errorf("options = %+v, want %+v", got, tc.want)
 			}
 		})

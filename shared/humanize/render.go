@@ -14,12 +14,13 @@ import (
 	"github.com/nicechat-relay/nicechat-relay/shared/nicechat"
 )
 
-// The vendor grades chat events by lead temperature.
+// The vendor grades chat events by lead temperature; these are the
+// catalog's keys for the grades.
 var leadTemperature = map[string]string{
-	nicechat.TypeNewVisitor:   "Cold lead",
-	nicechat.TypeNewChat:      "Warm lead",
-	nicechat.TypeFirstMessage: "Hot lead",
-	nicechat.TypeUnanswered:   "Angry lead",
+	nicechat.TypeNewVisitor:   "lead.cold",
+	nicechat.TypeNewChat:      "lead.warm",
+	nicechat.TypeFirstMessage: "lead.hot",
+	nicechat.TypeUnanswered:   "lead.angry",
 }
 
 const (
@@ -31,27 +32,54 @@ const (
 
 type renderer struct {
 	opts Options
+	cat  *Catalog
 	m    Message
 }
 
-// field adds a line, leaving it out when there is nothing to show.
-func (r *renderer) field(label, value string) {
+// text is the catalog's text for key, vars filled in.
+func (r *renderer) text(key string, vars ...string) string {
+	return r.cat.Text(key, nil, vars...)
+}
+
+// field adds the line labelled by the catalog's text for key, leaving it
+// out when there is nothing to show.
+func (r *renderer) field(key, value string) {
 	if value != "" {
-		r.m.Fields = append(r.m.Fields, Field{Label: label, Value: value})
+		r.m.Fields = append(r.m.Fields, Field{Label: r.text(key), Value: value})
 	}
 }
 
-func (r *renderer) section(title string, lines []string) {
+func (r *renderer) section(key string, lines []string) {
 	if len(lines) > 0 {
-		r.m.Sections = append(r.m.Sections, Section{Title: title, Lines: lines})
+		r.m.Sections = append(r.m.Sections, Section{Title: r.text(key), Lines: lines})
 	}
+}
+
+// number is an identifier such as an order's or a chat's as the language
+// writes it: "#23", "№ 23", "nr 23".
+func (r *renderer) number(id string) string {
+	return r.text(keyNumber, "n", id)
 }
 
 func (r *renderer) time(t nicechat.Time) string {
 	if !t.Set || t.Value.IsZero() {
 		return ""
 	}
-	return t.Value.In(r.opts.Location).Format("2006-01-02 15:04 MST")
+	return r.cat.Time(t.Value.In(r.opts.Location))
+}
+
+// count is a count of things, grouped as the language groups digits.
+func (r *renderer) count(n nicechat.Int) string {
+	if !n.Set || n.Value < 0 {
+		return ""
+	}
+	return r.cat.Number(n.Value)
+}
+
+// money is an amount as the language writes it, then the currency as
+// the shop sent it.
+func (r *renderer) money(v float64, currency string) string {
+	return join(" ", r.cat.Amount(v), currency)
 }
 
 func (r *renderer) link(chatID nicechat.Int) {
@@ -62,7 +90,7 @@ func (r *renderer) link(chatID nicechat.Int) {
 
 func (r *renderer) ip(ip nicechat.String) {
 	if r.opts.ShowIP {
-		r.field("IP", Line(ip.Value))
+		r.field("field.ip", Line(ip.Value))
 	}
 }
 
@@ -71,15 +99,15 @@ func (r *renderer) visitor(e *nicechat.Event) {
 	name := Line(v.ClientName.Value)
 	who := name
 	if who == "" {
-		who = "Visitor #" + strconv.FormatInt(e.DataID, 10)
+		who = r.text("visitor.numbered", "number", r.number(strconv.FormatInt(e.DataID, 10)))
 	}
-	r.m.Headline = leadTemperature[e.Type] + ": " + who
-	r.field("Client", name)
-	r.field("Visits", count(v.VisitCount))
-	r.field("Chats", count(v.ChatCount))
-	r.field("Purchases", count(v.PurchaseCount))
-	r.field("First seen", r.time(v.FirstSeen))
-	r.field("Last activity", r.time(v.LastActivity))
+	r.m.Headline = r.text(leadTemperature[e.Type]) + ": " + who
+	r.field("field.client", name)
+	r.field("field.visits", r.count(v.VisitCount))
+	r.field("field.chats", r.count(v.ChatCount))
+	r.field("field.purchases", r.count(v.PurchaseCount))
+	r.field("field.first_seen", r.time(v.FirstSeen))
+	r.field("field.last_activity", r.time(v.LastActivity))
 }
 
 func (r *renderer) chat(e *nicechat.Event) {
@@ -89,25 +117,25 @@ func (r *renderer) chat(e *nicechat.Event) {
 	switch {
 	case who != "":
 	case c.ClientID.Set:
-		who = "Visitor #" + strconv.FormatInt(c.ClientID.Value, 10)
+		who = r.text("visitor.numbered", "number", r.number(strconv.FormatInt(c.ClientID.Value, 10)))
 	default:
-		who = "A visitor"
+		who = r.text("visitor.anonymous")
 	}
 	if where := firstOf(city, country); where != "" {
-		who += " from " + where
+		who = r.text("visitor.from", "who", who, "place", where)
 	}
-	r.m.Headline = leadTemperature[e.Type] + ": " + who
-	r.field("Client", name)
-	r.field("Location", join(", ", city, country))
-	r.field("Language", Line(firstOf(c.LangFull.Value, c.Lang.Value)))
-	r.field("Browser", Line(c.Browser.Value))
-	r.field("OS", Line(c.OS.Value))
-	r.field("Referrer", Line(c.Referrer.Value))
-	r.field("UTM", utm(c.UTM))
-	r.field("Chat opened", r.time(c.Opened))
-	r.field("Chat closed", r.time(c.Closed))
+	r.m.Headline = r.text(leadTemperature[e.Type]) + ": " + who
+	r.field("field.client", name)
+	r.field("field.location", join(", ", city, country))
+	r.field("field.language", Line(firstOf(c.LangFull.Value, c.Lang.Value)))
+	r.field("field.browser", Line(c.Browser.Value))
+	r.field("field.os", Line(c.OS.Value))
+	r.field("field.referrer", Line(c.Referrer.Value))
+	r.field("field.utm", utm(c.UTM))
+	r.field("field.chat_opened", r.time(c.Opened))
+	r.field("field.chat_closed", r.time(c.Closed))
 	r.ip(c.IP)
-	r.field("Chat", "#"+strconv.FormatInt(e.DataID, 10))
+	r.field("field.chat", r.number(strconv.FormatInt(e.DataID, 10)))
 	r.link(nicechat.Int{Value: e.DataID, Set: true})
 }
 
@@ -123,16 +151,16 @@ func (r *renderer) order(e *nicechat.Event) {
 	for _, p := range o.Products {
 		title := Line(p.Title.Value)
 		if title == "" {
-			title = "Untitled product"
+			title = r.text("product.untitled")
 		}
 		qty := int64(1)
 		if p.Qty.Set && p.Qty.Value > 0 {
 			qty = p.Qty.Value
-			title += " × " + strconv.FormatInt(qty, 10)
+			title += " × " + r.cat.Number(qty)
 		}
 		currency := Line(p.Currency.Value)
 		if price, ok := amount(p.Price); ok {
-			title += " — " + money(price, currency)
+			title += " — " + r.money(price, currency)
 			// The vendor does not say whether price is per unit; a
 			// quantity only appears on multi-unit lines, so it is taken
 			// as the unit price.
@@ -142,47 +170,47 @@ func (r *renderer) order(e *nicechat.Event) {
 	}
 	sum := make([]string, len(totals))
 	for i, t := range totals {
-		sum[i] = money(t.amount, t.currency)
+		sum[i] = r.money(t.amount, t.currency)
 	}
 
-	r.m.Headline = "New order #" + number
+	r.m.Headline = r.text("order.headline", "number", r.number(number))
 	if len(sum) > 0 {
 		r.m.Headline += ": " + strings.Join(sum, " + ")
 	}
-	r.field("Order", "#"+number)
-	r.field("Placed", r.time(o.OrderDate))
-	r.field("Total", strings.Join(sum, ", "))
+	r.field("field.order", r.number(number))
+	r.field("field.placed", r.time(o.OrderDate))
+	r.field("field.total", strings.Join(sum, ", "))
 	if o.Qty.Set && o.Qty.Value > 0 {
-		r.field("Items", strconv.FormatInt(o.Qty.Value, 10))
+		r.field("field.items", r.cat.Plural("count.items", o.Qty.Value, nil))
 	}
-	r.field("Agents", agents(o.Agents))
+	r.field("field.agents", agents(o.Agents))
 	d := o.Detail
-	r.field("Client location", join(", ", Line(d.City.Value), Line(d.Country.Value)))
-	r.field("Language", Line(d.LangFull.Value))
-	r.field("Browser", Line(d.Browser.Value))
-	r.field("OS", Line(d.OS.Value))
+	r.field("field.client_location", join(", ", Line(d.City.Value), Line(d.Country.Value)))
+	r.field("field.language", Line(d.LangFull.Value))
+	r.field("field.browser", Line(d.Browser.Value))
+	r.field("field.os", Line(d.OS.Value))
 	r.ip(d.IP)
-	r.section("Products", products)
-	r.section("Shipping address", address(o.ShippingAddress))
-	r.section("Billing address", address(o.BillingAddress))
+	r.section("section.products", products)
+	r.section("section.shipping_address", r.address(o.ShippingAddress))
+	r.section("section.billing_address", r.address(o.BillingAddress))
 	r.link(o.ChatID)
 }
 
 func (r *renderer) form(e *nicechat.Event) {
 	f := e.Form()
-	r.m.Headline = "Form filled"
+	r.m.Headline = r.text("form.headline")
 	if label := Line(f.Label.Value); label != "" {
 		r.m.Headline += ": " + label
 	}
-	r.m.Fields = formFields(r.m.Fields, f.Result, "", 0)
-	r.field("Submitted", r.time(f.Created))
+	r.m.Fields = r.formFields(r.m.Fields, f.Result, "", 0)
+	r.field("field.submitted", r.time(f.Created))
 	r.link(f.ChatID)
 }
 
 // formFields appends each answered field in order; "flat" groups are
 // flattened, their label (unless the vendor's "default") prefixing their
 // fields' labels.
-func formFields(out []Field, fields []nicechat.FormField, prefix string, depth int) []Field {
+func (r *renderer) formFields(out []Field, fields []nicechat.FormField, prefix string, depth int) []Field {
 	if depth > maxFormDepth {
 		return out
 	}
@@ -193,7 +221,7 @@ func formFields(out []Field, fields []nicechat.FormField, prefix string, depth i
 			if label != "" && !strings.EqualFold(label, "default") {
 				group = join(" / ", prefix, label)
 			}
-			out = formFields(out, f.Data, group, depth+1)
+			out = r.formFields(out, f.Data, group, depth+1)
 			continue
 		}
 		value := Clean(f.Value.Value)
@@ -201,7 +229,7 @@ func formFields(out []Field, fields []nicechat.FormField, prefix string, depth i
 			continue // titles and unanswered fields
 		}
 		if label == "" {
-			label = firstOf(Line(f.Type.Value), "Field")
+			label = firstOf(Line(f.Type.Value), r.text("field.unnamed"))
 		}
 		out = append(out, Field{Label: join(" / ", prefix, label), Value: value})
 	}
@@ -211,7 +239,7 @@ func formFields(out []Field, fields []nicechat.FormField, prefix string, depth i
 // generic shows an unknown event type's top-level values, so a new vendor
 // event is readable before this package learns it.
 func (r *renderer) generic(e *nicechat.Event) {
-	r.m.Headline = "Nice Chat event: " + firstOf(Line(e.Type), "unknown")
+	r.m.Headline = r.text("event.headline", "type", firstOf(Line(e.Type), r.text("event.unknown_type")))
 	var data map[string]json.RawMessage
 	_ = json.Unmarshal(e.Data, &data)
 	keys := make([]string, 0, len(data))
@@ -225,7 +253,8 @@ func (r *renderer) generic(e *nicechat.Event) {
 			break
 		}
 		if v := scalar(data[k]); v != "" {
-			r.field(label(k), v)
+			// The label is the vendor's key, not a catalog's text.
+			r.m.Fields = append(r.m.Fields, Field{Label: r.label(k), Value: v})
 			shown++
 		}
 	}
@@ -259,17 +288,6 @@ func amount(f nicechat.Float) (float64, bool) {
 	return f.Value, true
 }
 
-func money(v float64, currency string) string {
-	return join(" ", strconv.FormatFloat(v, 'f', 2, 64), currency)
-}
-
-func count(n nicechat.Int) string {
-	if !n.Set || n.Value < 0 {
-		return ""
-	}
-	return strconv.FormatInt(n.Value, 10)
-}
-
 func agents(list []nicechat.Agent) string {
 	var names []string
 	for _, a := range list {
@@ -297,11 +315,11 @@ func utm(tags map[string]nicechat.String) string {
 
 // address lists an address object's text and number values by key; the
 // vendor leaves its shape undocumented.
-func address(a map[string]json.RawMessage) []string {
+func (r *renderer) address(a map[string]json.RawMessage) []string {
 	var lines []string
 	for _, k := range slices.Sorted(maps.Keys(a)) {
 		if v := scalar(a[k]); v != "" {
-			lines = append(lines, label(k)+": "+v)
+			lines = append(lines, r.label(k)+": "+v)
 		}
 	}
 	return lines
@@ -328,11 +346,12 @@ func scalar(raw json.RawMessage) string {
 	}
 }
 
-// label turns a JSON key such as "first_name" into "First name".
-func label(key string) string {
+// label turns a JSON key such as "first_name" into "First name": the
+// vendor's word, shown as it is in every language.
+func (r *renderer) label(key string) string {
 	s := Line(strings.ReplaceAll(key, "_", " "))
 	if s == "" {
-		return "Value"
+		return r.text("field.value")
 	}
 	first, size := utf8.DecodeRuneInString(s)
 	return string(unicode.ToUpper(first)) + s[size:]

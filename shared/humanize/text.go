@@ -31,22 +31,34 @@ func Clean(s string) string {
 // overrides are dropped, and every run of white space, control characters
 // (CR, LF and NUL included) and Unicode line or paragraph separators
 // becomes one space, so the text can neither end a header nor start
-// another. The ends are trimmed.
+// another. The ends are trimmed. A single no-break space between two
+// visible characters is the one space kept as it is: it groups the digits
+// of "2 648,99" in Ukrainian and Polish, and keeps "№ 23" together.
 func Line(s string) string {
 	var b strings.Builder
 	b.Grow(len(s))
 	space := false
+	var noBreak rune // a no-break space kept if a visible character follows
 	for _, r := range strings.ToValidUTF8(s, "\uFFFD") {
 		if unicode.Is(unicode.Bidi_Control, r) {
+			continue
+		}
+		if (r == '\u00a0' || r == '\u202f') && !space && noBreak == 0 && b.Len() > 0 {
+			noBreak = r
 			continue
 		}
 		// A break between two words stays a break: "Olena\u2028Bondar"
 		// reads "Olena Bondar", not "OlenaBondar".
 		if unicode.IsControl(r) || unicode.IsSpace(r) || r == '\u2028' || r == '\u2029' {
 			space = b.Len() > 0
+			noBreak = 0
 			continue
 		}
-		if space {
+		switch {
+		case noBreak != 0:
+			b.WriteRune(noBreak)
+			noBreak = 0
+		case space:
 			b.WriteByte(' ')
 			space = false
 		}

@@ -17,6 +17,9 @@ func TestLineMakesOneLineOfAnyText(t *testing.T) {
 		{"bidirectional overrides are dropped", "total \u202e01\u202c", "total 01"},
 		{"invalid UTF-8 is replaced", "a\xffb", "a\uFFFDb"},
 		{"nothing but breaks is empty", "\r\n\x00\u2028", ""},
+		{"a no-break space between two characters is kept", "2\u00a0648,99 PLN №\u00a023 1\u202f000", "2\u00a0648,99 PLN №\u00a023 1\u202f000"},
+		{"a no-break space next to another space becomes one space", "a\u00a0 b c \u00a0d e\u00a0\u00a0f g\u00a0\nh", "a b c d e f g h"},
+		{"a no-break space at an end is trimmed", "\u00a0a\u00a0", "a"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

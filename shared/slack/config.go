@@ -14,6 +14,9 @@ const (
 	EnvWebhookURL  = "SLACK_WEBHOOK_URL"
 	EnvTimeout     = "SLACK_TIMEOUT"
 	EnvMinInterval = "SLACK_MIN_INTERVAL"
+	// EnvLanguage is the language of Slack's messages, over
+	// HUMANIZE_LANGUAGE (humanize.EnvLanguage).
+	EnvLanguage = "SLACK_LANGUAGE"
 )
 
 const (
@@ -37,7 +40,7 @@ type Config struct {
 // ConfigFromEnv reads SLACK_WEBHOOK_URL (required), SLACK_TIMEOUT (see
 // delivery.ParseTimeout, default 10s), SLACK_MIN_INTERVAL (default 2s) and
 // the humanize options (DISPLAY_TIMEZONE, HUMANIZE_SHOW_IP,
-// CHAT_URL_TEMPLATE).
+// CHAT_URL_TEMPLATE, HUMANIZE_LANGUAGE, and SLACK_LANGUAGE over it).
 func ConfigFromEnv(getenv func(string) string) (Config, error) {
 	cfg := Config{WebhookURL: strings.TrimSpace(getenv(EnvWebhookURL))}
 	var err error
@@ -47,7 +50,7 @@ func ConfigFromEnv(getenv func(string) string) (Config, error) {
 	if cfg.Interval, err = delivery.ParseTimeout(EnvMinInterval, getenv(EnvMinInterval), defaultInterval); err != nil {
 		return Config{}, err
 	}
-	if cfg.Humanize, err = humanize.OptionsFromEnv(getenv); err != nil {
+	if cfg.Humanize, err = humanize.OptionsFromEnv(getenv, EnvLanguage); err != nil {
 		return Config{}, err
 	}
 	return cfg, cfg.Validate()
@@ -64,6 +67,9 @@ func (cfg Config) Validate() error {
 	}
 	if cfg.Interval < 0 || cfg.Interval > delivery.MaxTimeout {
 		return fmt.Errorf("%s must be positive and at most %s", EnvMinInterval, delivery.MaxTimeout)
+	}
+	if err := cfg.Humanize.Validate(); err != nil {
+		return fmt.Errorf("%s: %w", EnvLanguage, err)
 	}
 	return nil
 }

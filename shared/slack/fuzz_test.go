@@ -2,10 +2,12 @@ package slack
 
 import (
 	"encoding/json"
+	"regexp"
 	"strings"
 	"testing"
 
 	fixtures "github.com/nicechat-relay/nicechat-relay/events"
+	"github.com/nicechat-relay/nicechat-relay/shared/humanize"
 	"github.com/nicechat-relay/nicechat-relay/shared/nicechat"
 )
 
@@ -18,36 +20,52 @@ func FuzzSlackPayload(f *testing.F) {
 	f.Add(fixtures.Body("invalid_new_order"), "", "")
 	f.Add(fixtures.Body("invalid_push_form"), "", "")
 	f.Add([]byte(`{"event":"agent_joined","data":{"id":1,"chat_id":2}}`), hostile[1], hostile[0])
-	opts := linkOpts
-	opts.ShowIP = true
+	// Every input is rendered in every language: the catalogs' words are
+	// escaped like the visitor's, and a longer translation must still fit.
+	langs := humanize.Languages()
+	links := make([]*regexp.Regexp, len(langs))
+	for i, lang := range langs {
+		links[i] = chatLink(f, lang)
+	}
 	f.Fuzz(func(t *testing.T, body []byte, a, b string) {
 		e, err := nicechat.Parse(fixtures.WithVisitorText(body, a, b))
 		if err != nil {
 			return
 		}
-		raw, err := json.Marshal(Payload(e, opts))
-		if err != nil {
-			t.Fatalf("payload does not encode: %v", err)
+		for i, lang := range langs {
+			opts := linkOpts
+			opts.ShowIP, opts.Language = true, lang
+			checkFuzzedPayload(t, e, opts, links[i])
 		}
-		var payload any
-		if err := json.Unmarshal(raw, &payload); err != nil {
-			t.Fatalf("payload is not JSON: %v", err)
-		}
-		walkStrings(payload, false, func(s string, plain bool) {
-			if plain {
-				return // plain_text is never parsed for mentions or links
-			}
-			// Every < starts Slack markup; the only markup allowed is the
-			// chat link this package builds from CHAT_URL_TEMPLATE.
-			if rest := chatLink.ReplaceAllString(s, ""); strings.Contains(rest, "<") {
-				t.Errorf("visitor text reaches Slack as markup: %q", s)
-			}
-			if strings.Contains(strings.NewReplacer("&amp;", "", "&lt;", "", "&gt;", "").Replace(s), "&") {
-				t.Errorf("text has an unescaped or split &: %q", s)
-			}
-		})
-		checkLimits(t, raw)
 	})
+}
+
+// checkFuzzedPayload checks what FuzzSlackPayload promises of one
+// rendering.
+func checkFuzzedPayload(t *testing.T, e *nicechat.Event, opts humanize.Options, chatLink *regexp.Regexp) {
+	t.Helper()
+	raw, err := json.Marshal(Payload(e, opts))
+	if err != nil {
+		t.Fatalf("%s payload does not encode: %v", opts.Language, err)
+	}
+	var payload any
+	if err := json.Unmarshal(raw, &payload); err != nil {
+		t.Fatalf("payload is not JSON: %v", err)
+	}
+	walkStrings(payload, false, func(s string, plain bool) {
+		if plain {
+			return // plain_text is never parsed for mentions or links
+		}
+		// Every < starts Slack markup; the only markup allowed is the
+		// chat link this package builds from CHAT_URL_TEMPLATE.
+		if rest := chatLink.ReplaceAllString(s, ""); strings.Contains(rest, "<") {
+			t.Errorf("%s: visitor text reaches Slack as markup: %q", opts.Language, s)
+		}
+		if strings.Contains(strings.NewReplacer("&amp;", "", "&lt;", "", "&gt;", "").Replace(s), "&") {
+			t.Errorf("%s: text has an unescaped or split &: %q", opts.Language, s)
+		}
+	})
+	checkLimits(t, raw)
 }
 
 // walkStrings calls fn with every string in v, saying whether it is the

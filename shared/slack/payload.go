@@ -1,7 +1,6 @@
 package slack
 
 import (
-	"strconv"
 	"strings"
 	"unicode/utf8"
 
@@ -27,9 +26,12 @@ const (
 // Every visitor-supplied string is escaped for mrkdwn, and mrkdwn texts are
 // verbatim, so a client called "<!channel>" or "@here" pings nobody and a
 // form value "<https://evil|bank>" links nowhere; the chat link built from
-// CHAT_URL_TEMPLATE is the only real link.
+// CHAT_URL_TEMPLATE is the only real link. The payload's own words (the
+// link's text, the context line, the notice of a cut) come from the
+// catalog of opts.Language and are escaped like everything else.
 func Payload(e *nicechat.Event, opts humanize.Options) *slackapi.WebhookMessage {
 	m := humanize.Render(e, opts)
+	cat := opts.Catalog()
 
 	var content []string
 	if len(m.Fields) > 0 {
@@ -53,13 +55,13 @@ func Payload(e *nicechat.Event, opts humanize.Options) *slackapi.WebhookMessage 
 		content = append(content, chunks(lines)...)
 	}
 
-	tail := []slackapi.Block{contextBlock(e)}
+	tail := []slackapi.Block{contextBlock(e, cat)}
 	if m.Link != "" {
-		tail = append([]slackapi.Block{mrkdwnSection("<" + linkURL(m.Link) + "|Open the chat>")}, tail...)
+		tail = append([]slackapi.Block{mrkdwnSection("<" + linkURL(m.Link) + "|" + cat.Text(humanize.KeyOpenChat, escape) + ">")}, tail...)
 	}
 	if room := maxBlocks - 1 - len(tail); len(content) > room {
 		left := len(content) - (room - 1)
-		content = append(content[:room-1], "_… "+plural(left, "more block")+" left out: the message is longer than Slack allows._")
+		content = append(content[:room-1], leftOut(cat, left))
 	}
 
 	blocks := []slackapi.Block{
@@ -80,9 +82,15 @@ func mrkdwnSection(text string) *slackapi.SectionBlock {
 	return slackapi.NewSectionBlock(slackapi.NewTextBlockObject(slackapi.MarkdownType, text, false, true), nil, nil)
 }
 
-func contextBlock(e *nicechat.Event) *slackapi.ContextBlock {
-	text := "Nice Chat · " + escape(humanize.Truncate(e.Type, 64)) + " · " + e.ID
+func contextBlock(e *nicechat.Event, cat *humanize.Catalog) *slackapi.ContextBlock {
+	text := cat.Text(humanize.KeyContext, escape, "event", escape(humanize.Truncate(e.Type, 64)), "id", escape(e.ID))
 	return slackapi.NewContextBlock("", slackapi.NewTextBlockObject(slackapi.MarkdownType, text, false, true))
+}
+
+// leftOut is the italic line that stands for the last blocks a message
+// had no room for.
+func leftOut(cat *humanize.Catalog, blocks int) string {
+	return "_" + cat.Plural(humanize.KeySlackLeftOut, int64(blocks), escape) + "_"
 }
 
 // escape makes text literal in mrkdwn. Slack asks for exactly these three
@@ -133,12 +141,4 @@ func truncateMrkdwn(s string, n int) string {
 		s = s[:amp]
 	}
 	return s + "…"
-}
-
-func plural(n int, noun string) string {
-	s := strconv.Itoa(n) + " " + noun
-	if n != 1 {
-		s += "s"
-	}
-	return s
 }

@@ -12,6 +12,7 @@ import (
 	fixtures "github.com/nicechat-relay/nicechat-relay/events"
 	"github.com/nicechat-relay/nicechat-relay/shared/golden"
 	"github.com/nicechat-relay/nicechat-relay/shared/humanize"
+	"github.com/nicechat-relay/nicechat-relay/shared/humanize/humanizetest"
 	"github.com/nicechat-relay/nicechat-relay/shared/nicechat"
 )
 
@@ -28,6 +29,8 @@ var linkOpts = humanize.Options{ChatURLTemplate: "https://example.test/chats/{ch
 
 var htmlUnescape = strings.NewReplacer(`\u003c`, "<", `\u003e`, ">", `\u0026`, "&")
 
+// TestPayloadMatchesGoldenJSON keeps English's files at the top of
+// testdata/ and every other language's in testdata/<language>/.
 func TestPayloadMatchesGoldenJSON(t *testing.T) {
 	bodies := map[string][]byte{
 		"unknown": []byte(`{"event":"new_review","data":{"id":5,"chat_id":77,"rating":5,"comment":"Great <b>shop</b> & more"}}`),
@@ -35,17 +38,23 @@ func TestPayloadMatchesGoldenJSON(t *testing.T) {
 	for _, typ := range nicechat.KnownTypes {
 		bodies[typ] = fixtures.Body(typ)
 	}
-	for name, body := range bodies {
-		t.Run(name, func(t *testing.T) {
-			raw, err := json.MarshalIndent(Payload(parse(t, body), linkOpts), "", "  ")
-			if err != nil {
-				t.Fatal(err)
-			}
-			// encoding/json always escapes <, > and & as HTML; the golden
-			// file shows them as Slack reads them.
-			got := []byte(htmlUnescape.Replace(string(raw)) + "\n")
-			golden.Check(t, name+".json", got)
-		})
+	for _, lang := range humanize.Languages() {
+		opts, dir := linkOpts, ""
+		if lang != "en" {
+			opts.Language, opts.Location, dir = lang, humanizetest.Location(t, lang), lang+"/"
+		}
+		for name, body := range bodies {
+			t.Run(lang+"/"+name, func(t *testing.T) {
+				raw, err := json.MarshalIndent(Payload(parse(t, body), opts), "", "  ")
+				if err != nil {
+					t.Fatal(err)
+				}
+				// encoding/json always escapes <, > and & as HTML; the golden
+				// file shows them as Slack reads them.
+				got := []byte(htmlUnescape.Replace(string(raw)) + "\n")
+				golden.Check(t, dir+name+".json", got)
+			})
+		}
 	}
 }
 
@@ -104,7 +113,15 @@ func payloadTexts(t *testing.T, raw []byte) (fallback string, blocks int, texts 
 	return p.Text, len(p.Blocks), texts
 }
 
-var chatLink = regexp.MustCompile(`^<https://example\.test/chats/[0-9]+\?a=1&amp;b=2\|Open the chat>$`)
+// chatLink matches the chat link built from linkOpts, in lang.
+func chatLink(t testing.TB, lang string) *regexp.Regexp {
+	t.Helper()
+	c, err := humanize.CatalogFor(lang)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return regexp.MustCompile(`^<https://example\.test/chats/[0-9]+\?a=1&amp;b=2\|` + regexp.QuoteMeta(c.Text(humanize.KeyOpenChat, escape)) + `>$`)
+}
 
 func TestPayloadEscapesVisitorText(t *testing.T) {
 	hostile := []string{"<!channel>", "<@U123>", "<https://evil|bank>", "<!here|here>", "Tom & Jerry"}
@@ -119,35 +136,45 @@ func TestPayloadEscapesVisitorText(t *testing.T) {
 			`{"title":"<https://evil|bank>","price":1,"currency":"<@U123>"}],"agents":[{"first_name":"Tom & Jerry","email":"<!here|here>"}]}}`},
 		{"unknown event", `{"event":"agent_joined","data":{"id":1,"a":"<https://evil|bank>","b":"<@U123>","c":"Tom & Jerry","d":"<!here|here>","e":"<!channel>"}}`},
 	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			raw, err := json.Marshal(Payload(parse(t, []byte(tc.body)), linkOpts))
-			if err != nil {
-				t.Fatal(err)
-			}
-			fallback, _, texts := payloadTexts(t, raw)
-			all := append(texts, text{"fallback", fallback})
-			var joined strings.Builder
-			for _, tx := range all {
-				joined.WriteString(tx.text + "\n")
-				if tx.kind == "header/plain_text" {
-					continue // plain text is never parsed for mentions or links
-				}
-				// The only markup allowed is the chat link this package builds.
-				rest := chatLink.ReplaceAllString(tx.text, "")
-				if strings.ContainsAny(rest, "<>") {
-					t.Errorf("%s text carries markup: %q", tx.kind, tx.text)
-				}
-				if strings.Contains(strings.NewReplacer("&amp;", "", "&lt;", "", "&gt;", "").Replace(tx.text), "&") {
-					t.Errorf("%s text has an unescaped &: %q", tx.kind, tx.text)
-				}
-			}
-			for _, h := range hostile {
-				if esc := escape(h); !strings.Contains(joined.String(), esc) {
-					t.Errorf("%q is not shown as text (want %q in the payload)", h, esc)
-				}
-			}
-		})
+	for _, lang := range humanize.Languages() {
+		opts := linkOpts
+		opts.Language = lang
+		link := chatLink(t, lang)
+		for _, tc := range tests {
+			t.Run(lang+"/"+tc.name, func(t *testing.T) {
+				checkEscaped(t, tc.body, opts, link, hostile)
+			})
+		}
+	}
+}
+
+func checkEscaped(t *testing.T, body string, opts humanize.Options, chatLink *regexp.Regexp, hostile []string) {
+	t.Helper()
+	raw, err := json.Marshal(Payload(parse(t, []byte(body)), opts))
+	if err != nil {
+		t.Fatal(err)
+	}
+	fallback, _, texts := payloadTexts(t, raw)
+	all := append(texts, text{"fallback", fallback})
+	var joined strings.Builder
+	for _, tx := range all {
+		joined.WriteString(tx.text + "\n")
+		if tx.kind == "header/plain_text" {
+			continue // plain text is never parsed for mentions or links
+		}
+		// The only markup allowed is the chat link this package builds.
+		rest := chatLink.ReplaceAllString(tx.text, "")
+		if strings.ContainsAny(rest, "<>") {
+			t.Errorf("%s text carries markup: %q", tx.kind, tx.text)
+		}
+		if strings.Contains(strings.NewReplacer("&amp;", "", "&lt;", "", "&gt;", "").Replace(tx.text), "&") {
+			t.Errorf("%s text has an unescaped &: %q", tx.kind, tx.text)
+		}
+	}
+	for _, h := range hostile {
+		if esc := escape(h); !strings.Contains(joined.String(), esc) {
+			t.Errorf("%q is not shown as text (want %q in the payload)", h, esc)
+		}
 	}
 }
 

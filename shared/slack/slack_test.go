@@ -17,6 +17,7 @@ import (
 	fixtures "github.com/nicechat-relay/nicechat-relay/events"
 	"github.com/nicechat-relay/nicechat-relay/shared/delivery"
 	"github.com/nicechat-relay/nicechat-relay/shared/delivery/deliverytest"
+	"github.com/nicechat-relay/nicechat-relay/shared/humanize"
 	"github.com/nicechat-relay/nicechat-relay/shared/message"
 	"github.com/nicechat-relay/nicechat-relay/shared/nicechat"
 )
@@ -361,10 +362,11 @@ func TestChannelIdentity(t *testing.T) {
 func TestConfigFromEnv(t *testing.T) {
 	const hook = "https://hooks.slack.com/services/T000/B000/XXXX"
 	tests := []struct {
-		name    string
-		env     map[string]string
-		check   func(t *testing.T, c Config)
-		wantErr string
+		name       string
+		env        map[string]string
+		check      func(t *testing.T, c Config)
+		wantErr    string
+		wantErrToo string
 	}{
 		{name: "takes the defaults", env: map[string]string{"SLACK_WEBHOOK_URL": hook}, check: func(t *testing.T, c Config) {
 			if c.WebhookURL != hook || c.Timeout != 10*time.Second || c.Interval != 2*time.Second || c.Humanize.Location != time.UTC {
@@ -395,13 +397,37 @@ func TestConfigFromEnv(t *testing.T) {
 		{name: "rejects a zero timeout", env: map[string]string{"SLACK_WEBHOOK_URL": hook, "SLACK_TIMEOUT": "0s"}, wantErr: "SLACK_TIMEOUT"},
 		{name: "rejects a timeout over five minutes", env: map[string]string{"SLACK_WEBHOOK_URL": hook, "SLACK_TIMEOUT": "10m"}, wantErr: "SLACK_TIMEOUT"},
 		{name: "passes on a humanize error", env: map[string]string{"SLACK_WEBHOOK_URL": hook, "DISPLAY_TIMEZONE": "Nowhere/Else"}, wantErr: "DISPLAY_TIMEZONE"},
+		{name: "writes English by default", env: map[string]string{"SLACK_WEBHOOK_URL": hook}, check: func(t *testing.T, c Config) {
+			if c.Humanize.Language != "en" {
+				t.Errorf("language = %q, want en", c.Humanize.Language)
+			}
+		}},
+		{name: "reads HUMANIZE_LANGUAGE", env: map[string]string{"SLACK_WEBHOOK_URL": hook, "HUMANIZE_LANGUAGE": "uk"}, check: func(t *testing.T, c Config) {
+			if c.Humanize.Language != "uk" {
+				t.Errorf("language = %q, want uk", c.Humanize.Language)
+			}
+		}},
+		{name: "SLACK_LANGUAGE wins over HUMANIZE_LANGUAGE", env: map[string]string{"SLACK_WEBHOOK_URL": hook, "HUMANIZE_LANGUAGE": "en", "SLACK_LANGUAGE": "pl"},
+			check: func(t *testing.T, c Config) {
+				if c.Humanize.Language != "pl" {
+					t.Errorf("language = %q, want pl", c.Humanize.Language)
+				}
+			}},
+		{name: "another channel's language is not Slack's", env: map[string]string{"SLACK_WEBHOOK_URL": hook, "HUMANIZE_LANGUAGE": "uk", "EMAIL_LANGUAGE": "en", "TELEGRAM_LANGUAGE": "pl"},
+			check: func(t *testing.T, c Config) {
+				if c.Humanize.Language != "uk" {
+					t.Errorf("language = %q, want uk", c.Humanize.Language)
+				}
+			}},
+		{name: "rejects an unknown SLACK_LANGUAGE, listing the languages", env: map[string]string{"SLACK_WEBHOOK_URL": hook, "SLACK_LANGUAGE": "ua"}, wantErr: `SLACK_LANGUAGE: "ua" is not a language`, wantErrToo: "available: " + strings.Join(humanize.Languages(), ", ")},
+		{name: "rejects an unknown HUMANIZE_LANGUAGE, listing the languages", env: map[string]string{"SLACK_WEBHOOK_URL": hook, "HUMANIZE_LANGUAGE": "de"}, wantErr: "HUMANIZE_LANGUAGE", wantErrToo: "available: " + strings.Join(humanize.Languages(), ", ")},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			c, err := ConfigFromEnv(func(k string) string { return tc.env[k] })
 			if tc.wantErr != "" {
-				if err == nil || !strings.Contains(err.Error(), tc.wantErr) || strings.Contains(err.Error(), "s3cr3t") {
-					t.Fatalf("err = %v, want one naming %s and not quoting the URL", err, tc.wantErr)
+				if err == nil || !strings.Contains(err.Error(), tc.wantErr) || !strings.Contains(err.Error(), tc.wantErrToo) || strings.Contains(err.Error(), "s3cr3t") {
+					t.Fatalf("err = %v, want one naming %s, saying %q and not quoting the URL", err, tc.wantErr, tc.wantErrToo)
 				}
 				return
 			}

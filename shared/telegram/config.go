@@ -24,6 +24,9 @@ const (
 	// the chat gets at most one message a second (Telegram's documented
 	// per-chat limit).
 	EnvMinInterval = "TELEGRAM_MIN_INTERVAL"
+	// EnvLanguage is the language of Telegram's messages, over
+	// HUMANIZE_LANGUAGE (humanize.EnvLanguage).
+	EnvLanguage = "TELEGRAM_LANGUAGE"
 )
 
 const (
@@ -61,7 +64,8 @@ type Deps struct {
 // ConfigFromEnv reads TELEGRAM_BOT_TOKEN, TELEGRAM_CHAT_ID (both
 // required), TELEGRAM_API_URL, TELEGRAM_TIMEOUT, TELEGRAM_MIN_INTERVAL and
 // the humanize options (DISPLAY_TIMEZONE, HUMANIZE_SHOW_IP,
-// CHAT_URL_TEMPLATE), filling in the defaults. An error names the
+// CHAT_URL_TEMPLATE, HUMANIZE_LANGUAGE, and TELEGRAM_LANGUAGE over it),
+// filling in the defaults. An error names the
 // variable at fault and never quotes the token.
 func ConfigFromEnv(getenv func(string) string) (Config, error) {
 	cfg := Config{
@@ -84,7 +88,7 @@ func ConfigFromEnv(getenv func(string) string) (Config, error) {
 	if cfg.Interval, err = delivery.ParseTimeout(EnvMinInterval, getenv(EnvMinInterval), defaultInterval); err != nil {
 		return Config{}, err
 	}
-	if cfg.Humanize, err = humanize.OptionsFromEnv(getenv); err != nil {
+	if cfg.Humanize, err = humanize.OptionsFromEnv(getenv, EnvLanguage); err != nil {
 		return Config{}, err
 	}
 	if err := cfg.Validate(); err != nil {
@@ -107,11 +111,14 @@ func (cfg Config) Validate() error {
 			return fmt.Errorf("%s must be at most %s and not negative (zero takes the default), got %s", d.name, delivery.MaxTimeout, d.value)
 		}
 	}
+	if err := cfg.Humanize.Validate(); err != nil {
+		return fmt.Errorf("%s: %w", EnvLanguage, err)
+	}
 	if tpl := cfg.Humanize.ChatURLTemplate; tpl != "" {
 		// A link too long for the message would be left out of every
 		// one: better refused at start-up.
 		longest := strings.ReplaceAll(tpl, humanize.ChatIDPlaceholder, strconv.FormatInt(1<<63-1, 10))
-		if linkLine(longest) == "" {
+		if linkLine(longest, cfg.Humanize.Catalog()) == "" {
 			return fmt.Errorf("CHAT_URL_TEMPLATE is too long for a Telegram message: the link must fit in %d characters", maxLinkUnits)
 		}
 	}

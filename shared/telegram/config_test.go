@@ -18,10 +18,11 @@ func TestConfigFromEnv(t *testing.T) {
 		return env
 	}
 	tests := []struct {
-		name    string
-		env     map[string]string
-		check   func(t *testing.T, c Config)
-		wantErr string
+		name       string
+		env        map[string]string
+		check      func(t *testing.T, c Config)
+		wantErr    string
+		wantErrToo string
 	}{
 		{name: "takes the defaults", env: required, check: func(t *testing.T, c Config) {
 			if c.BotToken != token || c.ChatID != chatID || c.APIURL != "https://api.telegram.org" ||
@@ -73,14 +74,32 @@ func TestConfigFromEnv(t *testing.T) {
 		{name: "rejects a zero pace", env: with(EnvMinInterval, "0"), wantErr: EnvMinInterval},
 		{name: "rejects a bad pace", env: with(EnvMinInterval, "fast"), wantErr: EnvMinInterval},
 		{name: "passes on a humanize error", env: with("DISPLAY_TIMEZONE", "Nowhere/Else"), wantErr: "DISPLAY_TIMEZONE"},
+		{name: "writes English by default", env: required, check: func(t *testing.T, c Config) {
+			if c.Humanize.Language != "en" {
+				t.Errorf("language = %q, want en", c.Humanize.Language)
+			}
+		}},
+		{name: "reads HUMANIZE_LANGUAGE", env: with("HUMANIZE_LANGUAGE", "pl"), check: func(t *testing.T, c Config) {
+			if c.Humanize.Language != "pl" {
+				t.Errorf("language = %q, want pl", c.Humanize.Language)
+			}
+		}},
+		{name: "TELEGRAM_LANGUAGE wins over HUMANIZE_LANGUAGE", env: with("HUMANIZE_LANGUAGE", "en", "TELEGRAM_LANGUAGE", "uk", "SLACK_LANGUAGE", "pl"),
+			check: func(t *testing.T, c Config) {
+				if c.Humanize.Language != "uk" {
+					t.Errorf("language = %q, want uk", c.Humanize.Language)
+				}
+			}},
+		{name: "rejects an unknown TELEGRAM_LANGUAGE, listing the languages", env: with("TELEGRAM_LANGUAGE", "ukr"), wantErr: `TELEGRAM_LANGUAGE: "ukr" is not a language`, wantErrToo: "available: " + strings.Join(humanize.Languages(), ", ")},
+		{name: "rejects an unknown HUMANIZE_LANGUAGE, listing the languages", env: with("HUMANIZE_LANGUAGE", "Polski"), wantErr: `HUMANIZE_LANGUAGE: "polski" is not a language`, wantErrToo: "available: " + strings.Join(humanize.Languages(), ", ")},
 		{name: "rejects a chat link too long for a message", env: with("CHAT_URL_TEMPLATE", "https://x.example/c/{chat_id}?p="+strings.Repeat("p", 1000)), wantErr: "CHAT_URL_TEMPLATE"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			c, err := ConfigFromEnv(func(k string) string { return tc.env[k] })
 			if tc.wantErr != "" {
-				if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
-					t.Fatalf("err = %v, want one naming %s", err, tc.wantErr)
+				if err == nil || !strings.Contains(err.Error(), tc.wantErr) || !strings.Contains(err.Error(), tc.wantErrToo) {
+					t.Fatalf("err = %v, want one naming %s and saying %q", err, tc.wantErr, tc.wantErrToo)
 				}
 				if strings.Contains(err.Error(), secret[:12]) {
 					t.Errorf("the error quotes the token: %v", err)

@@ -30,7 +30,9 @@ const (
 )
 
 // cutNotice ends a message cut to fit, before the link and the event id.
-const cutNotice = "… the rest is left out: a Telegram message holds at most 4096 characters."
+func cutNotice(cat *humanize.Catalog) string {
+	return cat.Plural(humanize.KeyTelegramLeftOut, maxTextUnits, escapeText)
+}
 
 // Text is the sendMessage text for an event, in parse_mode HTML: the
 // headline in bold, the "Label: value" fields, each titled section as
@@ -41,9 +43,12 @@ const cutNotice = "… the rest is left out: a Telegram message holds at most 40
 // built from CHAT_URL_TEMPLATE is the only link, and link previews are
 // off (see Deliver). The text fits Telegram's limit: lines that do not
 // fit are left out from the end, a single over-long one is cut, and a
-// line says so; the link and the event id are always kept.
+// line says so; the link and the event id are always kept. The message's
+// own words (the link's text, the last line, the notice of a cut) come
+// from the catalog of opts.Language and are escaped like everything else.
 func Text(e *nicechat.Event, opts humanize.Options) string {
 	m := humanize.Render(e, opts)
+	cat := opts.Catalog()
 
 	head := "<b>" + escapeText(humanize.Truncate(humanize.Line(m.Headline), maxHeadline)) + "</b>"
 
@@ -69,13 +74,14 @@ func Text(e *nicechat.Event, opts humanize.Options) string {
 	}
 
 	tail := []string{""}
-	if link := linkLine(m.Link); link != "" {
+	if link := linkLine(m.Link, cat); link != "" {
 		tail = append(tail, link)
 	}
-	tail = append(tail, "Nice Chat · "+escapeText(humanize.Truncate(humanize.Line(e.Type), maxType))+
-		" · <code>"+escapeText(humanize.Truncate(humanize.Line(e.ID), maxType))+"</code>")
+	tail = append(tail, cat.Text(humanize.KeyContext, escapeText,
+		"event", escapeText(humanize.Truncate(humanize.Line(e.Type), maxType)),
+		"id", "<code>"+escapeText(humanize.Truncate(humanize.Line(e.ID), maxType))+"</code>"))
 
-	return fit(head, body, tail)
+	return fit(head, body, tail, cutNotice(cat))
 }
 
 // line is one line of the message: markup this package writes, balanced
@@ -105,11 +111,11 @@ func appendValue(lines []line, markup, value string) []line {
 func label(s string) string { return humanize.Truncate(humanize.Line(s), maxLabel) }
 
 // linkLine is the chat link, or "" when there is none or it is too long.
-func linkLine(link string) string {
+func linkLine(link string, cat *humanize.Catalog) string {
 	if link == "" {
 		return ""
 	}
-	l := `<a href="` + escapeAttr(link) + `">Open the chat</a>`
+	l := `<a href="` + escapeAttr(link) + `">` + cat.Text(humanize.KeyOpenChat, escapeText) + `</a>`
 	if utf16Len(l) > maxLinkUnits {
 		return ""
 	}
@@ -118,9 +124,9 @@ func linkLine(link string) string {
 
 // fit joins the head, the body lines and the tail, one per line. When
 // that is over maxTextUnits it keeps as many body lines as fit, cuts the
-// first that does not when enough of it would show, and puts cutNotice
-// before the tail.
-func fit(head string, body []line, tail []string) string {
+// first that does not when enough of it would show, and puts notice (the
+// escaped cutNotice) before the tail.
+func fit(head string, body []line, tail []string, notice string) string {
 	total := utf16Len(head)
 	for _, l := range body {
 		total += 1 + utf16Len(l.html())
@@ -133,7 +139,7 @@ func fit(head string, body []line, tail []string) string {
 		return join(head, body, tail)
 	}
 
-	room := maxTextUnits - utf16Len(head) - tailUnits - (1 + utf16Len(cutNotice))
+	room := maxTextUnits - utf16Len(head) - tailUnits - (1 + utf16Len(notice))
 	var kept []line
 	for _, l := range body {
 		html := l.html()
@@ -152,7 +158,7 @@ func fit(head string, body []line, tail []string) string {
 	for len(kept) > 0 && kept[len(kept)-1] == (line{}) {
 		kept = kept[:len(kept)-1]
 	}
-	return join(head, append(kept, line{markup: cutNotice}), tail)
+	return join(head, append(kept, line{markup: notice}), tail)
 }
 
 func join(head string, body []line, tail []string) string {

@@ -12,6 +12,7 @@ import (
 	fixtures "github.com/nicechat-relay/nicechat-relay/events"
 	"github.com/nicechat-relay/nicechat-relay/shared/golden"
 	"github.com/nicechat-relay/nicechat-relay/shared/humanize"
+	"github.com/nicechat-relay/nicechat-relay/shared/humanize/humanizetest"
 	"github.com/nicechat-relay/nicechat-relay/shared/nicechat"
 )
 
@@ -131,13 +132,21 @@ func validEntities(s string) bool {
 	return true
 }
 
+// TestTextMatchesGoldenHTML keeps English's files at the top of testdata/
+// and every other language's in testdata/<language>/.
 func TestTextMatchesGoldenHTML(t *testing.T) {
-	for _, typ := range nicechat.KnownTypes {
-		t.Run(typ, func(t *testing.T) {
-			text := Text(parse(t, fixtures.Body(typ)), goldenOpts)
-			checkHTML(t, text)
-			golden.Check(t, typ+".html", []byte(text+"\n"))
-		})
+	for _, lang := range humanize.Languages() {
+		opts, dir := goldenOpts, ""
+		if lang != "en" {
+			opts.Language, opts.Location, dir = lang, humanizetest.Location(t, lang), lang+"/"
+		}
+		for _, typ := range nicechat.KnownTypes {
+			t.Run(lang+"/"+typ, func(t *testing.T) {
+				text := Text(parse(t, fixtures.Body(typ)), opts)
+				checkHTML(t, text)
+				golden.Check(t, dir+typ+".html", []byte(text+"\n"))
+			})
+		}
 	}
 }
 
@@ -145,13 +154,13 @@ func TestTextLaysOutAnEvent(t *testing.T) {
 	body := fixtures.Body(nicechat.TypeNewOrder)
 	e := parse(t, body)
 	lines := strings.Split(Text(e, goldenOpts), "\n")
-	if got, want := lines[0], "<b>New order #23: 1000.00 UAH</b>"; got != want {
+	if got, want := lines[0], "<b>New order #23: 1,000.00 UAH</b>"; got != want {
 		t.Errorf("first line = %q, want the headline %q", got, want)
 	}
 	if lines[1] != "" {
 		t.Errorf("no blank line after the headline: %q", lines[1])
 	}
-	for _, want := range []string{"<b>Order:</b> #23", "<b>Products</b>", "• Примет товара — 1000.00 UAH", "<b>Placed:</b> 2017-06-13 16:54 EEST"} {
+	for _, want := range []string{"<b>Order:</b> #23", "<b>Products</b>", "• Примет товара — 1,000.00 UAH", "<b>Placed:</b> 2017-06-13 16:54 EEST"} {
 		if !contains(lines, want) {
 			t.Errorf("no line %q in\n%s", want, strings.Join(lines, "\n"))
 		}
@@ -266,7 +275,7 @@ func TestTextStaysWithinTelegramsLimit(t *testing.T) {
 			if link := lines[len(lines)-2]; !strings.HasPrefix(link, `<a href="https://example.test/chats/`) {
 				t.Errorf("the chat link was cut: next to last line %q", link)
 			}
-			if cut := contains(lines, cutNotice); cut != tc.cut {
+			if cut := contains(lines, cutNotice(goldenOpts.Catalog())); cut != tc.cut {
 				t.Errorf("cut notice shown: %v, want %v", cut, tc.cut)
 			}
 			if tc.keep != "" && !contains(lines, tc.keep) {
