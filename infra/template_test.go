@@ -23,6 +23,7 @@ import (
 
 	"github.com/nicechat-relay/nicechat-relay/shared/channels"
 	"github.com/nicechat-relay/nicechat-relay/shared/consumer"
+	"github.com/nicechat-relay/nicechat-relay/shared/humanize"
 	"github.com/nicechat-relay/nicechat-relay/shared/idempotency"
 	"github.com/nicechat-relay/nicechat-relay/shared/ingest"
 	"github.com/nicechat-relay/nicechat-relay/shared/nicechat"
@@ -757,6 +758,26 @@ func TestOutputsNameWhatRelayctlReads(t *testing.T) {
 	throttle := path(tpl.Resources["HttpApi"].Properties, "DefaultRouteSettings")
 	if path(throttle, "ThrottlingBurstLimit") == nil || path(throttle, "ThrottlingRateLimit") == nil {
 		t.Errorf("HttpApi.DefaultRouteSettings has no throttling: %v", throttle)
+	}
+}
+
+func TestTheLanguageParametersOfferTheCatalogsLanguages(t *testing.T) {
+	tpl := loadTemplate(t)
+	want := humanize.Languages()
+	if got := tpl.Parameters["HumanizeLanguage"].AllowedValues; !slices.Equal(got, want) {
+		t.Errorf("HumanizeLanguage allows %v, the catalogs are %v", got, want)
+	}
+	for _, p := range []string{"EmailLanguage", "SlackLanguage", "TelegramLanguage"} {
+		if got := tpl.Parameters[p].AllowedValues; !slices.Equal(got, append([]string{""}, want...)) {
+			t.Errorf("%s allows %v, want empty (HumanizeLanguage) or one of %v", p, got, want)
+		}
+	}
+	// A stack in Ukrainian with the accountant's email in English starts.
+	s := newStack(t, tpl, with("HumanizeLanguage", "uk", "EmailLanguage", "en"))
+	for _, f := range s.functions() {
+		if _, err := loaders[f.ID](f.getenv); err != nil {
+			t.Errorf("%s would not start: %v", f.ID, err)
+		}
 	}
 }
 
