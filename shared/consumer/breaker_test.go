@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/ses"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
 
@@ -20,6 +21,8 @@ import (
 	"github.com/nicechat-relay/nicechat-relay/shared/consumer"
 	"github.com/nicechat-relay/nicechat-relay/shared/consumer/consumertest"
 	"github.com/nicechat-relay/nicechat-relay/shared/delivery"
+	"github.com/nicechat-relay/nicechat-relay/shared/email"
+	"github.com/nicechat-relay/nicechat-relay/shared/localaws"
 	"github.com/nicechat-relay/nicechat-relay/shared/nicechat"
 	"github.com/nicechat-relay/nicechat-relay/shared/slack"
 	"github.com/nicechat-relay/nicechat-relay/shared/telegram"
@@ -189,4 +192,42 @@ func sum(ns []int) int {
 		total += n
 	}
 	return total
+}
+
+func TestAnUnverifiedSenderPausesTheEmailChannelUntilItIsVerified(t *testing.T) {
+	ctx := context.Background()
+	sender, to := fmt.Sprintf("relay-%d@unverified.example", time.Now().UnixNano()), uniqueRecipient()
+	mapping := &pauseSwitch{}
+	e := newEnv(t, newEmail(t, email.Config{From: sender, To: []string{to}}, localaws.SES(t)), func(cfg *consumer.Config) {
+		cfg.Pauser, cfg.PauseHold, cfg.Concurrency = mapping, time.Second, 1
+	})
+	const n = 3
+	for i := range n {
+		body := fmt.Sprintf(`{"event":"new_order","data":{"id":%d,"client":%d}}`, i+1, i+1)
+		consumertest.Send(t, e.sqs, e.queue, body, map[string]string{"event": "new_order", "event_id": nicechat.EventID([]byte(body)), "format": "human"})
+	}
+	if _, resp := e.drive(t); len(resp.BatchItemFailures) != n || !mapping.paused.Load() {
+		t.Fatalf("%d reported back, paused %v; want all %d back and the channel paused", len(resp.BatchItemFailures), mapping.paused.Load(), n)
+	}
+	if letters := e.deadLetters(t); len(letters) != 0 {
+		t.Errorf("%d dead letters, want none", len(letters))
+	}
+	if sent := localaws.SentEmails(t, to); len(sent) != 0 {
+		t.Errorf("SES sent %d, want none", len(sent))
+	}
+
+	// The operator verifies the sender in SES and resumes the channel.
+	if _, err := localaws.SES(t).VerifyEmailIdentity(ctx, &ses.VerifyEmailIdentityInput{EmailAddress: aws.String(sender)}); err != nil {
+		t.Fatal(err)
+	}
+	mapping.paused.Store(false)
+	eventually(t, "every email is sent", func() bool {
+		if !mapping.paused.Load() {
+			consumertest.Drive(ctx, t, e.sqs, e.queue, e.rt.Handle)
+		}
+		return queued(t, e) == 0
+	})
+	if sent := localaws.SentEmails(t, to); len(sent) != n {
+		t.Errorf("SES sent %d emails, want each of the %d once", len(sent), n)
+	}
 }

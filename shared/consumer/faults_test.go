@@ -506,7 +506,7 @@ func TestEmailThrottledBySESIsRetriedUntilSent(t *testing.T) {
 		dice.Seed(), passed+faulted, faulted, len(invs), time.Since(start).Round(time.Millisecond))
 }
 
-func TestEmailRejectedBySESIsDeadLetteredOnceAndNeverSent(t *testing.T) {
+func TestEmailRefusedBySESWithoutABreakerIsDeadLetteredOnceAndNeverSent(t *testing.T) {
 	t.Parallel()
 	dice := faultproxy.NewDice(t)
 	// moto, like SES, rejects a Source that is not verified with
@@ -534,8 +534,8 @@ func TestEmailRejectedBySESIsDeadLetteredOnceAndNeverSent(t *testing.T) {
 	}
 	l := letters[0]
 	// last_status is SES's code rather than the 400 it came with.
-	if f := l.Failure; f.Class != "permanent" || f.Status != "MessageRejected" || f.Error != "SES MessageRejected: Email address not verified stranger@unverified.example" || f.Attempts != 1 || f.Channel != "email" {
-		t.Errorf("failure = %+v, want permanent, MessageRejected, after 1 attempt", f)
+	if f := l.Failure; f.Class != "misconfigured" || f.Status != "MessageRejected" || f.Error != "SES MessageRejected: Email address not verified stranger@unverified.example (fix EMAIL_FROM (or EMAIL_TO, while SES is in the sandbox))" || f.Attempts != 1 || f.Channel != "email" {
+		t.Errorf("failure = %+v, want misconfigured, MessageRejected, after 1 attempt", f)
 	}
 	if l.EventID != id || !bytes.Equal(l.Body, body) || aws.ToString(l.Attributes[message.AttrFormat].StringValue) != "human" {
 		t.Errorf("dead letter lost the message: id %s format %v body %q", l.EventID, l.Attributes[message.AttrFormat].StringValue, l.Body)

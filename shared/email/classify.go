@@ -58,6 +58,10 @@ func classify(err error) *delivery.Error {
 	switch setting, ok := misconfigured[code]; {
 	case code == "Throttling" || code == "ThrottlingException" || isThrottlingMessage(msg):
 		de = delivery.Retry(reason, err)
+	case code == "MessageRejected" && strings.Contains(strings.ToLower(msg), "not verified"):
+		// An unverified identity refuses every message the same way:
+		// the sender, or in the SES sandbox a recipient, is the setting.
+		de = delivery.Misconfigured(EnvFrom+" (or "+EnvTo+", while SES is in the sandbox)", reason, err)
 	case code == "MessageRejected":
 		de = delivery.Permanent(reason, err)
 	case ok:

@@ -363,7 +363,7 @@ func TestClassifiesWhatTheSESAPIAnswers(t *testing.T) {
 		wantCode   string
 		wantStatus int
 	}{
-		{"an unverified sender is rejected for good", "stranger@unverified.example", recipient(t), verified, delivery.ClassPermanent, "MessageRejected", 400},
+		{"an unverified sender is misconfigured", "stranger@unverified.example", recipient(t), verified, delivery.ClassMisconfigured, "MessageRejected", 400},
 		{"an address SES refuses is a permanent 4xx", sender, "no-domain", verified, delivery.ClassPermanent, "InvalidParameterValue", 400},
 		{"an unreachable SES is retried", sender, recipient(t), unreachable, delivery.ClassRetry, "", 0},
 	}
