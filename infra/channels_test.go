@@ -51,9 +51,9 @@ func TestTemplateAndChannelListAgree(t *testing.T) {
 			if _, err := os.Stat("../functions/" + spec.Name + "/main.go"); err != nil {
 				t.Errorf("no functions/%s/main.go: %v", spec.Name, err)
 			}
-			for _, output := range []string{spec.QueueOutput(), spec.DLQOutput()} {
-				if o, ok := tpl.Outputs[output]; !ok || o.Condition != cond {
-					t.Errorf("output %s missing or not under %s: relayctl --stack reads it", output, cond)
+			for output, target := range map[string]string{spec.QueueOutput(): queueID(spec), spec.DLQOutput(): dlqID(spec), spec.FunctionOutput(): functionID(spec)} {
+				if o, ok := tpl.Outputs[output]; !ok || o.Condition != cond || refTarget(o.Value) != target {
+					t.Errorf("output %s missing, not under %s or not the Ref of %s: relayctl --stack reads it", output, cond, target)
 				}
 			}
 

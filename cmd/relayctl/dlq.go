@@ -26,6 +26,7 @@ import (
 // client is a connected relayctl: AWS clients and where the queues are.
 type client struct {
 	o       options
+	aws     aws.Config
 	sqs     *sqs.Client
 	cfn     *cloudformation.Client
 	outputs map[string]string // the stack's outputs, read once
@@ -56,7 +57,7 @@ func connect(ctx context.Context, o options) (*client, error) {
 		return nil, errNoCredentials(err)
 	}
 	cfg.Logger = logging.NewStandardLogger(os.Stderr) // the SDK's default, for the calls that follow
-	return &client{o: o, sqs: sqs.NewFromConfig(cfg), cfn: cloudformation.NewFromConfig(cfg)}, nil
+	return &client{o: o, aws: cfg, sqs: sqs.NewFromConfig(cfg), cfn: cloudformation.NewFromConfig(cfg)}, nil
 }
 
 // connectLocal talks to the embedded queue of a local relay (make run),

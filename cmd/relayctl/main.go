@@ -21,7 +21,7 @@ import (
 	"github.com/nicechat-relay/nicechat-relay/shared/humanize"
 )
 
-var usage = `relayctl operates the Nice Chat relay's dead-letter queues.
+var usage = `relayctl operates the Nice Chat relay's dead-letter queues and channels.
 
 Usage:
   relayctl dlq list    --channel CHANNEL [--max N] [queue options]
@@ -36,6 +36,17 @@ Usage:
            count; each is deleted from the DLQ only after the send succeeded;
            an event is sent back once per run (a second letter of it stays);
            --dry-run lists what would be sent and changes nothing
+
+  relayctl channel status [--channel CHANNEL] (--stack NAME | --relay URL)
+  relayctl channel pause  --channel CHANNEL (--stack NAME | --relay URL)
+  relayctl channel resume --channel CHANNEL (--stack NAME | --relay URL)
+
+  status   whether each channel delivers or is paused (a channel pauses
+           itself when its settings are wrong: its messages wait in the
+           queue, none is dead-lettered)
+  pause    stop a channel's deliveries; its messages wait in the queue
+  resume   deliver again, once the setting the pause named is fixed
+           (in AWS: redeploy with the corrected parameter first)
 
 Channels: ` + strings.Join(channels.Names(), ", ") + `.
 
@@ -77,7 +88,7 @@ type options struct {
 }
 
 func run(args []string, stdout, stderr io.Writer) int {
-	if len(args) == 1 && isHelp(args[0]) || len(args) == 2 && args[0] == "dlq" && isHelp(args[1]) {
+	if len(args) == 1 && isHelp(args[0]) || len(args) == 2 && (args[0] == "dlq" || args[0] == "channel") && isHelp(args[1]) {
 		fmt.Fprint(stdout, usage)
 		return exitOK
 	}
@@ -85,8 +96,10 @@ func run(args []string, stdout, stderr io.Writer) int {
 	case len(args) == 0:
 		fmt.Fprint(stderr, usage)
 		return exitUsage
+	case args[0] == "channel":
+		return runChannel(args[1:], stdout, stderr)
 	case args[0] != "dlq":
-		fmt.Fprintf(stderr, "relayctl: unknown command %q: the one command is dlq\nRun 'relayctl --help' for usage.\n", args[0])
+		fmt.Fprintf(stderr, "relayctl: unknown command %q: the commands are dlq and channel\nRun 'relayctl --help' for usage.\n", args[0])
 		return exitUsage
 	case len(args) < 2:
 		fmt.Fprint(stderr, "relayctl: dlq needs a subcommand: list, show or redrive\nRun 'relayctl --help' for usage.\n")

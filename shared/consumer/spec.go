@@ -119,6 +119,10 @@ func (s Spec) QueueOutput() string { return s.Title + "QueueUrl" }
 // DLQOutput is the stack output with the channel's dead-letter queue URL.
 func (s Spec) DLQOutput() string { return s.Title + "DlqUrl" }
 
+// FunctionOutput is the stack output with the channel's function name,
+// for relayctl channel (its event source mapping is found from it).
+func (s Spec) FunctionOutput() string { return s.Title + "FunctionName" }
+
 // QueueName and DLQName are the local relay's queue names.
 func (s Spec) QueueName() string { return s.Name }
 
