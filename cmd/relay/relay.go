@@ -171,7 +171,7 @@ func start(ctx context.Context, getenv func(string) string, log *slog.Logger) (_
 	if err != nil {
 		return nil, err
 	}
-	handler := ingest.NewHandler(ingest.New(cfg, r.store, log))
+	handler := ingest.NewHandler(ingest.New(cfg, r.store, log), nil) // CloudWatch's metrics: locally, the status page
 	r.server = &http.Server{Handler: r.routes(handler), ReadHeaderTimeout: 10 * time.Second}
 	go r.serve()
 	log.Info("relay listening", "channel", "local", "status_url", r.base+"/", "channels", r.describeChannels(), "data_dir", r.dataDir)

@@ -40,7 +40,7 @@ func BenchmarkIngest(b *testing.B) {
 		b.Fatal(err)
 	}
 	queue := memoryQueue{}
-	h := ingest.NewHandler(ingest.New(cfg, queue, slog.New(slog.NewJSONHandler(io.Discard, nil))))
+	h := ingest.NewHandler(ingest.New(cfg, queue, slog.New(slog.NewJSONHandler(io.Discard, nil))), nil)
 	for _, eventType := range nicechat.KnownTypes {
 		body := fixtures.Body(eventType)
 		req := events.APIGatewayV2HTTPRequest{PathParameters: map[string]string{"token": token}, Body: string(body)}

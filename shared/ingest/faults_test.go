@@ -97,7 +97,7 @@ func TestIngestNeverAnswers2xxForAnEventItDidNotEnqueue(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			r.handler = ingest.NewHandler(ingest.New(cfg, tt.queue(t, dice, map[string]string{r.queues["webhook"]: "webhook", r.queues["slack"]: "slack"}), slog.New(slog.NewJSONHandler(r.logs, nil))))
+			r.handler = ingest.NewHandler(ingest.New(cfg, tt.queue(t, dice, map[string]string{r.queues["webhook"]: "webhook", r.queues["slack"]: "slack"}), slog.New(slog.NewJSONHandler(r.logs, nil))), nil)
 
 			const events = 30
 			bodies := make([][]byte, events)
@@ -211,7 +211,7 @@ func TestAHungQueueIsAnswered503BeforeTheInvocationsDeadline(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	h := ingest.NewHandler(ingest.New(cfg, client, slog.New(slog.DiscardHandler)))
+	h := ingest.NewHandler(ingest.New(cfg, client, slog.New(slog.DiscardHandler)), nil)
 
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second) // as Lambda sets it
 	defer cancel()

@@ -56,7 +56,7 @@ func FuzzHandler(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, body []byte, b64 bool) {
 		queue := &recordingQueue{sent: map[string][]string{}}
-		h := ingest.NewHandler(ingest.New(cfg, queue, slog.New(slog.DiscardHandler)))
+		h := ingest.NewHandler(ingest.New(cfg, queue, slog.New(slog.DiscardHandler)), nil)
 		req := events.APIGatewayV2HTTPRequest{PathParameters: map[string]string{"token": token}, Body: string(body), IsBase64Encoded: b64}
 		req.RequestContext.HTTP.Method = "POST"
 		resp, err := h.Handle(context.Background(), req)

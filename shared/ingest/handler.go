@@ -4,7 +4,9 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"io"
 	"net/http"
+	"time"
 
 	"github.com/aws/aws-lambda-go/events"
 )
@@ -14,11 +16,17 @@ const retryAfterSeconds = "30"
 
 // Handler adapts the Service to API Gateway HTTP API (payload 2.0) events.
 type Handler struct {
-	svc *Service
+	svc      *Service
+	refusals *refusals
 }
 
 // NewHandler returns the Lambda handler for route POST /callback/{token}.
-func NewHandler(svc *Service) *Handler { return &Handler{svc: svc} }
+// metrics gets one CloudWatch embedded-metric line per refused callback
+// (Lambda sends stdout to CloudWatch Logs, which makes them metrics); nil
+// writes none.
+func NewHandler(svc *Service, metrics io.Writer) *Handler {
+	return &Handler{svc: svc, refusals: &refusals{w: metrics, now: time.Now}}
+}
 
 type acceptedBody struct {
 	ID       string   `json:"id"`
@@ -36,6 +44,7 @@ type errorBody struct {
 // status and a JSON body. Internal causes never reach the body.
 func (h *Handler) Handle(ctx context.Context, req events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, error) {
 	if m := req.RequestContext.HTTP.Method; m != "" && m != http.MethodPost {
+		h.refusals.count(KindInvalid)
 		resp := respond(http.StatusMethodNotAllowed, errorBody{Error: "method not allowed; POST the callback"})
 		resp.Headers["Allow"] = http.MethodPost
 		return resp, nil
@@ -52,6 +61,7 @@ func (h *Handler) Handle(ctx context.Context, req events.APIGatewayV2HTTPRequest
 	if !errors.As(err, &refusal) {
 		refusal = &Error{Kind: KindUnavailable, Reason: "internal error; retry later"}
 	}
+	h.refusals.count(refusal.Kind)
 	status := statusOf(refusal.Kind)
 	resp := respond(status, errorBody{Error: refusal.Reason, Field: refusal.Field, ID: refusal.EventID})
 	if status == http.StatusServiceUnavailable {

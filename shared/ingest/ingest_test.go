@@ -35,6 +35,7 @@ type relay struct {
 	handler *ingest.Handler
 	queues  map[string]string // route name or "quarantine" -> URL
 	logs    *logtest.Buffer
+	metrics *logtest.Buffer // the EMF lines
 	sqs     *sqs.Client
 }
 
@@ -42,7 +43,7 @@ type relay struct {
 // channel on, each with its own queue).
 func newRelay(t *testing.T, env map[string]string) *relay {
 	t.Helper()
-	r := &relay{queues: map[string]string{}, logs: &logtest.Buffer{}, sqs: localaws.SQS(t)}
+	r := &relay{queues: map[string]string{}, logs: &logtest.Buffer{}, metrics: &logtest.Buffer{}, sqs: localaws.SQS(t)}
 	r.queues["quarantine"] = localaws.Queue(t, "quarantine")
 	r.queues["webhook"] = localaws.Queue(t, "webhook")
 	r.queues["email"] = localaws.Queue(t, "email")
@@ -66,7 +67,7 @@ func newRelay(t *testing.T, env map[string]string) *relay {
 		t.Fatalf("config: %v", err)
 	}
 	log := slog.New(slog.NewJSONHandler(r.logs, nil))
-	r.handler = ingest.NewHandler(ingest.New(cfg, r.sqs, log))
+	r.handler = ingest.NewHandler(ingest.New(cfg, r.sqs, log), r.metrics)
 	t.Cleanup(func() {
 		if strings.Contains(r.logs.String(), token) {
 			t.Errorf("the callback token appears in the logs:\n%s", r.logs.String())
@@ -442,7 +443,7 @@ func TestAnswers503WhenAQueueCannotTakeTheEvent(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				r.handler = ingest.NewHandler(ingest.New(cfg, tt.queue(t, r), slog.New(slog.NewJSONHandler(r.logs, nil))))
+				r.handler = ingest.NewHandler(ingest.New(cfg, tt.queue(t, r), slog.New(slog.NewJSONHandler(r.logs, nil))), nil)
 			}
 			body := []byte(tt.body)
 			if tt.body == "" {
@@ -473,5 +474,56 @@ func TestSameBodyGetsTheSameIDAcrossRequests(t *testing.T) {
 	other := decode(t, r.post(t, token, append(bytes.Clone(body), ' '), false))
 	if other["id"] == first["id"] {
 		t.Errorf("a different body got the same id %v", first["id"])
+	}
+}
+
+func TestEveryRefusalIsCountedByReasonForTheAlarms(t *testing.T) {
+	tests := []struct {
+		name   string
+		tok    string
+		body   []byte
+		method string
+		reason string // "" for an accepted callback: no line
+	}{
+		{"accepted", token, fixtures.Body("new_chat"), "POST", ""},
+		{"wrong token", "not-the-token-0123456789abcdef", fixtures.Body("new_chat"), "POST", ingest.ReasonUnauthorized},
+		{"not JSON", token, fixtures.Body("invalid_new_order"), "POST", ingest.ReasonInvalid},
+		{"too large", token, []byte(`{"event":"new_chat","data":{"id":1,"pad":"` + strings.Repeat("x", 300000) + `"}}`), "POST", ingest.ReasonTooLarge},
+		{"a GET", token, nil, "GET", ingest.ReasonInvalid},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := newRelay(t, nil)
+			req := events.APIGatewayV2HTTPRequest{PathParameters: map[string]string{"token": tt.tok}, Body: string(tt.body)}
+			req.RequestContext.HTTP.Method = tt.method
+			if _, err := r.handler.Handle(context.Background(), req); err != nil {
+				t.Fatal(err)
+			}
+			if tt.reason == "" {
+				if r.metrics.String() != "" {
+					t.Errorf("an accepted callback wrote %q", r.metrics.String())
+				}
+				return
+			}
+			lines := strings.Split(strings.TrimSpace(r.metrics.String()), "\n")
+			var line struct {
+				Refused int
+				Reason  string `json:"reason"`
+				AWS     struct {
+					CloudWatchMetrics []struct {
+						Namespace  string
+						Dimensions [][]string
+						Metrics    []struct{ Name, Unit string }
+					}
+				} `json:"_aws"`
+			}
+			if len(lines) != 1 || json.Unmarshal([]byte(lines[0]), &line) != nil {
+				t.Fatalf("metrics %q, want one EMF line", r.metrics.String())
+			}
+			d := line.AWS.CloudWatchMetrics
+			if line.Refused != 1 || line.Reason != tt.reason || len(d) != 1 || d[0].Namespace != "NiceChatRelay" || fmt.Sprint(d[0].Dimensions) != "[[reason]]" || len(d[0].Metrics) != 1 || d[0].Metrics[0].Name != ingest.MetricRefused {
+				t.Errorf("EMF line %s, want Refused 1 with reason %s", lines[0], tt.reason)
+			}
+		})
 	}
 }

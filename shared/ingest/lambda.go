@@ -36,5 +36,5 @@ func Setup(ctx context.Context, getenv func(string) string, log *slog.Logger) (*
 	if err != nil {
 		return nil, fmt.Errorf("load the AWS configuration: %w", err)
 	}
-	return NewHandler(New(cfg, sqs.NewFromConfig(awsCfg), log)), nil
+	return NewHandler(New(cfg, sqs.NewFromConfig(awsCfg), log), os.Stdout), nil
 }
