@@ -11,6 +11,7 @@ import (
 	"encoding/base64"
 	"fmt"
 	"log/slog"
+	"os"
 	"os/exec"
 	"regexp"
 	"slices"
@@ -18,6 +19,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"gopkg.in/yaml.v3"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 
@@ -713,46 +716,105 @@ func asStrings(v any) []string {
 	return nil
 }
 
-func TestAlarmsWatchEveryDeadLetterQueueAndStuckQueue(t *testing.T) {
+// alarmWatch is what an alarm watches: a metric with one dimension value
+// (a queue, a function, the API, a channel, a refusal reason).
+type alarmWatch struct{ namespace, metric, target string }
+
+func TestAnAlarmFiresOnEachNewFailureAndSaysWhatToRun(t *testing.T) {
 	tpl := loadTemplate(t)
 	s := newStack(t, tpl, allChannels)
-	type watch struct{ queue, metric string }
-	alarms := map[watch]string{}
+	alarms := map[alarmWatch]string{}
 	for _, id := range sortedKeys(tpl.Resources) {
 		r := tpl.Resources[id]
 		if r.Type != "AWS::CloudWatch::Alarm" {
 			continue
 		}
 		p := r.Properties
-		q := refTarget(path(p, "Dimensions").([]any)[0].(map[string]any)["Value"])
-		alarms[watch{q, p["MetricName"].(string)}] = id
-		if p["Namespace"] != "AWS/SQS" || p["ComparisonOperator"] != "GreaterThanThreshold" || p["TreatMissingData"] != "notBreaching" {
-			t.Errorf("%s: want an AWS/SQS alarm, GreaterThanThreshold, missing data not breaching; got %v", id, p)
+		dim := path(p, "Dimensions").([]any)[0].(map[string]any)["Value"]
+		target := refTarget(dim)
+		if target == "" {
+			target = fmt.Sprint(dim)
+		}
+		alarms[alarmWatch{fmt.Sprint(p["Namespace"]), fmt.Sprint(p["MetricName"]), target}] = id
+		// Missing data is the quiet between failures: the alarm returns
+		// to OK, and the next failure fires it again.
+		if p["TreatMissingData"] != "notBreaching" || p["ComparisonOperator"] != "GreaterThanThreshold" {
+			t.Errorf("%s: TreatMissingData %v, %v; want notBreaching, GreaterThanThreshold", id, p["TreatMissingData"], p["ComparisonOperator"])
 		}
 		if got := referencedIDs(tpl, p["AlarmActions"]); fmt.Sprint(got) != "[AlarmTopic]" {
 			t.Errorf("%s: AlarmActions refer to %v, want [AlarmTopic]", id, got)
 		}
-		if r.Condition != tpl.Resources[q].Condition {
-			t.Errorf("%s is created under %q, its queue %s under %q", id, r.Condition, q, tpl.Resources[q].Condition)
+		if d := s.str(p["AlarmDescription"]); !strings.Contains(d, "See: relayctl ") && !strings.Contains(d, "See: aws ") || strings.Contains(d, "${") {
+			t.Errorf("%s: description %q names no command to run", id, d)
+		}
+		if tpl.Resources[target].Type != "" && r.Condition != tpl.Resources[target].Condition {
+			t.Errorf("%s is created under %q, what it watches (%s) under %q", id, r.Condition, target, tpl.Resources[target].Condition)
 		}
 	}
-	for _, c := range consumers(t, s) {
-		dlqAlarm, ok := alarms[watch{c.dlq, "ApproximateNumberOfMessagesVisible"}]
-		if !ok {
-			t.Errorf("no alarm on %s's visible messages", c.dlq)
-		} else if got := asInt(t, tpl.Resources[dlqAlarm].Properties["Threshold"], dlqAlarm); got != 0 {
-			t.Errorf("%s fires above %d dead letters, want above 0", dlqAlarm, got)
-		}
-		if _, ok := alarms[watch{c.queue, "ApproximateAgeOfOldestMessage"}]; !ok {
-			t.Errorf("no alarm on the age of %s's oldest message", c.queue)
+	want := map[alarmWatch]string{
+		{"AWS/SQS", "NumberOfMessagesSent", "QuarantineQueue"}: "a new quarantined callback",
+		{"NiceChatRelay", "Refused", "unauthorized"}:           "callbacks refused with 401 (a wrong token in Nice Chat)",
+		{"AWS/Lambda", "Errors", "IngestFunction"}:             "ingest errors",
+		{"AWS/Lambda", "Throttles", "IngestFunction"}:          "ingest throttled",
+		{"AWS/ApiGateway", "5xx", "HttpApi"}:                   "the API's 5xx",
+	}
+	for _, spec := range channels.All {
+		want[alarmWatch{"AWS/SQS", "NumberOfMessagesSent", dlqID(spec)}] = "each new " + spec.Name + " dead letter"
+		want[alarmWatch{"AWS/SQS", "ApproximateAgeOfOldestMessage", dlqID(spec)}] = "old " + spec.Name + " dead letters"
+		want[alarmWatch{"AWS/SQS", "ApproximateAgeOfOldestMessage", queueID(spec)}] = "a stuck " + spec.Name + " queue"
+		want[alarmWatch{"NiceChatRelay", "ChannelPaused", spec.Name}] = "the " + spec.Name + " channel pausing itself"
+	}
+	for w, what := range want {
+		if _, ok := alarms[w]; !ok {
+			t.Errorf("no alarm on %s: want one on %s %s of %s", what, w.namespace, w.metric, w.target)
 		}
 	}
+	if len(alarms) != len(want) {
+		t.Errorf("%d alarms, want the %d above", len(alarms), len(want))
+	}
+	// The metrics the code emits are the ones the alarms watch.
+	if ingest.MetricRefused != "Refused" || ingest.ReasonUnauthorized != "unauthorized" || consumer.MetricPaused != "ChannelPaused" || consumer.DefaultNamespace != "NiceChatRelay" {
+		t.Errorf("the code emits %s/%s{reason=%s} and %s, not what the alarms watch", consumer.DefaultNamespace, ingest.MetricRefused, ingest.ReasonUnauthorized, consumer.MetricPaused)
+	}
+
 	sub := tpl.Resources["AlarmEmailSubscription"]
 	if sub.Type != "AWS::SNS::Subscription" || refTarget(sub.Properties["TopicArn"]) != "AlarmTopic" || refTarget(sub.Properties["Endpoint"]) != "AlarmEmail" || sub.Condition == "" {
 		t.Errorf("AlarmEmailSubscription = %+v, want an email subscription of AlarmTopic to AlarmEmail, only when it is set", sub)
 	}
 	if newStack(t, tpl, with("AlarmEmail", "")).exists("AlarmEmailSubscription") {
 		t.Errorf("an empty AlarmEmail still creates a subscription")
+	}
+}
+
+func TestWhatAPersonMustReadSurvivesTheStack(t *testing.T) {
+	tpl := loadTemplate(t)
+	keep := []string{"QuarantineQueue", "IdempotencyTable"}
+	for _, spec := range channels.All {
+		keep = append(keep, dlqID(spec))
+	}
+	b, err := os.ReadFile(templatePath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var doc struct {
+		Resources map[string]map[string]any `yaml:"Resources"`
+	}
+	if err := yaml.Unmarshal(b, &doc); err != nil {
+		t.Fatal(err)
+	}
+	for _, id := range keep {
+		if r := doc.Resources[id]; r["DeletionPolicy"] != "Retain" || r["UpdateReplacePolicy"] != "Retain" {
+			t.Errorf("%s: DeletionPolicy %v, UpdateReplacePolicy %v; want Retain for both", id, r["DeletionPolicy"], r["UpdateReplacePolicy"])
+		}
+	}
+	// Access logs, without the path: it holds the callback token.
+	api := tpl.Resources["HttpApi"].Properties
+	format := fmt.Sprint(path(api, "AccessLogSettings", "Format"))
+	if refTarget(path(api, "AccessLogSettings", "DestinationArn")) != "ApiAccessLogGroup" || !strings.Contains(format, "$context.routeKey") || strings.Contains(format, "$context.path") {
+		t.Errorf("HttpApi access logs = %v, want JSON lines to ApiAccessLogGroup, with the route key and never the path", path(api, "AccessLogSettings"))
+	}
+	if got := asInt(t, tpl.Resources["ApiAccessLogGroup"].Properties["RetentionInDays"], "RetentionInDays"); got != 30 {
+		t.Errorf("ApiAccessLogGroup keeps logs %d days, want 30", got)
 	}
 }
 
