@@ -36,3 +36,28 @@ func Origin(raw string) string {
 	}
 	return u.Scheme + "://" + u.Host
 }
+
+// RedactURL takes the secret parts of raw, a configured URL, out of text
+// taken from the far end: an error page may echo the request's path and
+// query ("Cannot POST /hook/s3cret?key=…"), and a webhook URL often
+// carries its credential there. Both forms are taken out, as sent and
+// URL-escaped.
+func RedactURL(text, raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return text
+	}
+	var secrets []string
+	if p := strings.Trim(u.EscapedPath(), "/"); p != "" {
+		secrets = append(secrets, p, strings.Trim(u.Path, "/"), url.PathEscape(strings.Trim(u.Path, "/")))
+	}
+	if u.RawQuery != "" {
+		secrets = append(secrets, u.RawQuery, url.QueryEscape(u.RawQuery))
+	}
+	for _, s := range secrets {
+		if s != "" {
+			text = strings.ReplaceAll(text, s, "…")
+		}
+	}
+	return text
+}

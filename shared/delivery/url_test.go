@@ -51,3 +51,22 @@ func TestCheckURLRefusesNamingTheSettingButNotTheValue(t *testing.T) {
 		})
 	}
 }
+
+func TestRedactURLTakesTheConfiguredPathAndQueryOutOfAnEcho(t *testing.T) {
+	tests := []struct {
+		name, text, url, want string
+	}{
+		{"an echoed path and query", "HTTP 404: Cannot POST /hook/s3cr3t?key=abc", "https://example.com/hook/s3cr3t?key=abc", "HTTP 404: Cannot POST /…?…"},
+		{"the path escaped", "HTTP 404: no route /hook/a%20b", "https://example.com/hook/a b", "HTTP 404: no route /…"},
+		{"a Slack URL", "HTTP 404: no_service for /services/T0/B0/XXXX", "https://hooks.slack.com/services/T0/B0/XXXX", "HTTP 404: no_service for /…"},
+		{"nothing to take", "HTTP 503: upstream down", "https://example.com/", "HTTP 503: upstream down"},
+		{"an unparsable URL leaves the text", "HTTP 500", "::", "HTTP 500"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := delivery.RedactURL(tt.text, tt.url); got != tt.want {
+				t.Errorf("RedactURL(%q, %q) = %q, want %q", tt.text, tt.url, got, tt.want)
+			}
+		})
+	}
+}

@@ -89,6 +89,7 @@ func (c *Channel) Deliver(ctx context.Context, m message.Message) error {
 	}
 	respBody := delivery.ReadBody(resp.Body)
 	if de := classify(resp.StatusCode, resp.Header, respBody, c.pacer.Clock()); de != nil {
+		de.Reason = delivery.RedactURL(de.Reason, c.cfg.WebhookURL)
 		c.pacer.Observe(de)
 		return de
 	}

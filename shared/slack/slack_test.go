@@ -443,3 +443,13 @@ func TestConfigFromEnv(t *testing.T) {
 func newSink(t *testing.T) *deliverytest.Endpoint {
 	return deliverytest.NewEndpoint(t, http.StatusOK, http.Header{}, "ok")
 }
+
+func TestAnEchoedWebhookURLStaysOutOfTheReason(t *testing.T) {
+	s := newSink(t)
+	s.Answer(http.StatusNotFound, nil, "no_service for "+webhookPath)
+	ch := mustNew(t, Config{WebhookURL: s.URL + webhookPath, Interval: time.Millisecond})
+	de := asDeliveryError(t, ch.Deliver(context.Background(), msg(t, fixtures.Body(nicechat.TypeNewChat))))
+	if strings.Contains(de.Reason, "s3cr3t") || strings.Contains(de.Error(), "s3cr3t") {
+		t.Errorf("the reason %q carries the webhook URL's secret path", de.Reason)
+	}
+}

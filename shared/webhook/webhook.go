@@ -180,7 +180,9 @@ func (c *Channel) Deliver(ctx context.Context, m message.Message) error {
 	if resp.StatusCode >= 200 && resp.StatusCode < 300 {
 		return nil
 	}
-	return classify(resp.StatusCode, resp.Header, body, c.now())
+	de := classify(resp.StatusCode, resp.Header, body, c.now())
+	de.Reason = delivery.RedactURL(de.Reason, c.url)
+	return de
 }
 
 // classify reads a non-2xx answer: the generic HTTP table, except the

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/base64"
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -510,6 +511,26 @@ func TestTheLambdaStartUpSignsWithTheSecretFromTheEnvironment(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+func TestAnEchoedURLSecretStaysOutOfTheReason(t *testing.T) {
+	s := newSink(t, func(w http.ResponseWriter, r *http.Request) {
+		w.WriteHeader(http.StatusNotFound)
+		fmt.Fprintf(w, "<html><body>Cannot POST %s</body></html>", r.URL.RequestURI())
+	})
+	ch, err := New(Config{URL: s.srv.URL + "/hook/s3cr3t-path?key=s3cr3t-key", Timeout: 5 * time.Second}, Deps{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	de := asDeliveryError(t, ch.Deliver(context.Background(), messageFor(t, nicechat.TypeNewChat)))
+	for _, secret := range []string{"s3cr3t-path", "s3cr3t-key"} {
+		if strings.Contains(de.Reason, secret) || strings.Contains(de.Error(), secret) {
+			t.Errorf("the reason %q carries %s from the echoed URL", de.Reason, secret)
+		}
+	}
+	if !strings.Contains(de.Reason, "Cannot POST") {
+		t.Errorf("reason %q lost the rest of the answer", de.Reason)
 	}
 }
 
