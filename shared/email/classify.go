@@ -37,6 +37,10 @@ func classify(err error) *delivery.Error {
 	if err == nil {
 		return nil
 	}
+	var classified *delivery.Error
+	if errors.As(err, &classified) {
+		return classified // the outbox's own
+	}
 	var apiErr smithy.APIError
 	if !errors.As(err, &apiErr) {
 		return delivery.FromTransportError(err)

@@ -5,7 +5,9 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
 	"fmt"
+	"io/fs"
 	"mime"
 	"mime/multipart"
 	"mime/quotedprintable"
@@ -14,12 +16,15 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ses"
 	sestypes "github.com/aws/aws-sdk-go-v2/service/ses/types"
 	"github.com/aws/smithy-go"
+
+	"github.com/nicechat-relay/nicechat-relay/shared/delivery"
 )
 
 // Outbox is a Sender that writes each message as an RFC 5322 file
@@ -28,7 +33,11 @@ import (
 // with SES's error codes, so the channel classifies its failures the same.
 type Outbox struct {
 	Dir string
-	Now func() time.Time // nil means time.Now
+	// Setting names the variable that chose Dir, for the error when Dir
+	// cannot be written to (no permission, a read-only disk): that is for
+	// the operator to fix, and no retry will.
+	Setting string
+	Now     func() time.Time // nil means time.Now
 }
 
 var _ Sender = (*Outbox)(nil)
@@ -54,7 +63,12 @@ func (o *Outbox) SendEmail(ctx context.Context, in *ses.SendEmailInput, _ ...fun
 	}
 	name := at.Format("20060102T150405.000") + "Z-" + id + ".eml"
 	if err := writeAtomic(o.Dir, name, msg); err != nil {
-		return nil, fmt.Errorf("outbox: write %s: %w", name, err)
+		err = fmt.Errorf("outbox: write %s: %w", name, err)
+		if errors.Is(err, fs.ErrPermission) || errors.Is(err, syscall.EROFS) {
+			return nil, delivery.Misconfigured(o.Setting, "the outbox "+o.Dir+" cannot be written to: "+err.Error(), err)
+		}
+		// A full disk (ENOSPC) may free up: the error is retried.
+		return nil, err
 	}
 	return &ses.SendEmailOutput{MessageId: aws.String(id)}, nil
 }

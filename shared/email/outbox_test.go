@@ -261,6 +261,31 @@ func TestOutboxReturnsWriteErrorsForRetry(t *testing.T) {
 	}
 }
 
+func TestAnOutboxItMayNotWriteToIsMisconfigured(t *testing.T) {
+	// A directory without write permission refuses anyone but root; as
+	// root, sysfs refuses file creation all the same.
+	dir := filepath.Join(t.TempDir(), "locked")
+	if err := os.Mkdir(dir, 0o500); err != nil {
+		t.Fatal(err)
+	}
+	if f, err := os.CreateTemp(dir, "probe"); err == nil {
+		f.Close()
+		dir = "/sys"
+		if f, err := os.CreateTemp(dir, "probe"); err == nil || !errors.Is(err, fs.ErrPermission) {
+			if f != nil {
+				f.Close()
+				os.Remove(f.Name())
+			}
+			t.Skip("no directory here refuses this user's writes")
+		}
+	}
+	_, err := (&Outbox{Dir: dir, Setting: "RELAY_DATA_DIR"}).SendEmail(context.Background(), sendInput("s", "x", ""))
+	de := classify(err)
+	if de.Class != delivery.ClassMisconfigured || de.Setting != "RELAY_DATA_DIR" || !strings.Contains(de.Reason, dir) {
+		t.Errorf("classified %+v, want misconfigured, naming RELAY_DATA_DIR and the directory", de)
+	}
+}
+
 func TestChannelDeliversIntoTheOutbox(t *testing.T) {
 	opts := humanize.Options{Location: time.UTC, ChatURLTemplate: "https://example.com/chats/{chat_id}"}
 	m, err := message.FromRecord(fixtures.SQS(Name).Records[0])

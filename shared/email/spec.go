@@ -43,6 +43,8 @@ const (
 	// EnvLocalMode chooses where the local relay's email goes: auto, outbox
 	// or ses.
 	EnvLocalMode = "RELAY_EMAIL"
+	// EnvDataDir is the local relay's data directory, the outbox's parent.
+	EnvDataDir = "RELAY_DATA_DIR"
 	outboxDir    = "outbox"
 	localFrom    = "nicechat-relay@localhost"
 	localTo      = "you@localhost"
@@ -65,7 +67,7 @@ func local(env consumer.LocalEnv) (consumer.Local, error) {
 		Target: "outbox " + outbox,
 		Env:    map[string]string{EnvFrom: or(env.Getenv(EnvFrom), localFrom), EnvTo: or(env.Getenv(EnvTo), localTo)},
 		Open: consumer.Opener(ConfigFromEnv, func(cfg Config, _ aws.Config) (delivery.Channel, error) {
-			return New(cfg, Deps{SES: &Outbox{Dir: outbox}})
+			return New(cfg, Deps{SES: &Outbox{Dir: outbox, Setting: EnvDataDir}})
 		}),
 		Files: outbox,
 	}, nil
