@@ -321,6 +321,8 @@ func TestParameterConstraintsMatchWhatTheCodeAccepts(t *testing.T) {
 		check{"EmailTo", "not an address", false},
 		check{"WebhookSecret", allChannels["WebhookSecret"], true},
 		check{"WebhookSecret", "plain-secret", false},
+		check{"WebhookSecret", allChannels["WebhookSecret"] + " " + allChannels["WebhookSecret"], true},
+		check{"WebhookSecret", allChannels["WebhookSecret"] + "  " + allChannels["WebhookSecret"], false},
 		check{"WebhookUrl", "ftp://example.com/x", false},
 		check{"ChatUrlTemplate", "https://nicechat.example.com/chats/{chat_id}", true},
 		check{"ChatUrlTemplate", "https://nicechat.example.com/chats/", false},

@@ -44,14 +44,14 @@ const secretPrefix = "whsec_"
 // Config is the webhook channel's settings.
 type Config struct {
 	URL     string        // absolute http(s) URL
-	Secret  string        // "whsec_<base64>"; empty means requests go unsigned
+	Secret  string        // "whsec_<base64>", or two separated by a space while rotating; empty means unsigned
 	Timeout time.Duration // whole request, connect to last body byte
 
 	// Now stamps webhook-timestamp and reads Retry-After dates; nil means
 	// time.Now. Tests pin it.
 	Now func() time.Time
 
-	key []byte // Secret decoded by check; nil when unsigned
+	keys [][]byte // Secret decoded by check; none when unsigned
 }
 
 // ConfigFromEnv reads and validates WEBHOOK_URL, WEBHOOK_SECRET and
@@ -78,18 +78,38 @@ func (cfg *Config) check() error {
 	if err := delivery.CheckURL(EnvURL, cfg.URL); err != nil {
 		return err
 	}
-	key, err := decodeSecret(cfg.Secret)
+	keys, err := decodeSecrets(cfg.Secret)
 	if err != nil {
 		return err
 	}
 	if cfg.Timeout <= 0 {
 		return fmt.Errorf("%s must be positive", EnvTimeout)
 	}
-	cfg.key = key
+	cfg.keys = keys
 	return nil
 }
 
-// decodeSecret returns the HMAC key, nil when signing is off. The error
+// decodeSecrets returns the HMAC keys of a secret setting: one secret, or
+// two separated by a space while a secret is rotated (the receiver is
+// given the new one while it still checks the old; each request carries
+// both signatures, as Standard Webhooks allows). None when signing is off.
+func decodeSecrets(setting string) ([][]byte, error) {
+	secrets := strings.Fields(setting)
+	if len(secrets) > 2 {
+		return nil, fmt.Errorf("%s holds %d secrets; at most two, separated by a space, while one is rotated", EnvSecret, len(secrets))
+	}
+	var keys [][]byte
+	for _, secret := range secrets {
+		key, err := decodeSecret(secret)
+		if err != nil {
+			return nil, err
+		}
+		keys = append(keys, key)
+	}
+	return keys, nil
+}
+
+// decodeSecret returns one secret's HMAC key, nil when signing is off. The error
 // never contains the secret.
 func decodeSecret(secret string) ([]byte, error) {
 	if secret == "" {
@@ -109,7 +129,7 @@ func decodeSecret(secret string) ([]byte, error) {
 // Channel posts events to the configured URL.
 type Channel struct {
 	url     string
-	key     []byte
+	keys    [][]byte
 	timeout time.Duration
 	now     func() time.Time
 	client  *http.Client
@@ -136,7 +156,7 @@ func New(cfg Config, deps Deps) (*Channel, error) {
 	if client == nil {
 		client = delivery.NewHTTPClient(cfg.Timeout)
 	}
-	return &Channel{url: cfg.URL, key: cfg.key, timeout: cfg.Timeout, now: now, client: client}, nil
+	return &Channel{url: cfg.URL, keys: cfg.keys, timeout: cfg.Timeout, now: now, client: client}, nil
 }
 
 // Name is the channel name used in routing, logs and dead letters.
@@ -168,8 +188,12 @@ func (c *Channel) Deliver(ctx context.Context, m message.Message) error {
 	ts := c.now().Unix()
 	req.Header.Set(HeaderWebhookID, id)
 	req.Header.Set(HeaderWebhookTimestamp, strconv.FormatInt(ts, 10))
-	if c.key != nil {
-		req.Header.Set(HeaderWebhookSignature, sign(c.key, id, ts, m.Body))
+	if len(c.keys) > 0 {
+		sigs := make([]string, len(c.keys))
+		for i, key := range c.keys {
+			sigs[i] = sign(key, id, ts, m.Body)
+		}
+		req.Header.Set(HeaderWebhookSignature, strings.Join(sigs, " "))
 	}
 
 	resp, err := c.client.Do(req)

@@ -534,6 +534,34 @@ func TestAnEchoedURLSecretStaysOutOfTheReason(t *testing.T) {
 	}
 }
 
+func TestDuringARotationEachRequestCarriesBothSignatures(t *testing.T) {
+	newSecret := "whsec_" + base64.StdEncoding.EncodeToString([]byte("fedcba9876543210fedcba9876543210"))
+	s := newSink(t, nil)
+	ch := newChannel(t, Config{URL: s.srv.URL, Secret: testSecret + " " + newSecret})
+	if err := ch.Deliver(context.Background(), messageFor(t, nicechat.TypeNewChat)); err != nil {
+		t.Fatal(err)
+	}
+	got := s.requests()[0]
+	if sigs := strings.Fields(got.header.Get("webhook-signature")); len(sigs) != 2 {
+		t.Fatalf("webhook-signature %q, want two signatures", got.header.Get("webhook-signature"))
+	}
+	// A receiver that knows only the old secret, and one that knows only
+	// the new one, both accept it (the spec's own library checks).
+	for _, secret := range []string{testSecret, newSecret} {
+		wh, err := standardwebhooks.NewWebhook(secret)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := wh.Verify(got.body, got.header); err != nil {
+			t.Errorf("a receiver with %s… rejects it: %v", secret[:12], err)
+		}
+	}
+	// And a third secret is refused at start.
+	if _, err := New(Config{URL: s.srv.URL, Secret: testSecret + " " + newSecret + " " + testSecret, Timeout: time.Second}, Deps{}); err == nil || !strings.Contains(err.Error(), "at most two") {
+		t.Errorf("three secrets: %v, want an error", err)
+	}
+}
+
 func TestNewRejectsAnInvalidConfig(t *testing.T) {
 	tests := []struct {
 		name    string
