@@ -143,6 +143,27 @@ func TestIngestBinaryUnderTheRuntimeEmulator(t *testing.T) {
 		})
 	}
 
+	t.Run("a GET of the callback URL", func(t *testing.T) {
+		var req events.APIGatewayV2HTTPRequest
+		raw, err := os.ReadFile("../events/apigw-new_chat.json")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := json.Unmarshal(raw, &req); err != nil {
+			t.Fatal(err)
+		}
+		req.RouteKey, req.Body = "GET /callback/{token}", ""
+		req.RequestContext.HTTP.Method = http.MethodGet
+		get, _ := json.Marshal(req)
+		resp := invokeHTTP(t, rie, get)
+		if resp.StatusCode != http.StatusMethodNotAllowed || resp.Headers["Allow"] != http.MethodPost {
+			t.Errorf("answer %d %v %s, want 405 with Allow: POST", resp.StatusCode, resp.Headers, resp.Body)
+		}
+		if got := drain(t, queues); len(got) != 0 {
+			t.Errorf("a GET reached %v", sortedKeys(got))
+		}
+	})
+
 	t.Run("wrong token", func(t *testing.T) {
 		raw, err := os.ReadFile("../events/apigw-new_chat.json")
 		if err != nil {

@@ -848,15 +848,19 @@ func TestOutputsNameWhatRelayctlReads(t *testing.T) {
 		t.Errorf("CallbackUrl = %s, want %s", got, want)
 	}
 	route, _ := path(ingestFn.Props, "Events").(map[string]any)
-	var found bool
-	for _, ev := range route {
-		p := path(ev, "Properties")
-		if path(ev, "Type") == "HttpApi" && path(p, "Method") == "POST" && path(p, "Path") == "/callback/{token}" && refTarget(path(p, "ApiId")) == "HttpApi" {
-			found = true
+	// POST takes callbacks; GET is answered 405 with Allow: POST by the
+	// same handler (a browser pasting the URL learns it is right).
+	for _, method := range []string{"POST", "GET"} {
+		var found bool
+		for _, ev := range route {
+			p := path(ev, "Properties")
+			if path(ev, "Type") == "HttpApi" && path(p, "Method") == method && path(p, "Path") == "/callback/{token}" && refTarget(path(p, "ApiId")) == "HttpApi" {
+				found = true
+			}
 		}
-	}
-	if !found {
-		t.Errorf("IngestFunction has no HttpApi event POST /callback/{token} on HttpApi: %v", route)
+		if !found {
+			t.Errorf("IngestFunction has no HttpApi event %s /callback/{token} on HttpApi: %v", method, route)
+		}
 	}
 	throttle := path(tpl.Resources["HttpApi"].Properties, "DefaultRouteSettings")
 	if path(throttle, "ThrottlingBurstLimit") == nil || path(throttle, "ThrottlingRateLimit") == nil {
