@@ -75,8 +75,11 @@ fuzz: ## run every fuzz target (the parser, each renderer, ingest), FUZZTIME eac
 	  done; \
 	done
 
+# Built, then run directly rather than by `go run`, which answers Ctrl-C
+# with exit status 1 however cleanly the relay stops.
 run: ## run the whole relay locally on 127.0.0.1:8080 (queue, token and outbox in ./var)
-	$(GO) run ./cmd/relay
+	@$(GO) build -o $(TOOLS_BIN)/relay ./cmd/relay
+	@exec $(TOOLS_BIN)/relay
 
 demo: ## post every events/ example to the relay that `make run` started
 	$(GO) run ./cmd/relay demo

@@ -219,4 +219,3 @@ func (l localSwitchboard) set(ctx context.Context, channel string, pause bool) e
 	}
 	return nil
 }
-

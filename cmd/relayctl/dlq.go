@@ -48,7 +48,7 @@ func connect(ctx context.Context, o options) (*client, error) {
 		return nil, fmt.Errorf("load the AWS configuration: %w", err)
 	}
 	if cfg.Region == "" {
-		return nil, fmt.Errorf("no AWS region: set AWS_REGION or a region in your AWS profile")
+		return nil, &noAWSError{msg: "no AWS region: set AWS_REGION or a region in your AWS profile"}
 	}
 	if cfg.Credentials == nil {
 		return nil, errNoCredentials(nil)
@@ -79,12 +79,23 @@ const (
 	localAccountPath = "/000000000000/"
 )
 
-func errNoCredentials(err error) error {
-	msg := "no AWS credentials found: set AWS_PROFILE (after 'aws sso login' if you use SSO), or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY"
-	if err != nil {
-		return fmt.Errorf("%s (%w)", msg, err)
+// noAWSError is a missing AWS region or credentials.
+type noAWSError struct {
+	msg string
+	err error
+}
+
+func (e *noAWSError) Error() string {
+	if e.err != nil {
+		return e.msg + " (" + e.err.Error() + ")"
 	}
-	return fmt.Errorf("%s", msg)
+	return e.msg
+}
+
+func (e *noAWSError) Unwrap() error { return e.err }
+
+func errNoCredentials(err error) error {
+	return &noAWSError{msg: "no AWS credentials found: set AWS_PROFILE (after 'aws sso login' if you use SSO), or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY", err: err}
 }
 
 // queueURL finds a queue: the flag, else the local relay's queue of that

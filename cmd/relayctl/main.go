@@ -9,6 +9,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net/http"
 	"net/url"
 	"os"
 	"strings"
@@ -146,9 +147,32 @@ func run(args []string, stdout, stderr io.Writer) int {
 		if o.relay != "" && errors.Is(err, syscall.ECONNREFUSED) {
 			fmt.Fprintf(stderr, "Is the relay running at %s? Start it with: make run\n", o.relay)
 		}
+		hintLocalRelay(stderr, o, err)
 		return exitError
 	}
 	return exitOK
+}
+
+// defaultRelay is where `make run` listens unless told otherwise.
+var defaultRelay = "http://127.0.0.1:8080" // a variable for the tests, which cannot take the port
+
+// hintLocalRelay says to add --relay when no AWS account could be used and
+// a local relay answers on its default address: the likeliest reason for
+// a command without --stack or --relay is a user trying `make run`.
+func hintLocalRelay(w io.Writer, o options, err error) {
+	var noAWS *noAWSError
+	if o.relay != "" || o.stack != "" || !errors.As(err, &noAWS) {
+		return
+	}
+	client := &http.Client{Timeout: 500 * time.Millisecond}
+	resp, herr := client.Get(defaultRelay + "/api/status")
+	if herr != nil {
+		return
+	}
+	resp.Body.Close()
+	if resp.StatusCode == http.StatusOK {
+		fmt.Fprintf(w, "A local relay is running at %s: add --relay %s\n", defaultRelay, defaultRelay)
+	}
 }
 
 func isHelp(s string) bool { return s == "-h" || s == "--help" || s == "help" }

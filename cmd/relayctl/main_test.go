@@ -497,3 +497,37 @@ func TestHelpPrintsUsage(t *testing.T) {
 		}
 	}
 }
+
+func TestWithoutAnAWSAccountRelayctlPointsAtALocalRelay(t *testing.T) {
+	useLocalAWS(t)
+	t.Setenv("AWS_REGION", "")
+	t.Setenv("AWS_DEFAULT_REGION", "")
+	t.Setenv("RELAY_URL", "")
+	relay := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/api/status" {
+			_, _ = io.WriteString(w, `{"channels":[]}`)
+		}
+	}))
+	t.Cleanup(relay.Close)
+	for _, tt := range []struct {
+		name     string
+		running  bool
+		wantHint bool
+	}{
+		{"a local relay answers", true, true},
+		{"none does", false, false},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			defaultRelay = relay.URL
+			if !tt.running {
+				defaultRelay = "http://" + localaws.FreeAddr(t)
+			}
+			t.Cleanup(func() { defaultRelay = "http://127.0.0.1:8080" })
+			r := relayctl("dlq", "list", "--channel", "webhook", "--dlq-url", "http://127.0.0.1:1/q")
+			hint := "add --relay " + defaultRelay
+			if r.code != exitError || !strings.Contains(r.stderr, "no AWS region") || strings.Contains(r.stderr, hint) != tt.wantHint {
+				t.Errorf("exit %d, stderr %q; want the region error and the hint %v", r.code, r.stderr, tt.wantHint)
+			}
+		})
+	}
+}
