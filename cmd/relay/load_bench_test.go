@@ -96,7 +96,7 @@ func runLoad(b *testing.B, rate int, d time.Duration) loadResult {
 		"WEBHOOK_URL": srv.URL, "RELAY_EMAIL": "outbox",
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	r, err := start(ctx, func(k string) string { return env[k] }, slog.New(slog.NewJSONHandler(io.Discard, nil)))
+	r, err := start(ctx, lookupIn(env), slog.New(slog.NewJSONHandler(io.Discard, nil)))
 	if err != nil {
 		b.Fatal(err)
 	}

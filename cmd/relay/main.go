@@ -45,7 +45,7 @@ func serve() int {
 	// unfinished comes back on the next start).
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	go func() { <-ctx.Done(); stop() }()
-	r, err := start(ctx, os.Getenv, log)
+	r, err := start(ctx, os.LookupEnv, log)
 	if err != nil {
 		log.Error("relay cannot start", "channel", "local", "error", err.Error())
 		return 1

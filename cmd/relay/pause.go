@@ -85,7 +85,9 @@ type pauser struct {
 	channel string
 }
 
-func (c pauser) Pause(_ context.Context, reason string) error { return c.p.set(c.channel, true, reason) }
+func (c pauser) Pause(_ context.Context, reason string) error {
+	return c.p.set(c.channel, true, reason)
+}
 
 // pauseRoute is POST /api/channels/{channel}/pause and .../resume, for
 // relayctl channel pause|resume --relay.

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"crypto/rand"
+	"crypto/sha256"
 	"encoding/base64"
 	"errors"
 	"fmt"
@@ -13,6 +14,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -50,18 +52,24 @@ type relay struct {
 	dataDir  string
 	settings string // the non-default RELAY_ADDR and RELAY_DATA_DIR, as shell assignments
 	token    string
-	log      *slog.Logger
-	store    *localqueue.Store
-	once     *idempotency.Local // what each channel has delivered
-	pauses   *pauses            // which channels are paused
-	listener net.Listener
-	server   *http.Server
-	channels []*localChannel
-	sink     *sink
-	grace    time.Duration
-	draining atomic.Bool     // stopping: callbacks get 503
-	ctx      context.Context // ends: stop gracefully
-	stopped  chan error
+	// tokenHash is the token's SHA-256, compared before a callback's body
+	// is read.
+	tokenHash [sha256.Size]byte
+	// callbacks holds a place per callback being read or handled; full,
+	// further callbacks are refused.
+	callbacks chan struct{}
+	log       *slog.Logger
+	store     *localqueue.Store
+	once      *idempotency.Local // what each channel has delivered
+	pauses    *pauses            // which channels are paused
+	listener  net.Listener
+	server    *http.Server
+	channels  []*localChannel
+	sink      *sink
+	grace     time.Duration
+	draining  atomic.Bool     // stopping: callbacks get 503
+	ctx       context.Context // ends: stop gracefully
+	stopped   chan error
 }
 
 // localChannel is one channel's consumer, as the status page shows it.
@@ -70,6 +78,7 @@ type localChannel struct {
 	name, target       string
 	queue, dlq         string // queue names
 	files              string // a directory of deliveries, for the status page
+	usesSink           bool   // delivers to the built-in sink
 	delivered, retried atomic.Int64
 	deadLettered       atomic.Int64
 	duplicates         atomic.Int64
@@ -92,8 +101,16 @@ func (c *localChannel) count(outcome string) {
 // start opens the queue file, builds ingest and the consumers from the
 // environment (as the Lambdas do), listens, and starts serving and
 // polling. It stops when ctx ends; wait returns after the graceful stop.
-func start(ctx context.Context, getenv func(string) string, log *slog.Logger) (_ *relay, err error) {
-	r := &relay{log: log, ctx: ctx, stopped: make(chan error, 1), sink: newSink(log)}
+// lookupEnv is os.LookupEnv's: a variable set empty is not one that is
+// unset (WEBHOOK_EVENTS= turns the webhook off, as in AWS).
+func start(ctx context.Context, lookupEnv func(string) (string, bool), log *slog.Logger) (*relay, error) {
+	return startWith(ctx, lookupEnv, log, defaultLimits)
+}
+
+// startWith is start with the server's limits; tests shorten them.
+func startWith(ctx context.Context, lookupEnv func(string) (string, bool), log *slog.Logger, lim limits) (_ *relay, err error) {
+	getenv := func(k string) string { v, _ := lookupEnv(k); return v }
+	r := &relay{log: log, ctx: ctx, stopped: make(chan error, 1), sink: newSink(log), callbacks: make(chan struct{}, lim.callbacks)}
 	addr := or(getenv(envAddr), defaultAddr)
 	r.dataDir = or(getenv(envDataDir), defaultData)
 	for _, v := range []string{envAddr, envDataDir} {
@@ -109,22 +126,30 @@ func start(ctx context.Context, getenv func(string) string, log *slog.Logger) (_
 	if err != nil {
 		return nil, fmt.Errorf("listen on %s (set %s to use another address): %w", addr, envAddr, err)
 	}
+	r.base = baseURL(r.listener.Addr())
+
+	removeDataDir, err := makeDataDir(r.dataDir)
+	if err != nil {
+		r.listener.Close()
+		return nil, err
+	}
 	defer func() {
-		if err != nil {
-			r.listener.Close()
-			if r.store != nil {
-				r.store.Close()
-			}
-			if r.once != nil {
-				r.once.Close()
-			}
+		if err == nil {
+			return
+		}
+		r.listener.Close()
+		if r.once != nil {
+			r.once.Close()
+		}
+		if r.store != nil {
+			// Removed while this start still holds the queue file's lock,
+			// so it can only be the folder this start made: a relay that
+			// lost the lock to another keeps its hands off the folder.
+			removeDataDir()
+			r.store.Close()
 		}
 	}()
-	r.base = "http://" + r.listener.Addr().String()
 
-	if err := os.MkdirAll(r.dataDir, 0o700); err != nil {
-		return nil, fmt.Errorf("%s: %w", envDataDir, err)
-	}
 	r.store, err = localqueue.Open(filepath.Join(r.dataDir, queueFile), localqueue.Options{URLPrefix: r.base + sqsPath + accountPath})
 	if err != nil {
 		return nil, err
@@ -151,11 +176,12 @@ func start(ctx context.Context, getenv func(string) string, log *slog.Logger) (_
 		return nil, err
 	}
 	env["CALLBACK_TOKEN"] = r.token
+	r.tokenHash = sha256.Sum256([]byte(r.token))
 	// The event lists a channel gets when its variable is unset, as in
-	// template.yaml.
+	// template.yaml; set empty, it selects no event.
 	for _, spec := range channels.All {
 		for _, route := range spec.Routes {
-			if getenv(route.Env) == "" {
+			if _, set := lookupEnv(route.Env); !set {
 				env[route.Env] = route.Default
 			}
 		}
@@ -172,7 +198,7 @@ func start(ctx context.Context, getenv func(string) string, log *slog.Logger) (_
 		return nil, err
 	}
 	handler := ingest.NewHandler(ingest.New(cfg, r.store, log), nil) // CloudWatch's metrics: locally, the status page
-	r.server = &http.Server{Handler: r.routes(handler), ReadHeaderTimeout: 10 * time.Second}
+	r.server = r.newServer(r.routes(handler, cfg.MaxBodyBytes), lim)
 	go r.serve()
 	log.Info("relay listening", "channel", "local", "status_url", r.base+"/", "channels", r.describeChannels(), "data_dir", r.dataDir)
 	return r, nil
@@ -205,7 +231,14 @@ func (r *relay) startConsumers(ctx context.Context, lookup func(string) string, 
 				return fmt.Errorf("the %s channel: %w", spec.Name, err)
 			}
 		}
+		if empty := emptyEventLists(spec, lookup); local.On && empty != "" {
+			// As in AWS, where ingest routes such a channel nothing.
+			local = consumer.Local{Target: "off: " + empty}
+		}
 		c := &localChannel{name: spec.Name, on: local.On, target: local.Target, files: local.Files, queue: spec.QueueName(), dlq: spec.DLQName()}
+		for _, v := range local.Env {
+			c.usesSink = c.usesSink || v == r.base+sinkPath
+		}
 		r.channels = append(r.channels, c)
 		// Every channel's queues exist, on or off, as relayctl expects.
 		dlqURL, err := r.store.CreateQueue(c.dlq, nil)
@@ -259,6 +292,24 @@ func (r *relay) startConsumers(ctx context.Context, lookup func(string) string, 
 		}
 	}
 	return nil
+}
+
+// emptyEventLists says which of the channel's event lists are set empty
+// when every one is ("WEBHOOK_EVENTS is empty"): the channel gets no
+// event. "" when one selects events or does not parse (ingest then names it).
+func emptyEventLists(spec consumer.Spec, getenv func(string) string) string {
+	var names []string
+	for _, route := range spec.Routes {
+		set, err := ingest.ParseEventSet(getenv(route.Env))
+		if err != nil || !set.Empty() {
+			return ""
+		}
+		names = append(names, route.Env)
+	}
+	if len(names) == 1 {
+		return names[0] + " is empty"
+	}
+	return strings.Join(names, " and ") + " are empty"
 }
 
 // serve runs the HTTP server and the event sources until r.ctx ends, then
@@ -346,6 +397,40 @@ func callbackToken(fromEnv, dataDir string) (string, error) {
 		return "", fmt.Errorf("keep the callback token: %w", err)
 	}
 	return token, nil
+}
+
+// baseURL is where this machine reaches the listener. A relay listening
+// on every interface (0.0.0.0, [::]) is reached at 127.0.0.1: its pages,
+// its SQS API and its built-in sink answer only requests naming this machine.
+func baseURL(addr net.Addr) string {
+	if tcp, ok := addr.(*net.TCPAddr); ok && tcp.IP.IsUnspecified() {
+		return "http://" + net.JoinHostPort("127.0.0.1", strconv.Itoa(tcp.Port))
+	}
+	return "http://" + addr.String()
+}
+
+// makeDataDir creates dir, and returns what removes the folders it
+// created, so that a start that fails leaves none behind (a folder that
+// was there is left).
+func makeDataDir(dir string) (remove func(), err error) {
+	created := ""
+	for d := filepath.Clean(dir); ; d = filepath.Dir(d) {
+		if _, err := os.Lstat(d); !errors.Is(err, os.ErrNotExist) {
+			break
+		}
+		created = d
+		if filepath.Dir(d) == d {
+			break
+		}
+	}
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, fmt.Errorf("%s: %w", envDataDir, err)
+	}
+	return func() {
+		if created != "" {
+			_ = os.RemoveAll(created)
+		}
+	}, nil
 }
 
 func parseGrace(v string) (time.Duration, error) {

@@ -4,9 +4,11 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"io"
 	"log/slog"
 	"mime"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/mail"
@@ -47,13 +49,19 @@ type testRelay struct {
 // directory unless env names one); it stops with the test.
 func startRelay(t *testing.T, env map[string]string) *testRelay {
 	t.Helper()
+	return startRelayWith(t, env, defaultLimits)
+}
+
+// startRelayWith is startRelay with the server's limits.
+func startRelayWith(t *testing.T, env map[string]string, lim limits) *testRelay {
+	t.Helper()
 	if env["RELAY_DATA_DIR"] == "" {
 		env["RELAY_DATA_DIR"] = t.TempDir()
 	}
 	env["RELAY_ADDR"] = "127.0.0.1:0"
 	logs := &logtest.Buffer{}
 	ctx, cancel := context.WithCancel(context.Background())
-	r, err := start(ctx, func(k string) string { return env[k] }, slog.New(slog.NewJSONHandler(logs, nil)))
+	r, err := startWith(ctx, lookupIn(env), slog.New(slog.NewJSONHandler(logs, nil)), lim)
 	if err != nil {
 		cancel()
 		t.Fatalf("start: %v", err)
@@ -69,6 +77,11 @@ func startRelay(t *testing.T, env map[string]string) *testRelay {
 	}
 	t.Cleanup(stop)
 	return &testRelay{relay: r, stop: stop, logs: logs}
+}
+
+// lookupIn is os.LookupEnv over env: a key present with "" is set empty.
+func lookupIn(env map[string]string) func(string) (string, bool) {
+	return func(k string) (string, bool) { v, ok := env[k]; return v, ok }
 }
 
 func (r *testRelay) post(t *testing.T, body []byte) (int, string) {
@@ -446,7 +459,7 @@ func TestRelayRefusesAnInvalidConfigurationNamingTheVariable(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			env := map[string]string{"RELAY_ADDR": localaws.FreeAddr(t), "RELAY_DATA_DIR": t.TempDir(), tt.variable: tt.value}
-			r, err := start(context.Background(), func(k string) string { return env[k] }, slog.New(slog.NewJSONHandler(io.Discard, nil)))
+			r, err := start(context.Background(), lookupIn(env), slog.New(slog.NewJSONHandler(io.Discard, nil)))
 			if err == nil {
 				r.store.Close()
 				t.Fatalf("start(%s=%q) succeeded", tt.variable, tt.value)
@@ -462,7 +475,7 @@ func TestASecondRelayOnTheSameDataIsRefused(t *testing.T) {
 	dir := t.TempDir()
 	startRelay(t, map[string]string{"RELAY_DATA_DIR": dir, "CALLBACK_TOKEN": testToken})
 	env := map[string]string{"RELAY_ADDR": localaws.FreeAddr(t), "RELAY_DATA_DIR": dir, "CALLBACK_TOKEN": testToken}
-	_, err := start(context.Background(), func(k string) string { return env[k] }, slog.New(slog.NewJSONHandler(io.Discard, nil)))
+	_, err := start(context.Background(), lookupIn(env), slog.New(slog.NewJSONHandler(io.Discard, nil)))
 	if err == nil || !strings.Contains(err.Error(), dir) {
 		t.Fatalf("a second relay on %s: %v, want an error naming the directory", dir, err)
 	}
@@ -530,31 +543,6 @@ func TestEveryChannelsQueuesExistEvenWhenTheChannelIsOff(t *testing.T) {
 		if _, err := r.store.Stats(name); err != nil {
 			t.Errorf("queue %s: %v", name, err)
 		}
-	}
-}
-
-func TestTheQueuesAndTheStatusAreServedToThisMachineOnly(t *testing.T) {
-	ok := http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusOK) })
-	tests := []struct {
-		remote string
-		want   int
-	}{
-		{"127.0.0.1:40000", http.StatusOK},
-		{"[::1]:40000", http.StatusOK},
-		{"192.0.2.10:40000", http.StatusForbidden},
-		{"[2001:db8::1]:40000", http.StatusForbidden},
-		{"garbage", http.StatusForbidden},
-	}
-	for _, tt := range tests {
-		t.Run(tt.remote, func(t *testing.T) {
-			req := httptest.NewRequest(http.MethodPost, "/sqs", nil)
-			req.RemoteAddr = tt.remote
-			rec := httptest.NewRecorder()
-			loopbackOnly(ok).ServeHTTP(rec, req)
-			if rec.Code != tt.want {
-				t.Errorf("status %d, want %d", rec.Code, tt.want)
-			}
-		})
 	}
 }
 
@@ -693,5 +681,99 @@ func TestRelayPausesAMisconfiguredChannelAndResumesIt(t *testing.T) {
 	}
 	if len(delivered) != len(nicechat.KnownTypes) {
 		t.Errorf("the endpoint has %d distinct events, want %d", len(delivered), len(nicechat.KnownTypes))
+	}
+}
+
+func TestAFailedStartLeavesNoDataFolderBehind(t *testing.T) {
+	taken, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer taken.Close()
+	tests := []struct {
+		name, addr, variable, value string
+		nested                      bool
+	}{
+		{"an invalid setting", "", "WEBHOOK_URL", "not a url", false},
+		{"an invalid setting, in folders that did not exist", "", "WEBHOOK_URL", "not a url", true},
+		{"an address in use", taken.Addr().String(), "", "", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			parent := t.TempDir()
+			dir, first := filepath.Join(parent, "var2"), filepath.Join(parent, "var2")
+			if tt.nested {
+				first = filepath.Join(parent, "a")
+				dir = filepath.Join(first, "b", "var2")
+			}
+			env := map[string]string{"RELAY_ADDR": or(tt.addr, localaws.FreeAddr(t)), "RELAY_DATA_DIR": dir}
+			if tt.variable != "" {
+				env[tt.variable] = tt.value
+			}
+			if r, err := start(context.Background(), lookupIn(env), slog.New(slog.DiscardHandler)); err == nil {
+				r.store.Close()
+				t.Fatal("the start succeeded")
+			}
+			if _, err := os.Stat(first); !errors.Is(err, os.ErrNotExist) {
+				t.Errorf("after the failed start %s exists (%v)", first, err)
+			}
+		})
+	}
+}
+
+func TestAFailedStartKeepsADataFolderThatWasThere(t *testing.T) {
+	dir := t.TempDir()
+	keep := filepath.Join(dir, "mine.txt")
+	if err := os.WriteFile(keep, []byte("x"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	env := map[string]string{"RELAY_ADDR": localaws.FreeAddr(t), "RELAY_DATA_DIR": dir, "WEBHOOK_URL": "not a url"}
+	if r, err := start(context.Background(), lookupIn(env), slog.New(slog.DiscardHandler)); err == nil {
+		r.store.Close()
+		t.Fatal("the start succeeded")
+	}
+	if _, err := os.Stat(keep); err != nil {
+		t.Errorf("the failed start removed what was in %s: %v", dir, err)
+	}
+}
+
+func TestAnEventListSetEmptyTurnsItsChannelOff(t *testing.T) {
+	tests := []struct {
+		name    string
+		env     map[string]string
+		off     []string // channels off, naming the variable
+		routed  string   // where a first_message goes
+		wantErr string
+	}{
+		{"WEBHOOK_EVENTS empty", map[string]string{"WEBHOOK_EVENTS": ""}, []string{"webhook"}, `"channels":["email:human"]`, ""},
+		{"EMAIL_HUMAN_EVENTS empty", map[string]string{"EMAIL_HUMAN_EVENTS": ""}, []string{"email"}, `"channels":["webhook"]`, ""},
+		{"every list empty", map[string]string{"WEBHOOK_EVENTS": "", "EMAIL_HUMAN_EVENTS": ""}, nil, "", "no channel is enabled"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			tt.env["CALLBACK_TOKEN"] = testToken
+			tt.env["RELAY_EMAIL"] = "outbox"
+			if tt.wantErr != "" {
+				tt.env["RELAY_ADDR"], tt.env["RELAY_DATA_DIR"] = localaws.FreeAddr(t), t.TempDir()
+				r, err := start(context.Background(), lookupIn(tt.env), slog.New(slog.DiscardHandler))
+				if err == nil {
+					r.store.Close()
+					t.Fatal("the start succeeded")
+				}
+				if !strings.Contains(err.Error(), tt.wantErr) {
+					t.Fatalf("start: %v, want %q", err, tt.wantErr)
+				}
+				return
+			}
+			r := startRelay(t, tt.env)
+			for _, c := range r.apiStatus(t).Channels {
+				if slices.Contains(tt.off, c.Channel) && (c.On || !strings.Contains(c.Target, "EVENTS")) {
+					t.Errorf("%s = on %v, target %q; want off, naming its event list", c.Channel, c.On, c.Target)
+				}
+			}
+			if status, body := r.post(t, fixtures.Body("first_message")); status != http.StatusAccepted || !strings.Contains(body, tt.routed) {
+				t.Errorf("first_message: %d %s, want 202 routed %s", status, body, tt.routed)
+			}
+		})
 	}
 }

@@ -2,15 +2,15 @@ package main
 
 import (
 	"encoding/json"
+	"fmt"
 	"io"
 	"log/slog"
 	"net"
 	"net/http"
+	"net/netip"
 	"strings"
 	"sync"
 	"time"
-
-	"github.com/aws/aws-lambda-go/events"
 
 	"github.com/nicechat-relay/nicechat-relay/shared/ingest"
 	"github.com/nicechat-relay/nicechat-relay/shared/webhook"
@@ -21,46 +21,96 @@ const maxRequestBytes = 10 << 20
 
 const sinkPath = "/_sink"
 
+// limits bound what a client can hold of the relay, which a tunnel
+// (ngrok, cloudflared) puts on the internet.
+type limits struct {
+	readHeader time.Duration // the request line and headers
+	// read is for the whole request, body included: at MAX_BODY_BYTES'
+	// ceiling (1,000,000 bytes) 20 s still lets a callback arrive at
+	// 50 kB/s, while a body trickling in holds a connection no longer.
+	read           time.Duration
+	idle           time.Duration // a keep-alive connection between requests
+	maxHeaderBytes int
+	callbacks      int // callbacks read and handled at once
+}
+
+var defaultLimits = limits{
+	readHeader: 10 * time.Second,
+	read:       20 * time.Second,
+	idle:       15 * time.Second,
+	// API Gateway takes 10 KB of headers; a browser on localhost also
+	// sends the cookies of every other local app, so the pages get more.
+	maxHeaderBytes: 32 << 10,
+	// Each holds at most MAX_BODY_BYTES: 64 MB at the largest setting.
+	callbacks: 64,
+}
+
+func (r *relay) newServer(h http.Handler, lim limits) *http.Server {
+	return &http.Server{
+		Handler:           liftReadDeadlineAtEOF(h),
+		ReadHeaderTimeout: lim.readHeader,
+		ReadTimeout:       lim.read,
+		IdleTimeout:       lim.idle,
+		MaxHeaderBytes:    lim.maxHeaderBytes,
+		ErrorLog:          slog.NewLogLogger(r.log.With("channel", "local").Handler(), slog.LevelWarn),
+	}
+}
+
+// liftReadDeadlineAtEOF ends ReadTimeout once the request's body is read.
+// It is meant for reading the request, but net/http also cancels the
+// request's context when it passes while the handler still runs, which
+// would cut short an SQS long poll (up to 20 s) through /sqs.
+func liftReadDeadlineAtEOF(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		rc := http.NewResponseController(w)
+		if r.Body == nil || r.Body == http.NoBody {
+			_ = rc.SetReadDeadline(time.Time{})
+			h.ServeHTTP(w, r)
+			return
+		}
+		// On a copy: net/http looks at the request's own body, once the
+		// handler returns, to decide whether to read what is left of it
+		// or close the connection.
+		r2 := new(http.Request)
+		*r2 = *r
+		r2.Body = &eofHook{ReadCloser: r.Body, atEOF: func() { _ = rc.SetReadDeadline(time.Time{}) }}
+		h.ServeHTTP(w, r2)
+	})
+}
+
+type eofHook struct {
+	io.ReadCloser
+	atEOF func()
+}
+
+func (b *eofHook) Read(p []byte) (int, error) {
+	n, err := b.ReadCloser.Read(p)
+	if err == io.EOF && b.atEOF != nil {
+		b.atEOF()
+		b.atEOF = nil
+	}
+	return n, err
+}
+
 // routes serves what API Gateway would, the SQS API of the embedded queue
 // (for relayctl), the status page and the built-in webhook sink.
-func (r *relay) routes(h *ingest.Handler) http.Handler {
+func (r *relay) routes(h *ingest.Handler, maxBodyBytes int) http.Handler {
 	mux := http.NewServeMux()
-	mux.HandleFunc("POST /callback/{token}", func(w http.ResponseWriter, req *http.Request) {
-		if r.draining.Load() {
-			w.Header().Set("Retry-After", "10")
-			writeJSON(w, http.StatusServiceUnavailable, map[string]string{"error": "the relay is stopping; retry later"})
-			return
-		}
-		body, err := io.ReadAll(io.LimitReader(req.Body, maxRequestBytes+1))
-		if err != nil || len(body) > maxRequestBytes {
-			// API Gateway's own answer to a payload over its limit.
-			writeJSON(w, http.StatusRequestEntityTooLarge, map[string]string{"message": "Request Entity Too Large"})
-			return
-		}
-		resp, err := h.Handle(req.Context(), toAPIGateway(req, body))
-		if err != nil {
-			writeJSON(w, http.StatusInternalServerError, map[string]string{"message": "Internal Server Error"})
-			return
-		}
-		for k, v := range resp.Headers {
-			w.Header().Set(k, v)
-		}
-		w.WriteHeader(resp.StatusCode)
-		_, _ = io.WriteString(w, resp.Body)
-	})
+	mux.Handle("POST /callback/{token}", r.callbackRoute(h, maxBodyBytes))
 	// Only the callback route checks a token: the queues (which hold
-	// visitors' data and can be emptied through the SQS API) and the
-	// status are for this machine alone, whatever RELAY_ADDR says.
-	sqsAPI := loopbackOnly(r.store.Handler())
+	// visitors' data and can be emptied through the SQS API), the status,
+	// the switches and the sink's receipts are for this machine alone,
+	// whatever RELAY_ADDR says.
+	sqsAPI := r.thisMachineOnly(r.store.Handler())
 	mux.Handle("POST "+sqsPath, sqsAPI)
 	mux.Handle("POST "+sqsPath+"/", sqsAPI)
-	mux.HandleFunc("POST "+sinkPath, r.sink.ServeHTTP)
-	mux.Handle("GET /api/status", loopbackOnly(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+	mux.Handle("POST "+sinkPath, r.thisMachineOnly(r.sink))
+	mux.Handle("GET /api/status", r.thisMachineOnly(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
 		writeJSON(w, http.StatusOK, r.status())
 	})))
-	mux.Handle("GET /{$}", loopbackOnly(http.HandlerFunc(r.statusPage)))
-	mux.Handle("POST /api/channels/{channel}/pause", loopbackOnly(r.pauseRoute(true)))
-	mux.Handle("POST /api/channels/{channel}/resume", loopbackOnly(r.pauseRoute(false)))
+	mux.Handle("GET /{$}", r.thisMachineOnly(http.HandlerFunc(r.statusPage)))
+	mux.Handle("POST /api/channels/{channel}/pause", r.thisMachineOnly(r.pauseRoute(true)))
+	mux.Handle("POST /api/channels/{channel}/resume", r.thisMachineOnly(r.pauseRoute(false)))
 	mux.HandleFunc("/", func(w http.ResponseWriter, req *http.Request) {
 		// API Gateway answers an unknown route so.
 		writeJSON(w, http.StatusNotFound, map[string]string{"message": "Not Found"})
@@ -68,37 +118,57 @@ func (r *relay) routes(h *ingest.Handler) http.Handler {
 	return mux
 }
 
-// loopbackOnly refuses requests that do not come from this machine.
-func loopbackOnly(h http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		host, _, err := net.SplitHostPort(r.RemoteAddr)
-		if ip := net.ParseIP(host); err != nil || ip == nil || !ip.IsLoopback() {
-			writeJSON(w, http.StatusForbidden, map[string]string{"error": "only served to this machine"})
+// thisMachineOnly serves h only to a request that comes from this machine
+// and names it. The peer alone proves nothing: a tunnel connects from
+// 127.0.0.1, and a page on another site reaches 127.0.0.1 by DNS
+// rebinding; both name another host in Host, and a tunnel that rewrites
+// Host to localhost still adds its forwarding headers.
+func (r *relay) thisMachineOnly(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		if why := notThisMachine(req); why != "" {
+			r.log.Warn("refused a request from outside this machine", "channel", "local", "path", req.URL.Path, "reason", why)
+			writeJSON(w, http.StatusForbidden, map[string]string{"error": "served only to this machine: " + why + "; open " + r.base + "/ on it"})
 			return
 		}
-		h.ServeHTTP(w, r)
+		h.ServeHTTP(w, req)
 	})
 }
 
-// toAPIGateway builds the HTTP API (payload 2.0) event API Gateway would send.
-func toAPIGateway(r *http.Request, body []byte) events.APIGatewayV2HTTPRequest {
-	headers := map[string]string{}
-	for k, v := range r.Header {
-		headers[strings.ToLower(k)] = strings.Join(v, ",")
+// forwardingHeaders are added by proxies and tunnels (ngrok, cloudflared).
+var forwardingHeaders = []string{"Forwarded", "X-Forwarded-For", "X-Forwarded-Host", "X-Real-Ip", "Cf-Connecting-Ip"}
+
+// notThisMachine says why req may come from elsewhere; "" when it comes
+// from this machine.
+func notThisMachine(req *http.Request) string {
+	host, _, err := net.SplitHostPort(req.RemoteAddr)
+	if ip := net.ParseIP(host); err != nil || ip == nil || !ip.IsLoopback() {
+		return "the connection comes from another machine"
 	}
-	req := events.APIGatewayV2HTTPRequest{
-		Version:        "2.0",
-		RouteKey:       "POST /callback/{token}",
-		RawPath:        r.URL.Path,
-		RawQueryString: r.URL.RawQuery,
-		Headers:        headers,
-		PathParameters: map[string]string{"token": r.PathValue("token")},
-		Body:           string(body),
+	if !loopbackHost(req.Host) {
+		return fmt.Sprintf("the Host header %q names another machine", req.Host)
 	}
-	req.RequestContext.HTTP = events.APIGatewayV2HTTPRequestContextHTTPDescription{
-		Method: r.Method, Path: r.URL.Path, Protocol: r.Proto, SourceIP: r.RemoteAddr, UserAgent: r.UserAgent(),
+	for _, name := range forwardingHeaders {
+		if req.Header.Get(name) != "" {
+			return "the request came through a proxy or tunnel (" + name + " is set)"
+		}
 	}
-	return req
+	return ""
+}
+
+// loopbackHost reports whether a Host header names this machine:
+// localhost or a loopback address (127.0.0.1, [::1]), on any port.
+func loopbackHost(hostport string) bool {
+	host := hostport
+	if h, _, err := net.SplitHostPort(hostport); err == nil {
+		host = h
+	} else if strings.HasPrefix(host, "[") && strings.HasSuffix(host, "]") {
+		host = host[1 : len(host)-1]
+	}
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip, err := netip.ParseAddr(host)
+	return err == nil && ip.IsLoopback()
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {
@@ -145,5 +215,5 @@ func (s *sink) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 func (s *sink) snapshot() (int, []sinkReceipt) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.count, append([]sinkReceipt(nil), s.latest...)
+	return s.count, append([]sinkReceipt{}, s.latest...)
 }
