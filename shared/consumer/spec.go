@@ -2,7 +2,6 @@ package consumer
 
 import (
 	"context"
-	"fmt"
 	"log/slog"
 	"os"
 	"strings"
@@ -10,11 +9,11 @@ import (
 
 	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	awslambda "github.com/aws/aws-sdk-go-v2/service/lambda"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
+	"github.com/nicechat-relay/nicechat-relay/shared/awsenv"
 	"github.com/nicechat-relay/nicechat-relay/shared/breaker"
 	"github.com/nicechat-relay/nicechat-relay/shared/delivery"
 	"github.com/nicechat-relay/nicechat-relay/shared/idempotency"
@@ -150,9 +149,11 @@ func (s Spec) Main() {
 // Setup builds the runtime a deployed consumer runs; the template's tests
 // call it with the stack's environment.
 func (s Spec) Setup(ctx context.Context, getenv func(string) string, log *slog.Logger) (*Runtime, error) {
-	awsCfg, err := config.LoadDefaultConfig(ctx)
+	// The region and credentials Lambda gives the function, not the
+	// SDK's default chain: see shared/awsenv.
+	awsCfg, err := awsenv.Config(getenv)
 	if err != nil {
-		return nil, fmt.Errorf("load the AWS configuration: %w", err)
+		return nil, err
 	}
 	return s.Runtime(getenv, sqs.NewFromConfig(awsCfg), awsCfg, nil, log)
 }

@@ -28,12 +28,6 @@ func NewHandler(svc *Service, metrics io.Writer) *Handler {
 	return &Handler{svc: svc, refusals: &refusals{w: metrics, now: time.Now}}
 }
 
-type acceptedBody struct {
-	ID       string   `json:"id"`
-	Event    string   `json:"event"`
-	Channels []string `json:"channels"`
-}
-
 type errorBody struct {
 	Error string `json:"error"`
 	Field string `json:"field,omitempty"`
@@ -43,19 +37,25 @@ type errorBody struct {
 // Handle translates the request into Service.Accept and its outcome into a
 // status and a JSON body. Internal causes never reach the body.
 func (h *Handler) Handle(ctx context.Context, req events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, error) {
-	if m := req.RequestContext.HTTP.Method; m != "" && m != http.MethodPost {
+	return h.handle(ctx, req.RequestContext.HTTP.Method, Callback{
+		Token:  req.PathParameters["token"],
+		Body:   req.Body,
+		Base64: req.IsBase64Encoded,
+	}), nil
+}
+
+// handle is Handle's work, shared with the Lambda's entry point, which
+// decodes only the request's fields read here.
+func (h *Handler) handle(ctx context.Context, method string, cb Callback) events.APIGatewayV2HTTPResponse {
+	if method != "" && method != http.MethodPost {
 		h.refusals.count(KindInvalid)
 		resp := respond(http.StatusMethodNotAllowed, errorBody{Error: "method not allowed; POST the callback"})
 		resp.Headers["Allow"] = http.MethodPost
-		return resp, nil
+		return resp
 	}
-	receipt, err := h.svc.Accept(ctx, Callback{
-		Token:  req.PathParameters["token"],
-		Body:   []byte(req.Body),
-		Base64: req.IsBase64Encoded,
-	})
+	receipt, err := h.svc.Accept(ctx, cb)
 	if err == nil {
-		return respond(http.StatusAccepted, acceptedBody{ID: receipt.EventID, Event: receipt.Event, Channels: receipt.Channels}), nil
+		return accepted(receipt)
 	}
 	var refusal *Error
 	if !errors.As(err, &refusal) {
@@ -67,14 +67,26 @@ func (h *Handler) Handle(ctx context.Context, req events.APIGatewayV2HTTPRequest
 	if status == http.StatusServiceUnavailable {
 		resp.Headers["Retry-After"] = retryAfterSeconds
 	}
-	return resp, nil
+	return resp
+}
+
+// accepted answers 202 with {"id": ..., "event": ..., "channels": [...]},
+// the bytes json.Marshal writes, put together from the parts: the id is
+// base32, the type passed Parse's rule (letters, digits, _ . : -) and the
+// channels were marshalled at start, so nothing needs escaping.
+func accepted(r Receipt) events.APIGatewayV2HTTPResponse {
+	return events.APIGatewayV2HTTPResponse{
+		StatusCode: http.StatusAccepted,
+		Headers:    headers(),
+		Body:       `{"id":"` + r.EventID + `","event":"` + r.Event + `","channels":` + r.channelsJSON + `}`,
+	}
 }
 
 func respond(status int, body any) events.APIGatewayV2HTTPResponse {
 	b, _ := json.Marshal(body)
-	return events.APIGatewayV2HTTPResponse{
-		StatusCode: status,
-		Headers:    map[string]string{"Content-Type": "application/json", "Cache-Control": "no-store"},
-		Body:       string(b),
-	}
+	return events.APIGatewayV2HTTPResponse{StatusCode: status, Headers: headers(), Body: string(b)}
+}
+
+func headers() map[string]string {
+	return map[string]string{"Content-Type": "application/json", "Cache-Control": "no-store"}
 }

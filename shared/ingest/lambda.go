@@ -2,13 +2,14 @@ package ingest
 
 import (
 	"context"
-	"fmt"
 	"log/slog"
 	"os"
 
+	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-lambda-go/lambda"
-	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
+
+	"github.com/nicechat-relay/nicechat-relay/shared/awsenv"
 )
 
 // Main is the whole of the ingest Lambda's main. A configuration error is
@@ -21,7 +22,7 @@ func Main() {
 		log.Error("ingest cannot start: fix its configuration", "channel", "ingest", "error", err.Error())
 		os.Exit(1)
 	}
-	lambda.Start(handler.Handle)
+	lambda.Start(handler.invoke)
 }
 
 // Setup reads the configuration and builds the SQS client once, outside
@@ -32,9 +33,37 @@ func Setup(ctx context.Context, getenv func(string) string, log *slog.Logger) (*
 	if err != nil {
 		return nil, err
 	}
-	awsCfg, err := config.LoadDefaultConfig(ctx)
+	// The region and credentials Lambda gives the function, not the SDK's
+	// default chain: see shared/awsenv.
+	awsCfg, err := awsenv.Config(getenv)
 	if err != nil {
-		return nil, fmt.Errorf("load the AWS configuration: %w", err)
+		return nil, err
 	}
 	return NewHandler(New(cfg, sqs.NewFromConfig(awsCfg), log), os.Stdout), nil
+}
+
+// apiRequest is the part of an API Gateway HTTP API request (payload 2.0)
+// ingest reads: the Lambda decodes the invocation into it, and skips the
+// headers and the rest of the request context rather than decoding them
+// into events.APIGatewayV2HTTPRequest.
+type apiRequest struct {
+	Body            string `json:"body"`
+	IsBase64Encoded bool   `json:"isBase64Encoded"`
+	PathParameters  struct {
+		Token string `json:"token"`
+	} `json:"pathParameters"`
+	RequestContext struct {
+		HTTP struct {
+			Method string `json:"method"`
+		} `json:"http"`
+	} `json:"requestContext"`
+}
+
+// invoke is the Lambda's handler: Handle on the fields it reads.
+func (h *Handler) invoke(ctx context.Context, req apiRequest) (events.APIGatewayV2HTTPResponse, error) {
+	return h.handle(ctx, req.RequestContext.HTTP.Method, Callback{
+		Token:  req.PathParameters.Token,
+		Body:   req.Body,
+		Base64: req.IsBase64Encoded,
+	}), nil
 }

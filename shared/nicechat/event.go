@@ -132,12 +132,18 @@ const maxTypeLength = 64
 // validType keeps event types to the characters every place they travel
 // to carries unchanged (the vendor's are snake_case).
 func validType(t string) bool {
-	for _, r := range t {
-		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '_' || r == '.' || r == ':' || r == '-') {
+	for i := 0; i < len(t); i++ {
+		if !typeChar(t[i]) {
 			return false
 		}
 	}
 	return true
+}
+
+// typeChar reports whether an event type may hold c; every such
+// character is ASCII, so a byte of a longer UTF-8 sequence never is.
+func typeChar(c byte) bool {
+	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_' || c == '.' || c == ':' || c == '-'
 }
 
 // parseStrictInt accepts a JSON number without fraction or exponent.

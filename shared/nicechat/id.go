@@ -3,6 +3,7 @@ package nicechat
 import (
 	"crypto/sha256"
 	"encoding/base32"
+	"unsafe"
 )
 
 // idEncoding is lower-case RFC 4648 base32 without padding: URL-safe and
@@ -22,4 +23,12 @@ func EventID(raw []byte) string {
 	idEncoding.Encode(enc[:], sum[:])
 	copy(buf[4:], enc[:26])
 	return string(buf[:])
+}
+
+// EventIDString is EventID of a body held as a string. It hashes the
+// string's bytes where they are: a copy would cost as much as the hash.
+func EventIDString(body string) string {
+	// The hash only reads its input, so the string's immutable bytes may
+	// be viewed as a slice for the call.
+	return EventID(unsafe.Slice(unsafe.StringData(body), len(body)))
 }
