@@ -30,6 +30,7 @@ import (
 	"github.com/nicechat-relay/nicechat-relay/shared/idempotency"
 	"github.com/nicechat-relay/nicechat-relay/shared/ingest"
 	"github.com/nicechat-relay/nicechat-relay/shared/nicechat"
+	"github.com/nicechat-relay/nicechat-relay/shared/secrets"
 )
 
 // allChannels are deployable values that turn every channel on.
@@ -79,8 +80,18 @@ var scenarios = []struct {
 	{"webhook and slack", off(emailOff, telegramOff)},
 	{"email with tech JSON for every event and a configuration set", off(webhookOff, slackOff, telegramOff, []string{"EmailTechEvents", "*", "EmailConfigurationSet", "relay-events"})},
 	{"unsigned webhook, chat links, IPs shown, no alarm email", with("WebhookSecret", "", "ChatUrlTemplate", "https://nicechat.example.com/chats/{chat_id}", "HumanizeShowIp", "true", "DisplayTimezone", "Europe/Kyiv", "AlarmEmail", "")},
+	{"every secret in Secrets Manager", with(
+		"CallbackToken", "", "CallbackTokenSecretArn", testSecretArn("token"),
+		"WebhookSecret", "", "WebhookSecretSecretArn", testSecretArn("webhook"),
+		"SlackWebhookUrl", "", "SlackWebhookUrlSecretArn", testSecretArn("slack"),
+		"TelegramBotToken", "", "TelegramBotTokenSecretArn", testSecretArn("telegram"))},
 	{"fewest attempts", with("MaxAttempts", "1")},
 	{"most attempts", with("MaxAttempts", "12")},
+}
+
+// testSecretArn is a Secrets Manager ARN as the template's parameters take it.
+func testSecretArn(name string) string {
+	return "arn:aws:secretsmanager:us-east-1:123456789012:secret:nicechat-relay/" + name + "-AbCdEf"
 }
 
 // started is what a function's loader reports once the function started.
@@ -279,6 +290,9 @@ func TestTheRulesRefuseStacksThatCouldNotStart(t *testing.T) {
 		{"the only channel has no events", off(emailOff, slackOff, telegramOff, []string{"WebhookEvents", ""})},
 		{"telegram with a token but no chat", off(webhookOff, emailOff, slackOff, []string{"TelegramChatId", ""})},
 		{"telegram with a chat but no token", with("TelegramBotToken", "")},
+		{"no callback token at all", with("CallbackToken", "")},
+		{"a callback token both as a value and a secret", with("CallbackTokenSecretArn", testSecretArn("token"))},
+		{"a Slack URL both as a value and a secret", with("SlackWebhookUrlSecretArn", testSecretArn("slack"))},
 		{"email with a sender but no recipient", off(webhookOff, slackOff, []string{"EmailTo", ""})},
 		{"email with recipients but no sender", with("EmailFrom", "")},
 	} {
@@ -336,6 +350,9 @@ func TestParameterConstraintsMatchWhatTheCodeAccepts(t *testing.T) {
 		check{"TelegramChatId", "@shop_leads", true},
 		check{"TelegramChatId", "shop_leads", false},
 		check{"TelegramChatId", "@abc", false},
+		check{"CallbackToken", "", true},
+		check{"CallbackTokenSecretArn", testSecretArn("token"), true},
+		check{"SlackWebhookUrlSecretArn", "nicechat-relay/slack", false},
 	)
 	for _, c := range checks {
 		t.Run(c.param+"="+c.value, func(t *testing.T) {
@@ -602,6 +619,9 @@ func TestEachRoleGrantsWhatItsFunctionUsesAndNothingElse(t *testing.T) {
 					if breakerStatement(t, f, role, st.(map[string]any), granted) {
 						continue
 					}
+					if secretStatement(t, f, role, st.(map[string]any), granted) {
+						continue
+					}
 					checkStatement(t, tpl, role, st.(map[string]any), allowed, granted, s)
 				}
 			}
@@ -613,6 +633,11 @@ func TestEachRoleGrantsWhatItsFunctionUsesAndNothingElse(t *testing.T) {
 			}
 			if f.EnvRaw["QUEUE_URL"] != nil {
 				allowed["breaker"] = []string{"lambda:ListEventSourceMappings", "lambda:UpdateEventSourceMapping"}
+			}
+			for name, v := range f.Env {
+				if strings.HasSuffix(name, secrets.Suffix) && v != "" {
+					allowed["secret:"+v] = []string{"secretsmanager:GetSecretValue"}
+				}
 			}
 			for resource, actions := range allowed {
 				for _, a := range actions {
@@ -655,6 +680,27 @@ func breakerStatement(t *testing.T, f function, role string, st map[string]any, 
 		t.Errorf("%s: %s's function is no consumer", role, actions[0])
 	}
 	granted["breaker"] = append(granted["breaker"], actions[0])
+	return true
+}
+
+// secretStatement checks, and reports, a statement letting the function
+// read a secret setting from Secrets Manager: only the secrets its own
+// variables name.
+func secretStatement(t *testing.T, f function, role string, st map[string]any, granted map[string][]string) bool {
+	t.Helper()
+	if fmt.Sprint(asStrings(st["Action"])) != "[secretsmanager:GetSecretValue]" {
+		return false
+	}
+	for _, arn := range asStrings(st["Resource"]) {
+		named := false
+		for name, v := range f.Env {
+			named = named || strings.HasSuffix(name, secrets.Suffix) && v == arn
+		}
+		if !named {
+			t.Errorf("%s: may read the secret %s, which no variable of %s names", role, arn, f.ID)
+		}
+		granted["secret:"+arn] = append(granted["secret:"+arn], "secretsmanager:GetSecretValue")
+	}
 	return true
 }
 

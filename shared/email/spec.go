@@ -45,9 +45,9 @@ const (
 	EnvLocalMode = "RELAY_EMAIL"
 	// EnvDataDir is the local relay's data directory, the outbox's parent.
 	EnvDataDir = "RELAY_DATA_DIR"
-	outboxDir    = "outbox"
-	localFrom    = "nicechat-relay@localhost"
-	localTo      = "you@localhost"
+	outboxDir  = "outbox"
+	localFrom  = "nicechat-relay@localhost"
+	localTo    = "you@localhost"
 )
 
 // local sends through SES when it is set up (EMAIL_FROM, EMAIL_TO and AWS
