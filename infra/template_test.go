@@ -11,6 +11,7 @@ import (
 	"encoding/base64"
 	"fmt"
 	"log/slog"
+	"maps"
 	"os"
 	"os/exec"
 	"regexp"
@@ -23,12 +24,15 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 
+	"github.com/nicechat-relay/nicechat-relay/shared/awsenv"
 	"github.com/nicechat-relay/nicechat-relay/shared/channels"
 	"github.com/nicechat-relay/nicechat-relay/shared/consumer"
 	"github.com/nicechat-relay/nicechat-relay/shared/humanize"
 	"github.com/nicechat-relay/nicechat-relay/shared/idempotency"
 	"github.com/nicechat-relay/nicechat-relay/shared/ingest"
+	"github.com/nicechat-relay/nicechat-relay/shared/localaws"
 	"github.com/nicechat-relay/nicechat-relay/shared/nicechat"
 	"github.com/nicechat-relay/nicechat-relay/shared/secrets"
 )
@@ -80,13 +84,58 @@ var scenarios = []struct {
 	{"webhook and slack", off(emailOff, telegramOff)},
 	{"email with tech JSON for every event and a configuration set", off(webhookOff, slackOff, telegramOff, []string{"EmailTechEvents", "*", "EmailConfigurationSet", "relay-events"})},
 	{"unsigned webhook, chat links, IPs shown, no alarm email", with("WebhookSecret", "", "ChatUrlTemplate", "https://nicechat.example.com/chats/{chat_id}", "HumanizeShowIp", "true", "DisplayTimezone", "Europe/Kyiv", "AlarmEmail", "")},
-	{"every secret in Secrets Manager", with(
+	{"every secret in Secrets Manager", secretsScenario()},
+	{"fewest attempts", with("MaxAttempts", "1")},
+	{"most attempts", with("MaxAttempts", "12")},
+}
+
+// lambdaEnvironment is what Lambda adds to a function's variables: its
+// region and credentials, here the local AWS's, with its endpoint.
+func lambdaEnvironment(t testing.TB) map[string]string {
+	env := map[string]string{}
+	for _, kv := range localaws.Env(t) {
+		k, v, _ := strings.Cut(kv, "=")
+		env[k] = v
+	}
+	return env
+}
+
+// secretValues are valid values of the secret settings, by parameter.
+var secretValues = map[string]string{
+	"CallbackTokenSecretArn":    "tok_from_secrets_manager_0123456789",
+	"WebhookSecretSecretArn":    allChannels["WebhookSecret"],
+	"SlackWebhookUrlSecretArn":  allChannels["SlackWebhookUrl"],
+	"TelegramBotTokenSecretArn": allChannels["TelegramBotToken"],
+}
+
+// withRealSecrets stores each secret a parameter names in the local
+// Secrets Manager and puts the real ARN (with the random suffix Secrets
+// Manager gives it) in its place.
+func withRealSecrets(t testing.TB, params map[string]string) map[string]string {
+	t.Helper()
+	out := maps.Clone(params)
+	for param, v := range params {
+		if !strings.HasSuffix(param, "SecretArn") || v == "" {
+			continue
+		}
+		created, err := secretsmanager.NewFromConfig(localaws.Config(t)).CreateSecret(context.Background(), &secretsmanager.CreateSecretInput{
+			Name: aws.String(fmt.Sprintf("nicechat-relay/%s-%d", param, time.Now().UnixNano())), SecretString: aws.String(secretValues[param]),
+		})
+		if err != nil {
+			t.Fatalf("create the secret of %s: %v", param, err)
+		}
+		out[param] = aws.ToString(created.ARN)
+	}
+	return out
+}
+
+// secretsScenario keeps every secret setting in Secrets Manager.
+func secretsScenario() map[string]string {
+	return with(
 		"CallbackToken", "", "CallbackTokenSecretArn", testSecretArn("token"),
 		"WebhookSecret", "", "WebhookSecretSecretArn", testSecretArn("webhook"),
 		"SlackWebhookUrl", "", "SlackWebhookUrlSecretArn", testSecretArn("slack"),
-		"TelegramBotToken", "", "TelegramBotTokenSecretArn", testSecretArn("telegram"))},
-	{"fewest attempts", with("MaxAttempts", "1")},
-	{"most attempts", with("MaxAttempts", "12")},
+		"TelegramBotToken", "", "TelegramBotTokenSecretArn", testSecretArn("telegram"))
 }
 
 // testSecretArn is a Secrets Manager ARN as the template's parameters take it.
@@ -119,8 +168,17 @@ var loaders = func() map[string]func(getenv func(string) string) (started, error
 				return started{}, err
 			}
 			// The runtime keeps its channel to itself: open the same
-			// channel again to read its timings.
-			ch, err := spec.Open(getenv, aws.Config{})
+			// channel again, its secrets read the same way, to read its
+			// timings.
+			awsCfg, err := awsenv.Config(getenv)
+			if err != nil {
+				return started{}, err
+			}
+			resolved, err := secrets.Resolve(context.Background(), getenv, secrets.NewAPI(awsCfg, getenv), spec.Secrets)
+			if err != nil {
+				return started{}, err
+			}
+			ch, err := spec.Open(resolved, aws.Config{})
 			if err != nil {
 				return started{}, err
 			}
@@ -208,9 +266,10 @@ func dryRun(t *testing.T, target string, vars ...string) string {
 func TestEachFunctionStartsWithTheEnvironmentTheStackGivesIt(t *testing.T) {
 	tpl := loadTemplate(t)
 	read := map[string]map[string]bool{} // function -> variables its code read, over all scenarios
+	lambdaEnv := lambdaEnvironment(t)
 	for _, sc := range scenarios {
 		t.Run(sc.name, func(t *testing.T) {
-			s := newStack(t, tpl, sc.params)
+			s := newStack(t, tpl, withRealSecrets(t, sc.params))
 			if ok, why := s.rulesPass(); !ok {
 				t.Fatalf("the template's Rules refuse these parameters: %s", why)
 			}
@@ -223,7 +282,13 @@ func TestEachFunctionStartsWithTheEnvironmentTheStackGivesIt(t *testing.T) {
 				if read[f.ID] == nil {
 					read[f.ID] = map[string]bool{}
 				}
-				getenv := func(name string) string { read[f.ID][name] = true; return f.getenv(name) }
+				getenv := func(name string) string {
+					read[f.ID][name] = true
+					if v, ok := lambdaEnv[name]; ok {
+						return v
+					}
+					return f.getenv(name)
+				}
 				if _, err := load(getenv); err != nil {
 					t.Errorf("%s would not start: %v", f.ID, err)
 				}
@@ -257,8 +322,19 @@ func TestIngestRoutesOnlyToTheChannelsTheStackCreates(t *testing.T) {
 	tpl := loadTemplate(t)
 	for _, sc := range scenarios {
 		t.Run(sc.name, func(t *testing.T) {
-			s := newStack(t, tpl, sc.params)
-			cfg, err := ingest.LoadConfig(s.function("IngestFunction").getenv)
+			s := newStack(t, tpl, withRealSecrets(t, sc.params))
+			lambdaEnv := lambdaEnvironment(t)
+			getenv := func(k string) string {
+				if v, ok := lambdaEnv[k]; ok {
+					return v
+				}
+				return s.function("IngestFunction").getenv(k)
+			}
+			getenv, err := secrets.Resolve(context.Background(), getenv, secrets.NewAPI(localaws.Config(t), getenv), []string{ingest.EnvCallbackToken})
+			if err != nil {
+				t.Fatal(err)
+			}
+			cfg, err := ingest.LoadConfig(getenv)
 			if err != nil {
 				t.Fatalf("ingest would not start: %v", err)
 			}
@@ -557,7 +633,15 @@ func TestEveryQueueIsEncryptedAndTakesTheLargestMessages(t *testing.T) {
 
 func TestEachRoleGrantsWhatItsFunctionUsesAndNothingElse(t *testing.T) {
 	tpl := loadTemplate(t)
-	s := newStack(t, tpl, with("EmailConfigurationSet", "relay-events"))
+	for _, params := range []map[string]string{
+		with("EmailConfigurationSet", "relay-events"),
+		secretsScenario(),
+	} {
+		eachRoleGrantsWhatItsFunctionUses(t, tpl, newStack(t, tpl, params))
+	}
+}
+
+func eachRoleGrantsWhatItsFunctionUses(t *testing.T, tpl *cfnTemplate, s *stack) {
 	roles := map[string]bool{}
 	for _, f := range s.functions() {
 		t.Run(f.ID, func(t *testing.T) {

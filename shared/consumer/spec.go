@@ -18,6 +18,7 @@ import (
 	"github.com/nicechat-relay/nicechat-relay/shared/delivery"
 	"github.com/nicechat-relay/nicechat-relay/shared/idempotency"
 	"github.com/nicechat-relay/nicechat-relay/shared/message"
+	"github.com/nicechat-relay/nicechat-relay/shared/secrets"
 )
 
 // Spec is one channel as the rest of the relay sees it. Each channel
@@ -48,6 +49,9 @@ type Spec struct {
 	// Local says how the channel runs in the local relay (make run); nil
 	// means off.
 	Local func(LocalEnv) (Local, error)
+	// Secrets are the settings that may come from Secrets Manager
+	// instead of the environment (see package secrets).
+	Secrets []string
 }
 
 // OpenFunc reads a channel's settings with getenv and builds the channel;
@@ -153,6 +157,11 @@ func (s Spec) Setup(ctx context.Context, getenv func(string) string, log *slog.L
 	// SDK's default chain: see shared/awsenv.
 	awsCfg, err := awsenv.Config(getenv)
 	if err != nil {
+		return nil, err
+	}
+	// A secret setting may come from Secrets Manager (NAME_SECRET_ARN),
+	// read now, once.
+	if getenv, err = secrets.Resolve(ctx, getenv, secrets.NewAPI(awsCfg, getenv), s.Secrets); err != nil {
 		return nil, err
 	}
 	return s.Runtime(getenv, sqs.NewFromConfig(awsCfg), awsCfg, nil, log)

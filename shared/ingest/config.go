@@ -20,6 +20,7 @@ const maxMaxBodyBytes = 1000000
 
 // Environment variables, and the stack output naming the quarantine.
 const (
+	EnvCallbackToken         = "CALLBACK_TOKEN"
 	EnvQuarantineQueueURL    = "QUARANTINE_QUEUE_URL"
 	OutputQuarantineQueueURL = "QuarantineQueueUrl"
 )
@@ -70,9 +71,9 @@ func (s EventSet) Empty() bool { return !s.All && len(s.Types) == 0 }
 func LoadConfig(getenv func(string) string) (Config, error) {
 	cfg := Config{MaxBodyBytes: DefaultMaxBodyBytes}
 
-	cfg.Token = getenv("CALLBACK_TOKEN")
+	cfg.Token = getenv(EnvCallbackToken)
 	if err := checkToken(cfg.Token); err != nil {
-		return Config{}, fmt.Errorf("CALLBACK_TOKEN %w", err)
+		return Config{}, fmt.Errorf("%s %w", EnvCallbackToken, err)
 	}
 	if v := strings.TrimSpace(getenv("MAX_BODY_BYTES")); v != "" {
 		n, err := strconv.Atoi(v)

@@ -10,6 +10,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
 	"github.com/nicechat-relay/nicechat-relay/shared/awsenv"
+	"github.com/nicechat-relay/nicechat-relay/shared/secrets"
 )
 
 // Main is the whole of the ingest Lambda's main. A configuration error is
@@ -29,13 +30,18 @@ func Main() {
 // the handler, so warm invocations reuse them. The template's tests run it
 // with the stack's environment, so they start ingest the way Lambda does.
 func Setup(ctx context.Context, getenv func(string) string, log *slog.Logger) (*Handler, error) {
-	cfg, err := LoadConfig(getenv)
-	if err != nil {
-		return nil, err
-	}
 	// The region and credentials Lambda gives the function, not the SDK's
 	// default chain: see shared/awsenv.
 	awsCfg, err := awsenv.Config(getenv)
+	if err != nil {
+		return nil, err
+	}
+	// The token may come from Secrets Manager (CALLBACK_TOKEN_SECRET_ARN),
+	// read now, once.
+	if getenv, err = secrets.Resolve(ctx, getenv, secrets.NewAPI(awsCfg, getenv), []string{EnvCallbackToken}); err != nil {
+		return nil, err
+	}
+	cfg, err := LoadConfig(getenv)
 	if err != nil {
 		return nil, err
 	}

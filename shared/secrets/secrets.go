@@ -9,17 +9,12 @@ import (
 	"context"
 	"fmt"
 	"strings"
-
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 )
 
-// Client is the part of Secrets Manager this package uses.
+// Client reads a secret's string value.
 type Client interface {
-	GetSecretValue(ctx context.Context, in *secretsmanager.GetSecretValueInput, opts ...func(*secretsmanager.Options)) (*secretsmanager.GetSecretValueOutput, error)
+	GetSecret(ctx context.Context, arn string) (string, error)
 }
-
-var _ Client = (*secretsmanager.Client)(nil)
 
 // Suffix turns a setting's name into the name of the variable holding its
 // secret's ARN.
@@ -47,14 +42,14 @@ func Resolve(ctx context.Context, getenv func(string) string, client Client, nam
 		if getenv(name) != "" {
 			return nil, fmt.Errorf("%s and %s are both set: keep one (the secret's ARN keeps the value out of the function's configuration)", name, arnVar)
 		}
-		out, err := client.GetSecretValue(ctx, &secretsmanager.GetSecretValueInput{SecretId: aws.String(strings.TrimSpace(getenv(arnVar)))})
+		value, err := client.GetSecret(ctx, strings.TrimSpace(getenv(arnVar)))
 		if err != nil {
 			return nil, fmt.Errorf("%s: read the secret: %w", arnVar, err)
 		}
-		if out.SecretString == nil || *out.SecretString == "" {
+		if strings.TrimSpace(value) == "" {
 			return nil, fmt.Errorf("%s: the secret has no string value", arnVar)
 		}
-		values[name] = strings.TrimSpace(*out.SecretString)
+		values[name] = strings.TrimSpace(value)
 	}
 	if len(values) == 0 {
 		return getenv, nil

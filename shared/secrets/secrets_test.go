@@ -30,7 +30,7 @@ func secret(t *testing.T, value string) string {
 }
 
 func TestASecretSettingComesFromSecretsManagerOnce(t *testing.T) {
-	client := &counting{Client: secretsmanager.NewFromConfig(localaws.Config(t))}
+	client := &counting{Client: api(t)}
 	env := map[string]string{
 		"SLACK_WEBHOOK_URL_SECRET_ARN": secret(t, "https://hooks.slack.com/services/T0/B0/s3cr3t\n"),
 		"WEBHOOK_SECRET":               "whsec_plain",
@@ -69,7 +69,7 @@ func TestASecretThatCannotBeReadStopsTheStartNamingTheVariable(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			_, err := secrets.Resolve(context.Background(), func(k string) string { return tt.env[k] }, secretsmanager.NewFromConfig(localaws.Config(t)), []string{"CALLBACK_TOKEN"})
+			_, err := secrets.Resolve(context.Background(), func(k string) string { return tt.env[k] }, api(t), []string{"CALLBACK_TOKEN"})
 			if err == nil || !strings.Contains(err.Error(), tt.wantErr) || strings.Contains(err.Error(), "plain-token") {
 				t.Errorf("Resolve = %v, want an error with %q and no value", err, tt.wantErr)
 			}
@@ -82,7 +82,18 @@ type counting struct {
 	calls int
 }
 
-func (c *counting) GetSecretValue(ctx context.Context, in *secretsmanager.GetSecretValueInput, opts ...func(*secretsmanager.Options)) (*secretsmanager.GetSecretValueOutput, error) {
+func (c *counting) GetSecret(ctx context.Context, arn string) (string, error) {
 	c.calls++
-	return c.Client.GetSecretValue(ctx, in, opts...)
+	return c.Client.GetSecret(ctx, arn)
+}
+
+// api is the package's own signed client, pointed at moto.
+func api(t *testing.T) *secrets.API {
+	endpoint := localaws.Endpoint(t)
+	return secrets.NewAPI(localaws.Config(t), func(k string) string {
+		if k == secrets.EnvEndpointURL {
+			return endpoint
+		}
+		return ""
+	})
 }

@@ -31,4 +31,5 @@ var Spec = consumer.Spec{
 	Local: consumer.OnWhenSet(EnvWebhookURL, func(getenv func(string) string) string {
 		return delivery.Origin(getenv(EnvWebhookURL))
 	}),
+	Secrets: []string{EnvWebhookURL},
 }

@@ -28,6 +28,7 @@ var Spec = consumer.Spec{
 	Local: consumer.OnWhenSet(EnvBotToken, func(getenv func(string) string) string {
 		return "Telegram chat " + getenv(EnvChatID)
 	}),
+	Secrets: []string{EnvBotToken},
 }
 
 // Interval is the least time between two posts of this instance.

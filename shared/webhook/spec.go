@@ -24,7 +24,8 @@ var Spec = consumer.Spec{
 	Open: consumer.Opener(ConfigFromEnv, func(cfg Config, _ aws.Config) (delivery.Channel, error) {
 		return New(cfg, Deps{})
 	}),
-	Local: local,
+	Local:   local,
+	Secrets: []string{EnvSecret},
 }
 
 // local posts to WEBHOOK_URL, else to the relay's built-in sink, so a
