@@ -6,7 +6,6 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/nicechat-relay/nicechat-relay/shared/channels"
 	"github.com/nicechat-relay/nicechat-relay/shared/message"
 	"github.com/nicechat-relay/nicechat-relay/shared/nicechat"
 )
@@ -34,6 +33,20 @@ type Config struct {
 	MaxBodyBytes       int
 	QuarantineQueueURL string
 	Routes             []Route
+}
+
+// channelRoute is one channel as routing sees it; routes.go lists them,
+// generated from shared/channels.
+type channelRoute struct {
+	name     string
+	queueEnv string
+	routes   []routeVar
+}
+
+// routeVar is one of a channel's event lists and the format it carries.
+type routeVar struct {
+	env    string
+	format message.Format
 }
 
 // Route sends the events it selects to one channel's queue.
@@ -88,21 +101,21 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 	}
 
 	var eventsVars []string
-	for _, ch := range channels.All {
-		for _, r := range ch.Routes {
-			eventsVars = append(eventsVars, r.Env)
-			events, err := ParseEventSet(getenv(r.Env))
+	for _, ch := range channelRoutes {
+		for _, r := range ch.routes {
+			eventsVars = append(eventsVars, r.env)
+			events, err := ParseEventSet(getenv(r.env))
 			if err != nil {
-				return Config{}, fmt.Errorf("%s: %w", r.Env, err)
+				return Config{}, fmt.Errorf("%s: %w", r.env, err)
 			}
 			if events.Empty() {
 				continue
 			}
-			queueURL := strings.TrimSpace(getenv(ch.QueueEnv()))
+			queueURL := strings.TrimSpace(getenv(ch.queueEnv))
 			if queueURL == "" {
-				return Config{}, fmt.Errorf("%s is required because %s enables the %s channel", ch.QueueEnv(), r.Env, ch.Name)
+				return Config{}, fmt.Errorf("%s is required because %s enables the %s channel", ch.queueEnv, r.env, ch.name)
 			}
-			cfg.Routes = append(cfg.Routes, Route{Channel: ch.Name, Format: r.Format, Events: events, QueueURL: queueURL})
+			cfg.Routes = append(cfg.Routes, Route{Channel: ch.name, Format: r.format, Events: events, QueueURL: queueURL})
 		}
 	}
 	if len(cfg.Routes) == 0 {
