@@ -5,6 +5,7 @@ import (
 	"net/mail"
 	"regexp"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/nicechat-relay/nicechat-relay/shared/humanize"
@@ -27,8 +28,9 @@ const DefaultTimeout = 10 * time.Second
 // maxRecipients is SES's limit per message.
 const maxRecipients = 50
 
-// configurationSetName is what SES accepts as a configuration set name.
-var configurationSetName = regexp.MustCompile(`^[A-Za-z0-9_-]{1,64}$`)
+// configurationSetName is what SES accepts as a configuration set name,
+// compiled on first use: a Lambda pays no start-up for it.
+var configurationSetName = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[A-Za-z0-9_-]{1,64}$`) })
 
 // Config is the email channel's settings. Recipients come only from here,
 // never from an event.
@@ -91,7 +93,7 @@ func (cfg Config) validateSettings() error {
 	if len(cfg.To) > maxRecipients {
 		return fmt.Errorf("%s has %d addresses; SES accepts at most %d", EnvTo, len(cfg.To), maxRecipients)
 	}
-	if cfg.ConfigurationSet != "" && !configurationSetName.MatchString(cfg.ConfigurationSet) {
+	if cfg.ConfigurationSet != "" && !configurationSetName().MatchString(cfg.ConfigurationSet) {
 		return fmt.Errorf("%s must be 1 to 64 letters, digits, '_' or '-', got %q", EnvConfigurationSet, cfg.ConfigurationSet)
 	}
 	if cfg.Timeout < 0 {

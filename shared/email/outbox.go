@@ -133,7 +133,7 @@ func compose(in *ses.SendEmailInput, id string, at time.Time) ([]byte, error) {
 	header("Message-ID", "<"+id+"@nicechat-relay.local>")
 	header("MIME-Version", "1.0")
 	if set := aws.ToString(in.ConfigurationSetName); set != "" {
-		if !configurationSetName.MatchString(set) {
+		if !configurationSetName().MatchString(set) {
 			return nil, refuse("ConfigurationSetDoesNotExist", fmt.Sprintf("Configuration set %q does not exist.", set))
 		}
 		header("X-SES-CONFIGURATION-SET", set)

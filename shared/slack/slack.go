@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"regexp"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/nicechat-relay/nicechat-relay/shared/delivery"
@@ -98,7 +99,7 @@ func (c *Channel) Deliver(ctx context.Context, m message.Message) error {
 
 // slackCode matches the error strings Slack answers with, such as
 // "channel_not_found".
-var slackCode = regexp.MustCompile(`^[a-z][a-z0-9_]{0,63}$`)
+var slackCode = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[a-z][a-z0-9_]{0,63}$`) })
 
 // classify reads Slack's answer: the generic HTTP table, except that Slack
 // reports a removed webhook or channel with 403, 404 or 410 (the message
@@ -117,7 +118,7 @@ func classify(status int, header http.Header, body []byte, now time.Time) *deliv
 		e = delivery.Misconfigured(EnvWebhookURL, "webhook URL redirects: "+delivery.HTTPReason(status, body), nil)
 		e.Status = status
 	}
-	if code := strings.TrimSpace(string(body)); slackCode.MatchString(code) {
+	if code := strings.TrimSpace(string(body)); slackCode().MatchString(code) {
 		e.Code = code
 	}
 	return e

@@ -7,6 +7,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/nicechat-relay/nicechat-relay/shared/delivery"
@@ -38,12 +39,12 @@ const (
 var (
 	// tokenShape is a token as @BotFather hands it out: the bot's id, a
 	// colon, then the secret.
-	tokenShape = regexp.MustCompile(`^[0-9]+:[A-Za-z0-9_-]{20,}$`)
+	tokenShape = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[0-9]+:[A-Za-z0-9_-]{20,}$`) })
 	// chatNumber and chatUsername are the two forms sendMessage's chat_id
 	// takes: a chat's id (negative for groups and channels) or a public
 	// channel's @username.
-	chatNumber   = regexp.MustCompile(`^-?[0-9]{1,19}$`)
-	chatUsername = regexp.MustCompile(`^@[A-Za-z0-9_]{5,32}$`)
+	chatNumber   = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^-?[0-9]{1,19}$`) })
+	chatUsername = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^@[A-Za-z0-9_]{5,32}$`) })
 )
 
 // Config is the Telegram channel's settings.
@@ -132,7 +133,7 @@ func (cfg Config) validateTarget() error {
 	switch {
 	case cfg.BotToken == "":
 		return fmt.Errorf("%s is required", EnvBotToken)
-	case !tokenShape.MatchString(cfg.BotToken):
+	case !tokenShape().MatchString(cfg.BotToken):
 		return fmt.Errorf("%s must be a bot token as @BotFather gives it: digits, a colon, then at least 20 letters, digits, _ or -", EnvBotToken)
 	case cfg.ChatID == "":
 		return fmt.Errorf("%s is required", EnvChatID)
@@ -154,11 +155,11 @@ func (cfg Config) validateTarget() error {
 }
 
 func validChatID(id string) bool {
-	if chatUsername.MatchString(id) {
+	if chatUsername().MatchString(id) {
 		return true
 	}
 	n, err := strconv.ParseInt(id, 10, 64)
-	return chatNumber.MatchString(id) && err == nil && n != 0
+	return chatNumber().MatchString(id) && err == nil && n != 0
 }
 
 // chatIDValue is chat_id as sendMessage takes it: a number when the
