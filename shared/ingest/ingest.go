@@ -4,6 +4,7 @@
 package ingest
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"crypto/subtle"
@@ -219,7 +220,11 @@ func fullParse(body string) (nicechat.Envelope, *Error) {
 		if !errors.As(err, &ve) {
 			ve = &nicechat.ValidationError{Reason: err.Error()}
 		}
-		return nicechat.Envelope{}, &Error{Kind: KindInvalid, Reason: ve.Reason, Field: ve.Field}
+		reason := ve.Reason
+		if looksLikeAPIGatewayEvent(raw) {
+			reason += `: this is an API Gateway event (such as an events/apigw-*.json fixture), not a callback; post its "body" instead`
+		}
+		return nicechat.Envelope{}, &Error{Kind: KindInvalid, Reason: reason, Field: ve.Field}
 	}
 	if r, ok := message.Unsendable(raw); ok {
 		return nicechat.Envelope{}, &Error{Kind: KindInvalid, Reason: fmt.Sprintf("body holds the character %U, which SQS cannot carry", r)}
@@ -386,6 +391,12 @@ func trimToRune(b string) string {
 		}
 	}
 	return b
+}
+
+// looksLikeAPIGatewayEvent tells a refused body that is a whole API
+// Gateway event: the first thing people try is to post a fixture file.
+func looksLikeAPIGatewayEvent(body []byte) bool {
+	return bytes.Contains(body, []byte(`"requestContext"`)) && bytes.Contains(body, []byte(`"routeKey"`))
 }
 
 func statusOf(k Kind) int {

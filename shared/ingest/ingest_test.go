@@ -527,3 +527,19 @@ func TestEveryRefusalIsCountedByReasonForTheAlarms(t *testing.T) {
 		})
 	}
 }
+
+func TestAnAPIGatewayEventPostedAsTheBodySaysSo(t *testing.T) {
+	r := newRelay(t, nil)
+	raw, err := os.ReadFile("../../events/apigw-new_chat.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp := r.post(t, token, raw, false)
+	if resp.StatusCode != 400 || !strings.Contains(resp.Body, `post its \"body\" instead`) {
+		t.Errorf("answer %d %s, want 400 saying to post the fixture's body", resp.StatusCode, resp.Body)
+	}
+	// A plain invalid callback gets no such hint.
+	if resp := r.post(t, token, []byte(`{"data":{"id":1}}`), false); strings.Contains(resp.Body, "API Gateway") {
+		t.Errorf("answer %s hints at API Gateway for a plain callback", resp.Body)
+	}
+}
