@@ -395,7 +395,7 @@ func TestRelayAnswersLikeAPIGateway(t *testing.T) {
 		{"a wrong token", "POST", "/callback/" + testToken + "x", `{"event":"new_chat","data":{"id":1}}`, 401},
 		{"a bad body", "POST", "/callback/" + testToken, `{"event":"new_chat"}`, 400},
 		{"not JSON", "POST", "/callback/" + testToken, `<xml/>`, 400},
-		{"a GET on the callback route", "GET", "/callback/" + testToken, ``, 404},
+		{"a GET on the callback route: 405, Allow: POST, as in AWS", "GET", "/callback/" + testToken, ``, 405},
 		{"an unknown path", "POST", "/elsewhere", `{}`, 404},
 	}
 	for _, tt := range tests {

@@ -97,6 +97,9 @@ func (b *eofHook) Read(p []byte) (int, error) {
 func (r *relay) routes(h *ingest.Handler, maxBodyBytes int) http.Handler {
 	mux := http.NewServeMux()
 	mux.Handle("POST /callback/{token}", r.callbackRoute(h, maxBodyBytes))
+	// As in the template: a GET reaches ingest, which answers 405 with
+	// Allow: POST (a browser pasting the URL learns it is right).
+	mux.Handle("GET /callback/{token}", r.callbackRoute(h, maxBodyBytes))
 	// Only the callback route checks a token: the queues (which hold
 	// visitors' data and can be emptied through the SQS API), the status,
 	// the switches and the sink's receipts are for this machine alone,
