@@ -82,6 +82,17 @@ var coldStartFunctions = []coldStartCase{
 		ok:     noBatchItemFailures,
 	},
 	{
+		// The webhook with its signing secret in Secrets Manager: what
+		// reading it at start costs, beside the plain webhook above.
+		name: "webhook-secret", id: "WebhookFunction", target: "WebhookFunction",
+		queues: []string{"WebhookQueue", "WebhookDlq"},
+		params: func(b *testing.B) map[string]string {
+			return with("WebhookUrl", okSink(b)+"/nicechat", "WebhookSecret", "", "WebhookSecretSecretArn", testSecretArn("webhook"))
+		},
+		event: "sqs-webhook.json",
+		ok:    noBatchItemFailures,
+	},
+	{
 		name: "email", id: "EmailFunction", target: "EmailFunction",
 		queues: []string{"EmailQueue", "EmailDlq"},
 		params: func(*testing.B) map[string]string { return with("EmailTo", "ops@example.com") },
@@ -313,8 +324,9 @@ func invokeOnce(url string, event []byte) ([]byte, error) {
 }
 
 // fakeAWS is an AWS endpoint answering, at once and successfully, every
-// call the functions make on a first invocation that delivers: SQS's and
-// DynamoDB's (JSON protocol) and SES v1's SendEmail (Query protocol). Any
+// call the functions make on a first invocation that delivers: SQS's,
+// DynamoDB's and Secrets Manager's (JSON protocol) and SES v1's SendEmail
+// (Query protocol). Any
 // other call is refused, so that a new one shows as a failed run.
 func fakeAWS(b *testing.B) string {
 	server := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -324,6 +336,8 @@ func fakeAWS(b *testing.B) string {
 			switch target {
 			case "AmazonSQS.SendMessage":
 				_, _ = io.WriteString(w, `{"MessageId":"5fea7756-0ea4-451a-a703-a558b933e274"}`)
+			case "secretsmanager.GetSecretValue":
+				_, _ = io.WriteString(w, `{"ARN":"arn:aws:secretsmanager:us-east-1:123456789012:secret:nicechat-relay/webhook-AbCdEf","SecretString":"`+allChannels["WebhookSecret"]+`"}`)
 			case "AmazonSQS.ChangeMessageVisibility", "AmazonSQS.DeleteMessage",
 				"DynamoDB_20120810.PutItem", "DynamoDB_20120810.UpdateItem", "DynamoDB_20120810.GetItem", "DynamoDB_20120810.DeleteItem":
 				_, _ = io.WriteString(w, `{}`)
