@@ -8,7 +8,6 @@ import (
 	"mime/quotedprintable"
 	"net/http"
 	"net/http/httptest"
-	"net/mail"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -346,20 +345,11 @@ func (c *idCounter) count(id string) int { c.mu.Lock(); defer c.mu.Unlock(); ret
 // outboxEventIDs counts the emails naming each event.
 func outboxEventIDs(t *testing.T, dir string) map[string]int {
 	t.Helper()
-	files, _ := filepath.Glob(filepath.Join(dir, "*.eml"))
 	counts := map[string]int{}
-	for _, f := range files {
-		raw, err := os.ReadFile(f)
-		if err != nil {
-			t.Fatal(err)
-		}
-		m, err := mail.ReadMessage(bytes.NewReader(raw))
-		if err != nil {
-			t.Fatalf("%s is not a mail message: %v", f, err)
-		}
+	for _, m := range outboxMessages(t, dir) {
 		body, err := io.ReadAll(quotedprintable.NewReader(m.Body))
 		if err != nil {
-			t.Fatalf("%s: body: %v", f, err)
+			t.Fatalf("body: %v", err)
 		}
 		for _, id := range slices.Compact(eventIDPattern.FindAllString(string(body), -1)) {
 			counts[id]++

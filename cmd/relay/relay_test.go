@@ -309,8 +309,22 @@ func mrkdwnTexts(t *testing.T, payload []byte) []string {
 // emlSubjects reads the Subject of every .eml file in dir, decoded.
 func emlSubjects(t *testing.T, dir string) []string {
 	t.Helper()
-	files, _ := filepath.Glob(filepath.Join(dir, "*.eml"))
 	var subjects []string
+	for _, m := range outboxMessages(t, dir) {
+		s, err := new(mime.WordDecoder).DecodeHeader(m.Header.Get("Subject"))
+		if err != nil {
+			t.Fatalf("subject: %v", err)
+		}
+		subjects = append(subjects, s)
+	}
+	return subjects
+}
+
+// outboxMessages parses every .eml file the outbox holds.
+func outboxMessages(t *testing.T, dir string) []*mail.Message {
+	t.Helper()
+	files, _ := filepath.Glob(filepath.Join(dir, "*.eml"))
+	var out []*mail.Message
 	for _, f := range files {
 		raw, err := os.ReadFile(f)
 		if err != nil {
@@ -320,13 +334,9 @@ func emlSubjects(t *testing.T, dir string) []string {
 		if err != nil {
 			t.Fatalf("%s is not a mail message: %v", f, err)
 		}
-		s, err := new(mime.WordDecoder).DecodeHeader(m.Header.Get("Subject"))
-		if err != nil {
-			t.Fatalf("%s: subject: %v", f, err)
-		}
-		subjects = append(subjects, s)
+		out = append(out, m)
 	}
-	return subjects
+	return out
 }
 
 func TestRelayStatusShowsDeliveriesAndDeadLettersWithTheirReason(t *testing.T) {
