@@ -14,8 +14,7 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/service/lambda"
-
+	"github.com/nicechat-relay/nicechat-relay/shared/awsjson"
 	"github.com/nicechat-relay/nicechat-relay/shared/breaker"
 	"github.com/nicechat-relay/nicechat-relay/shared/channels"
 )
@@ -138,7 +137,7 @@ func (s stackSwitchboard) mapping(ctx context.Context, channel string) (*breaker
 	if fn == "" || queue == "" {
 		return nil, fmt.Errorf("%w: stack %s has no outputs %s and %s", errNotDeployed, s.c.o.stack, spec.FunctionOutput(), spec.QueueOutput())
 	}
-	return breaker.NewMapping(lambda.NewFromConfig(s.c.aws), fn, queue), nil
+	return breaker.NewMapping(awsjson.New(s.c.aws, awsjson.Lambda, nil), fn, queue), nil
 }
 
 func (s stackSwitchboard) status(ctx context.Context, channel string) (breaker.Status, error) {

@@ -11,13 +11,15 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
+	"net/http"
+	"net/url"
 	"path"
+	"strconv"
 	"strings"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/lambda"
-	lambdatypes "github.com/aws/aws-sdk-go-v2/service/lambda/types"
+	"github.com/nicechat-relay/nicechat-relay/shared/awsjson"
 )
 
 // Pauser pauses one channel. Pausing a paused channel is not an error.
@@ -35,13 +37,14 @@ type Status struct {
 	Since  time.Time // when it last changed, when known
 }
 
-// Lambda is the part of the Lambda API a Mapping uses.
+// Lambda is the part of a Lambda client a Mapping uses: one REST-JSON
+// call. *awsjson.Client is one; a test may pass a struct of function
+// fields.
 type Lambda interface {
-	ListEventSourceMappings(ctx context.Context, in *lambda.ListEventSourceMappingsInput, opts ...func(*lambda.Options)) (*lambda.ListEventSourceMappingsOutput, error)
-	UpdateEventSourceMapping(ctx context.Context, in *lambda.UpdateEventSourceMappingInput, opts ...func(*lambda.Options)) (*lambda.UpdateEventSourceMappingOutput, error)
+	REST(ctx context.Context, operation, method, path string, query url.Values, in, out any) error
 }
 
-var _ Lambda = (*lambda.Client)(nil)
+var _ Lambda = (*awsjson.Client)(nil)
 
 // Mapping is a channel's SQS event source mapping in AWS, found by its
 // function's name and its queue (the mapping's id is created with the
@@ -54,7 +57,8 @@ type Mapping struct {
 
 var _ Pauser = (*Mapping)(nil)
 
-// NewMapping is the mapping feeding function from the queue at queueURL.
+// NewMapping is the mapping feeding function from the queue at queueURL;
+// client is usually awsjson.New(cfg, awsjson.Lambda, getenv).
 func NewMapping(client Lambda, function, queueURL string) *Mapping {
 	return &Mapping{client: client, function: function, queue: path.Base(queueURL)}
 }
@@ -62,22 +66,60 @@ func NewMapping(client Lambda, function, queueURL string) *Mapping {
 // ErrNoMapping means the function has no event source mapping on the queue.
 var ErrNoMapping = errors.New("no SQS event source mapping")
 
-func (m *Mapping) find(ctx context.Context) (lambdatypes.EventSourceMappingConfiguration, error) {
-	in := &lambda.ListEventSourceMappingsInput{FunctionName: aws.String(m.function)}
+// mappingsPath is where Lambda's API keeps event source mappings.
+const mappingsPath = "/2015-03-31/event-source-mappings/"
+
+// eventSourceMapping is the part of Lambda's EventSourceMappingConfiguration
+// a Mapping reads.
+type eventSourceMapping struct {
+	UUID                  string
+	EventSourceArn        string
+	State                 string
+	StateTransitionReason string
+	LastModified          epochSeconds
+}
+
+// epochSeconds is a REST-JSON timestamp: seconds since the epoch, with a
+// fraction.
+type epochSeconds struct{ time.Time }
+
+func (t *epochSeconds) UnmarshalJSON(raw []byte) error {
+	s := strings.Trim(string(raw), `"`)
+	if s == "" || s == "null" {
+		return nil
+	}
+	secs, err := strconv.ParseFloat(s, 64)
+	if err != nil {
+		// Not AWS's form, but a date is a date.
+		if t.Time, err = time.Parse(time.RFC3339Nano, s); err != nil {
+			return fmt.Errorf("LastModified %s: not a timestamp", raw)
+		}
+		return nil
+	}
+	whole, frac := math.Modf(secs)
+	t.Time = time.Unix(int64(whole), int64(math.Round(frac*1e3))*int64(time.Millisecond))
+	return nil
+}
+
+func (m *Mapping) find(ctx context.Context) (eventSourceMapping, error) {
+	query := url.Values{"FunctionName": {m.function}}
 	for {
-		out, err := m.client.ListEventSourceMappings(ctx, in)
-		if err != nil {
-			return lambdatypes.EventSourceMappingConfiguration{}, fmt.Errorf("list the event source mappings of %s: %w", m.function, err)
+		var out struct {
+			EventSourceMappings []eventSourceMapping
+			NextMarker          string
+		}
+		if err := m.client.REST(ctx, "ListEventSourceMappings", http.MethodGet, mappingsPath, query, nil, &out); err != nil {
+			return eventSourceMapping{}, fmt.Errorf("list the event source mappings of %s: %w", m.function, err)
 		}
 		for _, c := range out.EventSourceMappings {
-			if strings.HasSuffix(aws.ToString(c.EventSourceArn), ":"+m.queue) {
+			if strings.HasSuffix(c.EventSourceArn, ":"+m.queue) {
 				return c, nil
 			}
 		}
-		if out.NextMarker == nil {
-			return lambdatypes.EventSourceMappingConfiguration{}, fmt.Errorf("%w of %s on %s", ErrNoMapping, m.function, m.queue)
+		if out.NextMarker == "" {
+			return eventSourceMapping{}, fmt.Errorf("%w of %s on %s", ErrNoMapping, m.function, m.queue)
 		}
-		in.Marker = out.NextMarker
+		query.Set("Marker", out.NextMarker)
 	}
 }
 
@@ -94,11 +136,12 @@ func (m *Mapping) set(ctx context.Context, enabled bool) error {
 	if err != nil {
 		return err
 	}
-	if state := aws.ToString(c.State); enabled && (state == "Enabled" || state == "Enabling") || !enabled && (state == "Disabled" || state == "Disabling") {
+	if state := c.State; enabled && (state == "Enabled" || state == "Enabling") || !enabled && (state == "Disabled" || state == "Disabling") {
 		return nil
 	}
-	if _, err := m.client.UpdateEventSourceMapping(ctx, &lambda.UpdateEventSourceMappingInput{UUID: c.UUID, Enabled: aws.Bool(enabled)}); err != nil {
-		return fmt.Errorf("update the event source mapping %s of %s: %w", aws.ToString(c.UUID), m.function, err)
+	in := struct{ Enabled bool }{enabled}
+	if err := m.client.REST(ctx, "UpdateEventSourceMapping", http.MethodPut, mappingsPath+url.PathEscape(c.UUID), nil, in, nil); err != nil {
+		return fmt.Errorf("update the event source mapping %s of %s: %w", c.UUID, m.function, err)
 	}
 	return nil
 }
@@ -109,6 +152,5 @@ func (m *Mapping) Status(ctx context.Context) (Status, error) {
 	if err != nil {
 		return Status{}, err
 	}
-	state := aws.ToString(c.State)
-	return Status{Paused: state == "Disabled" || state == "Disabling", State: state, Reason: aws.ToString(c.StateTransitionReason), Since: aws.ToTime(c.LastModified)}, nil
+	return Status{Paused: c.State == "Disabled" || c.State == "Disabling", State: c.State, Reason: c.StateTransitionReason, Since: c.LastModified.Time}, nil
 }

@@ -6,6 +6,7 @@ import (
 	"os"
 	"testing"
 
+	"github.com/nicechat-relay/nicechat-relay/shared/awsjson"
 	"github.com/nicechat-relay/nicechat-relay/shared/breaker"
 	"github.com/nicechat-relay/nicechat-relay/shared/localaws"
 )
@@ -16,7 +17,7 @@ func TestAMappingPausesAndResumesItsFunctionsEventSource(t *testing.T) {
 	ctx := context.Background()
 	queue := localaws.Queue(t, "src")
 	fn := localaws.EventSourceMapping(t, queue)
-	m := breaker.NewMapping(localaws.Lambda(t), fn, queue)
+	m := breaker.NewMapping(awsjson.New(localaws.Config(t), awsjson.Lambda, nil), fn, queue)
 
 	status := func(want bool) {
 		t.Helper()
@@ -47,7 +48,7 @@ func TestAFunctionWithoutAMappingOnItsQueueCannotPause(t *testing.T) {
 	queue := localaws.Queue(t, "src")
 	fn := localaws.EventSourceMapping(t, queue)
 	other := localaws.Queue(t, "other")
-	err := breaker.NewMapping(localaws.Lambda(t), fn, other).Pause(context.Background(), "x")
+	err := breaker.NewMapping(awsjson.New(localaws.Config(t), awsjson.Lambda, nil), fn, other).Pause(context.Background(), "x")
 	if !errors.Is(err, breaker.ErrNoMapping) {
 		t.Errorf("Pause = %v, want ErrNoMapping", err)
 	}

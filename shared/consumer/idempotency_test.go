@@ -12,8 +12,8 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
+	"github.com/nicechat-relay/nicechat-relay/shared/awsjson"
 	"github.com/nicechat-relay/nicechat-relay/shared/consumer"
 	"github.com/nicechat-relay/nicechat-relay/shared/consumer/consumertest"
 	"github.com/nicechat-relay/nicechat-relay/shared/dlq"
@@ -36,7 +36,7 @@ func (c *clock) Advance(d time.Duration) { c.mu.Lock(); defer c.mu.Unlock(); c.n
 // table made the way the template makes it, on a settable clock.
 func idempotentEnv(t *testing.T, s *sink) (*env, idempotency.Store, *clock) {
 	t.Helper()
-	store := idempotency.NewTable(localaws.DynamoDB(t), localaws.IdempotencyTable(t))
+	store := idempotency.NewTable(awsjson.New(localaws.Config(t), awsjson.DynamoDB, nil), localaws.IdempotencyTable(t))
 	c := &clock{now: time.Now().Truncate(time.Second)}
 	e := newEnv(t, webhookTo(t, s.URL), func(cfg *consumer.Config) {
 		cfg.Idempotency, cfg.IdempotencyWindow, cfg.Now = store, time.Hour, c.Now
@@ -166,10 +166,10 @@ func TestAClaimLeftByACrashExpiresAndTheNextAttemptDelivers(t *testing.T) {
 
 func TestAnUnreachableStoreRetriesWithoutDelivering(t *testing.T) {
 	s := newSink(t, accept)
-	down := dynamodb.NewFromConfig(aws.Config{
+	down := awsjson.New(aws.Config{
 		Region: localaws.Region, Credentials: credentials.NewStaticCredentialsProvider("x", "y", ""),
 		BaseEndpoint: aws.String("http://" + localaws.FreeAddr(t)), RetryMaxAttempts: 1,
-	})
+	}, awsjson.DynamoDB, nil)
 	e := newEnv(t, webhookTo(t, s.URL), func(cfg *consumer.Config) {
 		cfg.Idempotency = idempotency.NewTable(down, "relay-idempotency")
 	})

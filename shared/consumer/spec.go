@@ -9,11 +9,10 @@ import (
 
 	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
-	awslambda "github.com/aws/aws-sdk-go-v2/service/lambda"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
 	"github.com/nicechat-relay/nicechat-relay/shared/awsenv"
+	"github.com/nicechat-relay/nicechat-relay/shared/awsjson"
 	"github.com/nicechat-relay/nicechat-relay/shared/breaker"
 	"github.com/nicechat-relay/nicechat-relay/shared/delivery"
 	"github.com/nicechat-relay/nicechat-relay/shared/idempotency"
@@ -191,14 +190,14 @@ func (s Spec) Runtime(getenv func(string) string, q SQS, awsCfg aws.Config, open
 	switch {
 	case cfg.Idempotency != nil:
 	case cfg.IdempotencyTable != "":
-		cfg.Idempotency = idempotency.NewTable(dynamodb.NewFromConfig(awsCfg), cfg.IdempotencyTable)
+		cfg.Idempotency = idempotency.NewTable(awsjson.New(awsCfg, awsjson.DynamoDB, getenv), cfg.IdempotencyTable)
 	default:
 		log.Warn("no idempotency store ("+idempotency.EnvTable+" is unset): delivery is at least once, and an event SQS or Nice Chat delivers twice is delivered twice", "channel", s.Name)
 	}
 	// Deployed, the channel pauses by disabling its own function's event
 	// source mapping; Lambda names the function.
 	if fn := getenv(EnvFunctionName); cfg.Pauser == nil && fn != "" {
-		cfg.Pauser = breaker.NewMapping(awslambda.NewFromConfig(awsCfg), fn, cfg.QueueURL)
+		cfg.Pauser = breaker.NewMapping(awsjson.New(awsCfg, awsjson.Lambda, getenv), fn, cfg.QueueURL)
 	}
 	return New(cfg, ch, q, log), nil
 }

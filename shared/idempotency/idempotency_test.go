@@ -11,8 +11,8 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
+	"github.com/nicechat-relay/nicechat-relay/shared/awsjson"
 	"github.com/nicechat-relay/nicechat-relay/shared/idempotency"
 	"github.com/nicechat-relay/nicechat-relay/shared/localaws"
 	"github.com/nicechat-relay/nicechat-relay/shared/message"
@@ -27,7 +27,7 @@ var stores = []struct {
 	open func(t testing.TB) idempotency.Store
 }{
 	{"table", func(t testing.TB) idempotency.Store {
-		return idempotency.NewTable(localaws.DynamoDB(t), localaws.IdempotencyTable(t))
+		return idempotency.NewTable(awsjson.New(localaws.Config(t), awsjson.DynamoDB, nil), localaws.IdempotencyTable(t))
 	}},
 	{"local", func(t testing.TB) idempotency.Store {
 		l, err := idempotency.OpenLocal(filepath.Join(t.TempDir(), "idempotency.db"), time.Now())
@@ -192,12 +192,12 @@ func TestTheLocalStoreNamesTheDeliveriesACrashLeftInDoubt(t *testing.T) {
 }
 
 func TestAnUnreachableTableIsAnErrorNamingIt(t *testing.T) {
-	client := dynamodb.NewFromConfig(aws.Config{
+	client := awsjson.New(aws.Config{
 		Region:           localaws.Region,
 		Credentials:      credentials.NewStaticCredentialsProvider("x", "y", ""),
 		BaseEndpoint:     aws.String("http://" + localaws.FreeAddr(t)),
 		RetryMaxAttempts: 1,
-	})
+	}, awsjson.DynamoDB, nil)
 	s := idempotency.NewTable(client, "relay-idempotency")
 	if _, _, err := s.Claim(context.Background(), "evt_d#slack", t0, hold); err == nil || !strings.Contains(err.Error(), "DynamoDB table relay-idempotency") {
 		t.Errorf("Claim on an unreachable table = %v, want an error naming the table", err)

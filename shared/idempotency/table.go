@@ -2,25 +2,23 @@ package idempotency
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strconv"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
-	ddbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"github.com/nicechat-relay/nicechat-relay/shared/awsjson"
 )
 
-// DynamoDB is the part of the DynamoDB client a Table uses.
+// DynamoDB is the part of a DynamoDB client a Table uses: one call in
+// DynamoDB's JSON protocol. *awsjson.Client is one; a test may pass a
+// struct of function fields.
 type DynamoDB interface {
-	PutItem(ctx context.Context, in *dynamodb.PutItemInput, opts ...func(*dynamodb.Options)) (*dynamodb.PutItemOutput, error)
-	GetItem(ctx context.Context, in *dynamodb.GetItemInput, opts ...func(*dynamodb.Options)) (*dynamodb.GetItemOutput, error)
-	UpdateItem(ctx context.Context, in *dynamodb.UpdateItemInput, opts ...func(*dynamodb.Options)) (*dynamodb.UpdateItemOutput, error)
-	DeleteItem(ctx context.Context, in *dynamodb.DeleteItemInput, opts ...func(*dynamodb.Options)) (*dynamodb.DeleteItemOutput, error)
+	Call(ctx context.Context, operation string, in, out any) error
 }
 
-var _ DynamoDB = (*dynamodb.Client)(nil)
+var _ DynamoDB = (*awsjson.Client)(nil)
 
 // Attribute names, as template.yaml declares the table: partition key id,
 // TTL on expires_at (epoch seconds).
@@ -32,6 +30,9 @@ const (
 	attrStatus      = "status"
 )
 
+// conditionFailed is DynamoDB's error when a condition does not hold.
+const conditionFailed = "ConditionalCheckFailedException"
+
 // Table is a Store in a DynamoDB table. DynamoDB deletes expired items
 // only eventually, so every condition compares expires_at itself.
 type Table struct {
@@ -41,42 +42,75 @@ type Table struct {
 
 var _ Store = (*Table)(nil)
 
-// NewTable is the store in the table called name.
+// NewTable is the store in the table called name; client is usually
+// awsjson.New(cfg, awsjson.DynamoDB, getenv).
 func NewTable(client DynamoDB, name string) *Table { return &Table{client: client, name: name} }
 
 func (t *Table) String() string { return "DynamoDB table " + t.name }
 
-func (t *Table) key(key string) map[string]ddbtypes.AttributeValue {
-	return map[string]ddbtypes.AttributeValue{attrID: &ddbtypes.AttributeValueMemberS{Value: key}}
+// attribute is a DynamoDB attribute value in its JSON form; the table
+// holds strings and numbers only.
+type attribute struct {
+	S *string `json:",omitempty"`
+	N *string `json:",omitempty"`
 }
+
+type item map[string]attribute
+
+func str(s string) attribute { return attribute{S: &s} }
+
+func epoch(t time.Time) attribute {
+	n := strconv.FormatInt(t.Unix(), 10)
+	return attribute{N: &n}
+}
+
+// request holds the parameters of the four operations the table makes,
+// named as DynamoDB names them.
+type request struct {
+	TableName                           string
+	Key                                 item              `json:",omitempty"`
+	Item                                item              `json:",omitempty"`
+	ConditionExpression                 string            `json:",omitempty"`
+	UpdateExpression                    string            `json:",omitempty"`
+	ExpressionAttributeNames            map[string]string `json:",omitempty"`
+	ExpressionAttributeValues           item              `json:",omitempty"`
+	ReturnValuesOnConditionCheckFailure string            `json:",omitempty"`
+	ConsistentRead                      bool              `json:",omitempty"`
+}
+
+// answer is what GetItem returns, and a ConditionalCheckFailedException
+// with ReturnValuesOnConditionCheckFailure ALL_OLD.
+type answer struct{ Item item }
+
+func (t *Table) key(key string) item { return item{attrID: str(key)} }
 
 // Claim is a conditional put: it succeeds when no record is there or the
 // one there has expired.
 func (t *Table) Claim(ctx context.Context, key string, now time.Time, hold time.Duration) (Record, bool, error) {
-	item := t.key(key)
-	item[attrState] = &ddbtypes.AttributeValueMemberS{Value: string(InProgress)}
-	item[attrExpiresAt] = epoch(now.Add(hold))
-	_, err := t.client.PutItem(ctx, &dynamodb.PutItemInput{
-		TableName:                           aws.String(t.name),
-		Item:                                item,
-		ConditionExpression:                 aws.String("attribute_not_exists(#id) OR #exp <= :now"),
+	put := t.key(key)
+	put[attrState] = str(string(InProgress))
+	put[attrExpiresAt] = epoch(now.Add(hold))
+	err := t.client.Call(ctx, "PutItem", request{
+		TableName:                           t.name,
+		Item:                                put,
+		ConditionExpression:                 "attribute_not_exists(#id) OR #exp <= :now",
 		ExpressionAttributeNames:            map[string]string{"#id": attrID, "#exp": attrExpiresAt},
-		ExpressionAttributeValues:           map[string]ddbtypes.AttributeValue{":now": epoch(now)},
-		ReturnValuesOnConditionCheckFailure: ddbtypes.ReturnValuesOnConditionCheckFailureAllOld,
-	})
-	var failed *ddbtypes.ConditionalCheckFailedException
+		ExpressionAttributeValues:           item{":now": epoch(now)},
+		ReturnValuesOnConditionCheckFailure: "ALL_OLD",
+	}, nil)
 	switch {
 	case err == nil:
 		return Record{State: InProgress, ExpiresAt: now.Add(hold)}, true, nil
-	case !errors.As(err, &failed):
+	case !awsjson.HasCode(err, conditionFailed):
 		return Record{}, false, fmt.Errorf("%s: claim %s: %w", t, key, err)
-	case failed.Item != nil:
-		return parseItem(failed.Item), false, nil
+	}
+	if old := failedItem(err); old != nil {
+		return parseItem(old), false, nil
 	}
 	// Not every DynamoDB (moto among them) returns the item that failed
 	// the condition: read it.
-	out, err := t.client.GetItem(ctx, &dynamodb.GetItemInput{TableName: aws.String(t.name), Key: t.key(key), ConsistentRead: aws.Bool(true)})
-	if err != nil {
+	var out answer
+	if err := t.client.Call(ctx, "GetItem", request{TableName: t.name, Key: t.key(key), ConsistentRead: true}, &out); err != nil {
 		return Record{}, false, fmt.Errorf("%s: read %s: %w", t, key, err)
 	}
 	if out.Item == nil {
@@ -87,20 +121,34 @@ func (t *Table) Claim(ctx context.Context, key string, now time.Time, hold time.
 	return parseItem(out.Item), false, nil
 }
 
+// failedItem is the item a ConditionalCheckFailedException carries, if
+// any.
+func failedItem(err error) item {
+	var e *awsjson.Error
+	if !errors.As(err, &e) {
+		return nil
+	}
+	var out answer
+	if json.Unmarshal(e.Body, &out) != nil {
+		return nil
+	}
+	return out.Item
+}
+
 // Delivered turns the record into a delivered one.
 func (t *Table) Delivered(ctx context.Context, key string, now time.Time, status string, window time.Duration) error {
-	_, err := t.client.UpdateItem(ctx, &dynamodb.UpdateItemInput{
-		TableName:                aws.String(t.name),
+	err := t.client.Call(ctx, "UpdateItem", request{
+		TableName:                t.name,
 		Key:                      t.key(key),
-		UpdateExpression:         aws.String("SET #s = :s, #exp = :exp, #at = :at, #st = :st"),
+		UpdateExpression:         "SET #s = :s, #exp = :exp, #at = :at, #st = :st",
 		ExpressionAttributeNames: map[string]string{"#s": attrState, "#exp": attrExpiresAt, "#at": attrDeliveredAt, "#st": attrStatus},
-		ExpressionAttributeValues: map[string]ddbtypes.AttributeValue{
-			":s":   &ddbtypes.AttributeValueMemberS{Value: string(Delivered)},
+		ExpressionAttributeValues: item{
+			":s":   str(string(Delivered)),
 			":exp": epoch(now.Add(window)),
-			":at":  &ddbtypes.AttributeValueMemberS{Value: now.UTC().Format(time.RFC3339Nano)},
-			":st":  &ddbtypes.AttributeValueMemberS{Value: status},
+			":at":  str(now.UTC().Format(time.RFC3339Nano)),
+			":st":  str(status),
 		},
-	})
+	}, nil)
 	if err != nil {
 		return fmt.Errorf("%s: mark %s delivered: %w", t, key, err)
 	}
@@ -109,37 +157,32 @@ func (t *Table) Delivered(ctx context.Context, key string, now time.Time, status
 
 // Release deletes an in_progress record; a delivered one is kept.
 func (t *Table) Release(ctx context.Context, key string) error {
-	_, err := t.client.DeleteItem(ctx, &dynamodb.DeleteItemInput{
-		TableName:                 aws.String(t.name),
+	err := t.client.Call(ctx, "DeleteItem", request{
+		TableName:                 t.name,
 		Key:                       t.key(key),
-		ConditionExpression:       aws.String("#s = :s"),
+		ConditionExpression:       "#s = :s",
 		ExpressionAttributeNames:  map[string]string{"#s": attrState},
-		ExpressionAttributeValues: map[string]ddbtypes.AttributeValue{":s": &ddbtypes.AttributeValueMemberS{Value: string(InProgress)}},
-	})
-	var failed *ddbtypes.ConditionalCheckFailedException
-	if err != nil && !errors.As(err, &failed) {
+		ExpressionAttributeValues: item{":s": str(string(InProgress))},
+	}, nil)
+	if err != nil && !awsjson.HasCode(err, conditionFailed) {
 		return fmt.Errorf("%s: release %s: %w", t, key, err)
 	}
 	return nil
 }
 
-func epoch(t time.Time) ddbtypes.AttributeValue {
-	return &ddbtypes.AttributeValueMemberN{Value: strconv.FormatInt(t.Unix(), 10)}
-}
-
-func parseItem(item map[string]ddbtypes.AttributeValue) Record {
-	str := func(name string) string {
-		if v, ok := item[name].(*ddbtypes.AttributeValueMemberS); ok {
-			return v.Value
+func parseItem(it item) Record {
+	text := func(name string) string {
+		if v := it[name].S; v != nil {
+			return *v
 		}
 		return ""
 	}
-	r := Record{State: State(str(attrState)), Status: str(attrStatus)}
-	if v, ok := item[attrExpiresAt].(*ddbtypes.AttributeValueMemberN); ok {
-		if secs, err := strconv.ParseInt(v.Value, 10, 64); err == nil {
+	r := Record{State: State(text(attrState)), Status: text(attrStatus)}
+	if v := it[attrExpiresAt].N; v != nil {
+		if secs, err := strconv.ParseInt(*v, 10, 64); err == nil {
 			r.ExpiresAt = time.Unix(secs, 0)
 		}
 	}
-	r.DeliveredAt, _ = time.Parse(time.RFC3339Nano, str(attrDeliveredAt))
+	r.DeliveredAt, _ = time.Parse(time.RFC3339Nano, text(attrDeliveredAt))
 	return r
 }

@@ -11,6 +11,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 
+	"github.com/nicechat-relay/nicechat-relay/shared/awsjson"
 	"github.com/nicechat-relay/nicechat-relay/shared/localaws"
 	"github.com/nicechat-relay/nicechat-relay/shared/secrets"
 )
@@ -96,4 +97,10 @@ func api(t *testing.T) *secrets.API {
 		}
 		return ""
 	})
+}
+
+func TestTheEndpointVariableIsTheSDKs(t *testing.T) {
+	if got := awsjson.SecretsManager.EndpointVariable(); secrets.EnvEndpoint != got {
+		t.Errorf("secrets.EnvEndpoint = %s, want %s, the variable the client reads", secrets.EnvEndpoint, got)
+	}
 }
