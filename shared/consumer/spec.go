@@ -135,10 +135,10 @@ func (s Spec) DLQName() string { return s.Name + "-dlq" }
 const EnvFunctionName = "AWS_LAMBDA_FUNCTION_NAME"
 
 // Main is the whole of a consumer Lambda's main: settings from the
-// environment, clients from the SDK's standard configuration, then
-// lambda.Start. A configuration error is logged once, as a JSON line
-// naming the variable at fault, and exits 1: Lambda reports the failed
-// start.
+// environment, clients from the region and credentials Lambda gives the
+// function (shared/awsenv), then lambda.Start. A configuration error is
+// logged once, as a JSON line naming the variable at fault, and exits 1:
+// Lambda reports the failed start.
 func (s Spec) Main() {
 	log := slog.New(slog.NewJSONHandler(os.Stdout, nil))
 	rt, err := s.Setup(context.Background(), os.Getenv, log)
