@@ -104,13 +104,30 @@ type piece struct {
 	name string // a placeholder's name
 }
 
-// Languages lists the languages humane messages can be written in, sorted.
-func Languages() []string {
-	all, err := catalogs()
-	if err != nil {
+// Languages lists the languages humane messages can be written in, sorted:
+// the catalog files' names. Reading them parses no catalog, so a function
+// checks its language setting at start for the price of a directory
+// listing, and parses the catalogs when it writes its first message.
+func Languages() []string { return slices.Clone(languageNames()) }
+
+var languageNames = sync.OnceValue(func() []string {
+	entries, _ := fs.ReadDir(catalogFiles, "catalog")
+	var names []string
+	for _, e := range entries {
+		if name, ok := strings.CutSuffix(e.Name(), ".json"); ok {
+			names = append(names, name)
+		}
+	}
+	slices.Sort(names)
+	return names
+})
+
+// checkLanguage reports whether lang ("" meaning English) has a catalog.
+func checkLanguage(lang string) error {
+	if lang == "" || slices.Contains(languageNames(), lang) {
 		return nil
 	}
-	return slices.Sorted(maps.Keys(all))
+	return fmt.Errorf("%q is not a language of the relay's messages; available: %s", lang, strings.Join(languageNames(), ", "))
 }
 
 // CatalogFor returns the catalog of lang, a name Languages lists ("" means

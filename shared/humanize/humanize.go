@@ -94,7 +94,7 @@ func languageFromEnv(getenv func(string) string, name, fallback string) (string,
 	if lang == "" {
 		lang = fallback
 	}
-	if _, err := CatalogFor(lang); err != nil {
+	if err := checkLanguage(lang); err != nil {
 		return "", fmt.Errorf("%s: %w", name, err)
 	}
 	return lang, nil
@@ -103,7 +103,7 @@ func languageFromEnv(getenv func(string) string, name, fallback string) (string,
 // Validate checks options built in code: the language must be one of
 // Languages() (or empty, for English). OptionsFromEnv checks the same.
 func (o Options) Validate() error {
-	if _, err := CatalogFor(o.Language); err != nil {
+	if err := checkLanguage(o.Language); err != nil {
 		return fmt.Errorf("humanize language: %w", err)
 	}
 	return nil
