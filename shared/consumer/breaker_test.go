@@ -231,3 +231,30 @@ func TestAnUnverifiedSenderPausesTheEmailChannelUntilItIsVerified(t *testing.T) 
 		t.Errorf("SES sent %d emails, want each of the %d once", len(sent), n)
 	}
 }
+
+func TestAMessagePutBackPastItsAttemptsIsDeadLetteredWithItsReason(t *testing.T) {
+	f := &farEnd{status: http.StatusGone, delivered: map[string]int{}}
+	f.broken.Store(true)
+	s := httptest.NewServer(f)
+	t.Cleanup(s.Close)
+	mapping := &pauseSwitch{}
+	e := newEnv(t, webhookTo(t, s.URL), func(cfg *consumer.Config) {
+		cfg.Pauser, cfg.PauseHold, cfg.MaxAttempts = mapping, time.Second, 1
+	})
+	e.enqueue(t, nicechat.TypeNewChat, nil)
+	ev, resp := e.drive(t)
+	if len(resp.BatchItemFailures) != 1 || !mapping.paused.Load() {
+		t.Fatalf("first receive: %v, paused %v; want it put back and the channel paused", resp.BatchItemFailures, mapping.paused.Load())
+	}
+	// Resumed while still misconfigured, the message comes back a second
+	// time: past MAX_ATTEMPTS (1), so SQS's redrive is near, and it goes
+	// to the DLQ now, with its reason, not later without one.
+	consumertest.Release(t, e.sqs, e.queue, ev, resp)
+	if _, resp := e.drive(t); len(resp.BatchItemFailures) != 0 {
+		t.Fatalf("second receive: %v, want it dead-lettered", resp.BatchItemFailures)
+	}
+	letters := e.deadLetters(t)
+	if len(letters) != 1 || letters[0].Failure.Class != delivery.ClassMisconfigured || !strings.Contains(letters[0].Failure.Error, "WEBHOOK_URL") || letters[0].Failure.Attempts != 2 {
+		t.Errorf("dead letters %+v, want one, misconfigured, naming WEBHOOK_URL, after 2 receives", letters)
+	}
+}

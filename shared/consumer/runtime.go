@@ -118,6 +118,9 @@ func (r *Runtime) process(ctx context.Context, rec events.SQSMessage, paused *at
 		return r.deadLetter(ctx, a, delivery.InvalidMessage(err.Error(), err))
 	}
 	if paused.Load() {
+		if a.number > r.cfg.MaxAttempts {
+			return r.deadLetter(ctx, a, r.tooManyReceives(a, "while the channel was paused"))
+		}
 		seconds := r.hide(ctx, a, r.cfg.PauseHold)
 		r.logAttempt(ctx, slog.LevelWarn, "not started: the channel is paused", a, OutcomeDeferred, slog.Int("retry_in_s", int(seconds)))
 		return false
@@ -127,8 +130,7 @@ func (r *Runtime) process(ctx context.Context, rec events.SQSMessage, paused *at
 		// the queue's RedrivePolicy is near, and it would move the message
 		// without a reason: dead-letter it here, with one.
 		if a.number > r.cfg.MaxAttempts {
-			return r.deadLetter(ctx, a, exhausted(delivery.Retry(fmt.Sprintf(
-				"not attempted: received %d times (MAX_ATTEMPTS %d), and this invocation was about to time out", a.number, r.cfg.MaxAttempts), nil)))
+			return r.deadLetter(ctx, a, r.tooManyReceives(a, "and this invocation was about to time out"))
 		}
 		r.logAttempt(ctx, slog.LevelWarn, "not started: the invocation is about to time out", a, OutcomeDeferred)
 		return false
@@ -148,7 +150,10 @@ func (r *Runtime) process(ctx context.Context, rec events.SQSMessage, paused *at
 		a.status = "ok"
 		var attrs []slog.Attr
 		if r.cfg.Idempotency != nil {
-			if err := r.cfg.Idempotency.Delivered(context.WithoutCancel(ctx), key, r.cfg.Now(), a.status, r.cfg.IdempotencyWindow); err != nil {
+			wctx, cancel := r.recordContext(ctx)
+			err := r.cfg.Idempotency.Delivered(wctx, key, r.cfg.Now(), a.status, r.cfg.IdempotencyWindow)
+			cancel()
+			if err != nil {
 				attrs = append(attrs, slog.String("idempotency_error", err.Error()+": a redelivery of this event may deliver it again"))
 			}
 		}
@@ -159,7 +164,10 @@ func (r *Runtime) process(ctx context.Context, rec events.SQSMessage, paused *at
 	if r.cfg.Idempotency != nil {
 		// Not delivered: a retry, or a redrive of the dead letter, must
 		// be able to claim it again.
-		if err := r.cfg.Idempotency.Release(context.WithoutCancel(ctx), key); err != nil {
+		wctx, cancel := r.recordContext(ctx)
+		err := r.cfg.Idempotency.Release(wctx, key)
+		cancel()
+		if err != nil {
 			r.log.LogAttrs(ctx, slog.LevelWarn, "could not release the idempotency record; the next attempt waits for it to expire",
 				slog.String("event_id", m.EventID), slog.String("error", err.Error()))
 		}
@@ -186,6 +194,11 @@ func (r *Runtime) process(ctx context.Context, rec events.SQSMessage, paused *at
 // resumes the channel. If the channel cannot be paused, the message is
 // dead-lettered with the reason, as without a breaker.
 func (r *Runtime) pause(ctx context.Context, a attempt, de *delivery.Error, paused *atomic.Bool) bool {
+	if a.number > r.cfg.MaxAttempts {
+		// Put back once more, SQS's redrive would move it without a
+		// reason: it goes with this one.
+		return r.deadLetter(ctx, a, de)
+	}
 	if err := r.cfg.Pauser.Pause(ctx, reason(de)); err != nil {
 		r.log.LogAttrs(ctx, slog.LevelError, "could not pause the channel; dead-lettering instead", slog.String("event_id", a.msg.EventID), slog.String("pause_error", err.Error()))
 		return r.deadLetter(ctx, a, de)
@@ -196,6 +209,21 @@ func (r *Runtime) pause(ctx context.Context, a attempt, de *delivery.Error, paus
 		a, OutcomePaused, slog.String("failure_class", string(de.Class)), slog.String("error", reason(de)), slog.String("setting", de.Setting), slog.Int("retry_in_s", int(seconds)))
 	r.count(OutcomePaused)
 	return false
+}
+
+// tooManyReceives is the reason a message deferred too often goes to the
+// DLQ before SQS's redrive policy (MAX_ATTEMPTS + 2 receives) would move
+// it there without one.
+func (r *Runtime) tooManyReceives(a attempt, why string) *delivery.Error {
+	return exhausted(delivery.Retry(fmt.Sprintf("not attempted: received %d times (MAX_ATTEMPTS %d) %s", a.number, r.cfg.MaxAttempts, why), nil))
+}
+
+// recordContext bounds a write to the idempotency store after a delivery:
+// it must happen even if the invocation's context just ended (the
+// delivery did), but within the margin kept for it, never past the
+// Lambda's deadline, where the whole batch would come back.
+func (r *Runtime) recordContext(ctx context.Context) (context.Context, context.CancelFunc) {
+	return context.WithTimeout(context.WithoutCancel(ctx), r.cfg.DeadlineMargin)
 }
 
 // claim checks the idempotency store before a delivery. settled reports
@@ -226,6 +254,9 @@ func (r *Runtime) claim(ctx context.Context, a attempt, key string) (done, settl
 	default:
 		// Another delivery of the event is under way (or crashed): look
 		// again once its claim has expired.
+		if a.number > r.cfg.MaxAttempts {
+			return r.deadLetter(ctx, a, r.tooManyReceives(a, "while another delivery of the event held it")), true
+		}
 		wait := max(held.ExpiresAt.Sub(now)+time.Second, time.Second)
 		seconds := r.hide(ctx, a, wait)
 		r.logAttempt(ctx, slog.LevelInfo, "not started: another delivery of this event is in progress", a, OutcomeDeferred,
