@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/http"
 	"net/netip"
+	"net/url"
 	"strings"
 	"sync"
 	"time"
@@ -153,6 +154,18 @@ func notThisMachine(req *http.Request) string {
 	for _, name := range forwardingHeaders {
 		if req.Header.Get(name) != "" {
 			return "the request came through a proxy or tunnel (" + name + " is set)"
+		}
+	}
+	// A page on another site, open in this machine's browser, can send a
+	// simple POST here: from this machine, naming it. The browser says so.
+	if req.Method != http.MethodGet && req.Method != http.MethodHead {
+		if site := req.Header.Get("Sec-Fetch-Site"); site == "cross-site" || site == "same-site" {
+			return "a web page on another site sent it (Sec-Fetch-Site: " + site + ")"
+		}
+		if origin := req.Header.Get("Origin"); origin != "" {
+			if u, err := url.Parse(origin); err != nil || !loopbackHost(u.Host) {
+				return fmt.Sprintf("a web page on %q sent it", origin)
+			}
 		}
 	}
 	return ""

@@ -393,3 +393,45 @@ func TestBaseURLReachesARelayListeningEverywhereOnLoopback(t *testing.T) {
 		}
 	}
 }
+
+func TestAPageOnAnotherSiteCannotWorkTheRelaysSwitchesOrSink(t *testing.T) {
+	_, hookURL := newRecorder(t)
+	r := startRelay(t, map[string]string{"CALLBACK_TOKEN": testToken, "WEBHOOK_URL": hookURL})
+	for _, tt := range []struct {
+		name   string
+		header map[string]string
+		want   int
+	}{
+		{"a cross-site fetch", map[string]string{"Sec-Fetch-Site": "cross-site", "Origin": "https://evil.example"}, http.StatusForbidden},
+		{"a form on another site (old browser: Origin only)", map[string]string{"Origin": "https://evil.example"}, http.StatusForbidden},
+		{"a same-site page on another port's host", map[string]string{"Sec-Fetch-Site": "same-site"}, http.StatusForbidden},
+		{"relayctl (no Origin)", nil, http.StatusOK},
+		{"the relay's own page", map[string]string{"Origin": r.base, "Sec-Fetch-Site": "same-origin"}, http.StatusOK},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			req, _ := http.NewRequest(http.MethodPost, r.base+"/api/channels/webhook/pause", strings.NewReader(""))
+			req.Header.Set("Content-Type", "text/plain")
+			for k, v := range tt.header {
+				req.Header.Set(k, v)
+			}
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp.Body.Close()
+			if resp.StatusCode != tt.want {
+				t.Errorf("answered %d, want %d", resp.StatusCode, tt.want)
+			}
+			paused := false
+			for _, c := range r.apiStatus(t).Channels {
+				paused = paused || c.Channel == "webhook" && c.Paused
+			}
+			if paused != (tt.want == http.StatusOK) {
+				t.Errorf("webhook paused: %v after a %d", paused, resp.StatusCode)
+			}
+			// Back to delivering for the next row, as this machine may.
+			back, _ := http.Post(r.base+"/api/channels/webhook/resume", "", nil)
+			back.Body.Close()
+		})
+	}
+}

@@ -51,6 +51,8 @@ func runChannel(args []string, stdout, stderr io.Writer) int {
 		err = fmt.Errorf("%w: channel %s needs --channel (%s)", errUsage, cmd, strings.Join(channels.Names(), ", "))
 	case o.stack == "" && o.relay == "":
 		err = fmt.Errorf("%w: say where the relay is: --stack NAME or --relay URL", errUsage)
+	case o.relay != "" && !relayURL(o.relay):
+		err = fmt.Errorf("%w: --relay wants the local relay's base URL, such as http://127.0.0.1:8080, got %q", errUsage, o.relay)
 	}
 	if err == nil && o.channel != "" {
 		if _, ok := channels.Find(o.channel); !ok {
@@ -166,7 +168,10 @@ type localSwitchboard struct {
 }
 
 func (l localSwitchboard) status(ctx context.Context, channel string) (breaker.Status, error) {
-	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, l.base+"/api/status", nil)
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, l.base+"/api/status", nil)
+	if err != nil {
+		return breaker.Status{}, err
+	}
 	resp, err := l.http.Do(req)
 	if err != nil {
 		return breaker.Status{}, err
@@ -206,7 +211,10 @@ func (l localSwitchboard) set(ctx context.Context, channel string, pause bool) e
 	if pause {
 		action = "pause"
 	}
-	req, _ := http.NewRequestWithContext(ctx, http.MethodPost, l.base+"/api/channels/"+url.PathEscape(channel)+"/"+action, nil)
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, l.base+"/api/channels/"+url.PathEscape(channel)+"/"+action, nil)
+	if err != nil {
+		return err
+	}
 	resp, err := l.http.Do(req)
 	if err != nil {
 		return err
@@ -217,4 +225,10 @@ func (l localSwitchboard) set(ctx context.Context, channel string, pause bool) e
 		return fmt.Errorf("the relay answered %s: %s", resp.Status, oneLine(string(body), 200))
 	}
 	return nil
+}
+
+// relayURL reports whether raw is a usable base URL of a local relay.
+func relayURL(raw string) bool {
+	u, err := url.Parse(raw)
+	return err == nil && (u.Scheme == "http" || u.Scheme == "https") && u.Host != ""
 }

@@ -121,6 +121,8 @@ func TestChannelCommandLineMistakes(t *testing.T) {
 		{[]string{"channel", "resume", "--channel", "sms", "--relay", "http://127.0.0.1:1"}, `unknown channel "sms"`},
 		{[]string{"channel", "status"}, "--stack NAME or --relay URL"},
 		{[]string{"channel", "restart", "--channel", "slack", "--relay", "http://127.0.0.1:1"}, `unknown command "channel restart"`},
+		{[]string{"channel", "status", "--relay", "127.0.0.1:8080"}, "--relay wants the local relay's base URL"},
+		{[]string{"channel", "pause", "--channel", "slack", "--relay", "http://[::1"}, "--relay wants the local relay's base URL"},
 	} {
 		t.Setenv("RELAY_URL", "")
 		r := relayctl(tt.args...)

@@ -10,7 +10,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"net/url"
 	"os"
 	"strings"
 	"syscall"
@@ -239,7 +238,7 @@ func (o options) check(cmd string, positional []string) error {
 		return fmt.Errorf("%w: say which dead letters to redrive: --id EVENT_ID (repeatable) or --all", errUsage)
 	}
 	if o.relay != "" {
-		if u, err := url.Parse(o.relay); err != nil || u.Scheme == "" || u.Host == "" {
+		if !relayURL(o.relay) {
 			return fmt.Errorf("%w: --relay wants the local relay's base URL, such as http://127.0.0.1:8080, got %q", errUsage, o.relay)
 		}
 	}
