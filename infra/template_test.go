@@ -426,6 +426,9 @@ func TestParameterConstraintsMatchWhatTheCodeAccepts(t *testing.T) {
 		check{"TelegramChatId", "@shop_leads", true},
 		check{"TelegramChatId", "shop_leads", false},
 		check{"TelegramChatId", "@abc", false},
+		check{"TelegramChatId", "0", false},
+		check{"TelegramChatId", "-0", false},
+		check{"TelegramChatId", "-10012345678901234567", false},
 		check{"CallbackToken", "", true},
 		check{"CallbackTokenSecretArn", testSecretArn("token"), true},
 		check{"SlackWebhookUrlSecretArn", "nicechat-relay/slack", false},
@@ -1049,7 +1052,7 @@ func TestTheIdempotencyTableIsTheOneTheConsumersUse(t *testing.T) {
 	// What the parameter's constraint lets through, the consumers take;
 	// what they would refuse, it refuses at deploy time.
 	param := tpl.Parameters["IdempotencyWindow"]
-	for _, v := range []string{*param.Default, "90m", "1h", "7d", "30d", "1m", "31d", "0h", "0m", "24", "soon", "-1h"} {
+	for _, v := range []string{*param.Default, "90m", "1h", "7d", "30d", "1m", "31d", "0h", "0m", "24", "soon", "-1h", "720h", "721h", "1000h", "43200m", "43201m", "50000m"} {
 		_, parseErr := idempotency.ParseWindow(v)
 		if cfnErr := cfnAccepts(param, v); cfnErr == nil && parseErr != nil || cfnErr != nil && parseErr == nil {
 			t.Errorf("IdempotencyWindow=%q: CloudFormation accepts it: %v, the consumers: %v", v, cfnErr == nil, parseErr == nil)
