@@ -136,9 +136,10 @@ func (r *Runtime) process(ctx context.Context, rec events.SQSMessage, paused *at
 		return false
 	}
 
-	key := idempotency.Key(m, r.cfg.Channel)
+	key, owner := idempotency.Key(m, r.cfg.Channel), ""
 	if r.cfg.Idempotency != nil {
-		if done, settled := r.claim(ctx, a, key); settled {
+		var done, settled bool
+		if owner, done, settled = r.claim(ctx, a, key); settled {
 			return done
 		}
 	}
@@ -165,7 +166,7 @@ func (r *Runtime) process(ctx context.Context, rec events.SQSMessage, paused *at
 		// Not delivered: a retry, or a redrive of the dead letter, must
 		// be able to claim it again.
 		wctx, cancel := r.recordContext(ctx)
-		err := r.cfg.Idempotency.Release(wctx, key)
+		err := r.cfg.Idempotency.Release(wctx, key, owner)
 		cancel()
 		if err != nil {
 			r.log.LogAttrs(ctx, slog.LevelWarn, "could not release the idempotency record; the next attempt waits for it to expire",
@@ -231,7 +232,7 @@ func (r *Runtime) recordContext(ctx context.Context) (context.Context, context.C
 // deleted: it was delivered already (a duplicate), or it waits for another
 // delivery of the event under way, or the store could not be asked
 // (retried: never delivered without the check).
-func (r *Runtime) claim(ctx context.Context, a attempt, key string) (done, settled bool) {
+func (r *Runtime) claim(ctx context.Context, a attempt, key string) (owner string, done, settled bool) {
 	now := r.cfg.Now()
 	held, claimed, err := r.cfg.Idempotency.Claim(ctx, key, now, r.timeout+r.cfg.DeadlineMargin)
 	switch {
@@ -239,29 +240,29 @@ func (r *Runtime) claim(ctx context.Context, a attempt, key string) (done, settl
 		de := delivery.Retry("not attempted: the idempotency store could not be asked: "+err.Error(), err)
 		a.status = "idempotency_store"
 		if a.number >= r.cfg.MaxAttempts {
-			return r.deadLetter(ctx, a, exhausted(de)), true
+			return "", r.deadLetter(ctx, a, exhausted(de)), true
 		}
 		r.retry(ctx, a, de)
-		return false, true
+		return "", false, true
 	case claimed:
-		return false, false
+		return held.Owner, false, false
 	case held.State == idempotency.Delivered:
 		a.status = "duplicate"
 		r.logAttempt(ctx, slog.LevelInfo, "not delivered again: already delivered", a, OutcomeDuplicate,
 			slog.Time("delivered_at", held.DeliveredAt), slog.String("idempotency_key", key))
 		r.count(OutcomeDuplicate)
-		return true, true
+		return "", true, true
 	default:
 		// Another delivery of the event is under way (or crashed): look
 		// again once its claim has expired.
 		if a.number > r.cfg.MaxAttempts {
-			return r.deadLetter(ctx, a, r.tooManyReceives(a, "while another delivery of the event held it")), true
+			return "", r.deadLetter(ctx, a, r.tooManyReceives(a, "while another delivery of the event held it")), true
 		}
 		wait := max(held.ExpiresAt.Sub(now)+time.Second, time.Second)
 		seconds := r.hide(ctx, a, wait)
 		r.logAttempt(ctx, slog.LevelInfo, "not started: another delivery of this event is in progress", a, OutcomeDeferred,
 			slog.Int("retry_in_s", int(seconds)), slog.String("idempotency_key", key))
-		return false, true
+		return "", false, true
 	}
 }
 

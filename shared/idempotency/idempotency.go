@@ -21,6 +21,7 @@ package idempotency
 import (
 	"context"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
@@ -41,6 +42,9 @@ type Record struct {
 	ExpiresAt   time.Time
 	DeliveredAt time.Time // delivered records only
 	Status      string    // delivered records only: how the far end answered
+	// Owner tells one claim from the next: the claim's own time, in
+	// nanoseconds. Release takes only the claim it is given.
+	Owner string
 }
 
 // Store keeps the records. Implementations: Table (DynamoDB) and Local
@@ -52,11 +56,16 @@ type Store interface {
 	Claim(ctx context.Context, key string, now time.Time, hold time.Duration) (Record, bool, error)
 	// Delivered marks key delivered at now, with status, until now+window.
 	Delivered(ctx context.Context, key string, now time.Time, status string, window time.Duration) error
-	// Release deletes key's in_progress record; a delivered one stays.
-	Release(ctx context.Context, key string) error
+	// Release deletes key's in_progress record if it is still the claim
+	// owner made (a claim that ran out may have been taken over since);
+	// a delivered one stays.
+	Release(ctx context.Context, key, owner string) error
 	// String names the store for logs: the table or the file.
 	String() string
 }
+
+// ownerOf is the owner of a claim made at now.
+func ownerOf(now time.Time) string { return strconv.FormatInt(now.UnixNano(), 10) }
 
 // Key is the record's key for one message: <event id>#<channel>, and
 // #<format> for a channel with several (email's tech and human messages

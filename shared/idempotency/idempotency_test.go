@@ -77,7 +77,7 @@ func TestAStoreLetsOneDeliveryThroughPerKeyWithinTheWindow(t *testing.T) {
 			if ok || r.State != idempotency.Delivered || r.Status != "ok" || !r.DeliveredAt.Equal(t0.Add(2*time.Second)) {
 				t.Errorf("a claim after the delivery = %+v, %v; want the delivered record", r, ok)
 			}
-			if err := s.Release(ctx, "evt_a#slack"); err != nil {
+			if err := s.Release(ctx, "evt_a#slack", r.Owner); err != nil {
 				t.Fatal(err)
 			}
 			if _, ok := claim(t, s, "evt_a#slack", t0.Add(2*time.Hour)); ok {
@@ -94,18 +94,27 @@ func TestAReleasedOrExpiredClaimCanBeTakenAgain(t *testing.T) {
 	for _, st := range stores {
 		t.Run(st.name, func(t *testing.T) {
 			s := st.open(t)
-			claim(t, s, "evt_b#webhook", t0)
-			if err := s.Release(context.Background(), "evt_b#webhook"); err != nil {
+			first, _ := claim(t, s, "evt_b#webhook", t0)
+			if err := s.Release(context.Background(), "evt_b#webhook", first.Owner); err != nil {
 				t.Fatal(err)
 			}
 			if _, ok := claim(t, s, "evt_b#webhook", t0.Add(time.Second)); !ok {
 				t.Error("a released claim cannot be taken again: a retry or a redrive would never deliver")
 			}
-			// The holder crashed: its claim runs out.
-			if _, ok := claim(t, s, "evt_b#webhook", t0.Add(time.Second+hold)); !ok {
+			// The holder crashed: its claim runs out, and another takes it.
+			second, _ := claim(t, s, "evt_b#webhook", t0.Add(time.Second))
+			third, ok := claim(t, s, "evt_b#webhook", t0.Add(time.Second+hold))
+			if !ok {
 				t.Error("an expired claim cannot be taken again")
 			}
-			if err := s.Release(context.Background(), "evt_nothing#webhook"); err != nil {
+			// The late holder giving up must not free the new claim.
+			if err := s.Release(context.Background(), "evt_b#webhook", second.Owner); err != nil {
+				t.Fatal(err)
+			}
+			if r, ok := claim(t, s, "evt_b#webhook", t0.Add(time.Second+hold+time.Second)); ok || r.Owner != third.Owner {
+				t.Errorf("after a late release the key is %+v, %v; want the new claim still holding it", r, ok)
+			}
+			if err := s.Release(context.Background(), "evt_nothing#webhook", "1"); err != nil {
 				t.Errorf("releasing a key that holds nothing: %v", err)
 			}
 		})

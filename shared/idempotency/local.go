@@ -28,6 +28,7 @@ type localRecord struct {
 	ExpiresAt   time.Time `json:"expires_at"`
 	DeliveredAt time.Time `json:"delivered_at,omitzero"`
 	Status      string    `json:"status,omitempty"`
+	Owner       string    `json:"owner,omitempty"`
 }
 
 // maxBatchDelay bounds how long a write waits for others to share its
@@ -98,7 +99,7 @@ func (l *Local) Claim(_ context.Context, key string, now time.Time, hold time.Du
 				return nil
 			}
 		}
-		held, claimed = Record{State: InProgress, ExpiresAt: now.Add(hold)}, true
+		held, claimed = Record{State: InProgress, ExpiresAt: now.Add(hold), Owner: ownerOf(now)}, true
 		return put(b, key, localRecord(held))
 	})
 	if err != nil {
@@ -117,11 +118,11 @@ func (l *Local) Delivered(_ context.Context, key string, now time.Time, status s
 	return nil
 }
 
-func (l *Local) Release(_ context.Context, key string) error {
+func (l *Local) Release(_ context.Context, key, owner string) error {
 	err := l.db.Batch(func(tx *bolt.Tx) error {
 		b := tx.Bucket(bucket)
 		var r localRecord
-		if v := b.Get([]byte(key)); v != nil && json.Unmarshal(v, &r) == nil && r.State == InProgress {
+		if v := b.Get([]byte(key)); v != nil && json.Unmarshal(v, &r) == nil && r.State == InProgress && r.Owner == owner {
 			return b.Delete([]byte(key))
 		}
 		return nil

@@ -25,6 +25,7 @@ var _ DynamoDB = (*awsjson.Client)(nil)
 const (
 	attrID          = "id"
 	attrState       = "state"
+	attrOwner       = "owner"
 	attrExpiresAt   = "expires_at"
 	attrDeliveredAt = "delivered_at"
 	attrStatus      = "status"
@@ -90,6 +91,7 @@ func (t *Table) Claim(ctx context.Context, key string, now time.Time, hold time.
 	put := t.key(key)
 	put[attrState] = str(string(InProgress))
 	put[attrExpiresAt] = epoch(now.Add(hold))
+	put[attrOwner] = str(ownerOf(now))
 	err := t.client.Call(ctx, "PutItem", request{
 		TableName:                           t.name,
 		Item:                                put,
@@ -100,7 +102,7 @@ func (t *Table) Claim(ctx context.Context, key string, now time.Time, hold time.
 	}, nil)
 	switch {
 	case err == nil:
-		return Record{State: InProgress, ExpiresAt: now.Add(hold)}, true, nil
+		return Record{State: InProgress, ExpiresAt: now.Add(hold), Owner: ownerOf(now)}, true, nil
 	case !awsjson.HasCode(err, conditionFailed):
 		return Record{}, false, fmt.Errorf("%s: claim %s: %w", t, key, err)
 	}
@@ -155,14 +157,15 @@ func (t *Table) Delivered(ctx context.Context, key string, now time.Time, status
 	return nil
 }
 
-// Release deletes an in_progress record; a delivered one is kept.
-func (t *Table) Release(ctx context.Context, key string) error {
+// Release deletes the in_progress record of owner's claim; a delivered
+// one, or a claim another attempt took over, is kept.
+func (t *Table) Release(ctx context.Context, key, owner string) error {
 	err := t.client.Call(ctx, "DeleteItem", request{
 		TableName:                 t.name,
 		Key:                       t.key(key),
-		ConditionExpression:       "#s = :s",
-		ExpressionAttributeNames:  map[string]string{"#s": attrState},
-		ExpressionAttributeValues: item{":s": str(string(InProgress))},
+		ConditionExpression:       "#s = :s AND #o = :o",
+		ExpressionAttributeNames:  map[string]string{"#s": attrState, "#o": attrOwner},
+		ExpressionAttributeValues: item{":s": str(string(InProgress)), ":o": str(owner)},
 	}, nil)
 	if err != nil && !awsjson.HasCode(err, conditionFailed) {
 		return fmt.Errorf("%s: release %s: %w", t, key, err)
@@ -177,7 +180,7 @@ func parseItem(it item) Record {
 		}
 		return ""
 	}
-	r := Record{State: State(text(attrState)), Status: text(attrStatus)}
+	r := Record{State: State(text(attrState)), Status: text(attrStatus), Owner: text(attrOwner)}
 	if v := it[attrExpiresAt].N; v != nil {
 		if secs, err := strconv.ParseInt(*v, 10, 64); err == nil {
 			r.ExpiresAt = time.Unix(secs, 0)

@@ -58,7 +58,7 @@ func TestTheTableSendsTheItemsAndConditionsTheTemplatesTableHolds(t *testing.T) 
 				return err
 			},
 			operation: "PutItem",
-			want: `{"TableName":"relay-idempotency","Item":{"expires_at":{"N":"1800000015"},"id":{"S":"evt_a#slack"},"state":{"S":"in_progress"}},` +
+			want: `{"TableName":"relay-idempotency","Item":{"expires_at":{"N":"1800000015"},"id":{"S":"evt_a#slack"},"owner":{"S":"1800000000500000000"},"state":{"S":"in_progress"}},` +
 				`"ConditionExpression":"attribute_not_exists(#id) OR #exp \u003c= :now","ExpressionAttributeNames":{"#exp":"expires_at","#id":"id"},` +
 				`"ExpressionAttributeValues":{":now":{"N":"1800000000"}},"ReturnValuesOnConditionCheckFailure":"ALL_OLD"}`,
 		},
@@ -74,10 +74,10 @@ func TestTheTableSendsTheItemsAndConditionsTheTemplatesTableHolds(t *testing.T) 
 		},
 		{
 			name:      "Release deletes an in_progress record only",
-			do:        func(s *idempotency.Table) error { return s.Release(context.Background(), "evt_a#slack") },
+			do:        func(s *idempotency.Table) error { return s.Release(context.Background(), "evt_a#slack", "1800000000000000000") },
 			operation: "DeleteItem",
-			want: `{"TableName":"relay-idempotency","Key":{"id":{"S":"evt_a#slack"}},"ConditionExpression":"#s = :s",` +
-				`"ExpressionAttributeNames":{"#s":"state"},"ExpressionAttributeValues":{":s":{"S":"in_progress"}}}`,
+			want: `{"TableName":"relay-idempotency","Key":{"id":{"S":"evt_a#slack"}},"ConditionExpression":"#s = :s AND #o = :o",` +
+				`"ExpressionAttributeNames":{"#o":"owner","#s":"state"},"ExpressionAttributeValues":{":o":{"S":"1800000000000000000"},":s":{"S":"in_progress"}}}`,
 		},
 	}
 	for _, tt := range tests {
@@ -145,11 +145,11 @@ func TestTableErrorsNameTheTableAndAFailedReleaseConditionIsNone(t *testing.T) {
 	if err := s.Delivered(ctx, "k", time.Now(), "ok", time.Hour); !errors.Is(err, throttled) || !strings.Contains(err.Error(), "DynamoDB table relay-idempotency: mark k delivered") {
 		t.Errorf("Delivered = %v", err)
 	}
-	if err := s.Release(ctx, "k"); err != nil {
+	if err := s.Release(ctx, "k", "1"); err != nil {
 		t.Errorf("Release of a delivered record = %v, want nil", err)
 	}
 	db.answers["DeleteItem"] = throttled
-	if err := s.Release(ctx, "k"); !errors.Is(err, throttled) {
+	if err := s.Release(ctx, "k", "1"); !errors.Is(err, throttled) {
 		t.Errorf("Release = %v, want the error", err)
 	}
 }
