@@ -73,8 +73,10 @@ func TestTheTableSendsTheItemsAndConditionsTheTemplatesTableHolds(t *testing.T) 
 				`"ExpressionAttributeValues":{":at":{"S":"2027-01-15T08:00:00.5Z"},":exp":{"N":"1800003600"},":s":{"S":"delivered"},":st":{"S":""}}}`,
 		},
 		{
-			name:      "Release deletes an in_progress record only",
-			do:        func(s *idempotency.Table) error { return s.Release(context.Background(), "evt_a#slack", "1800000000000000000") },
+			name: "Release deletes an in_progress record only",
+			do: func(s *idempotency.Table) error {
+				return s.Release(context.Background(), "evt_a#slack", "1800000000000000000")
+			},
 			operation: "DeleteItem",
 			want: `{"TableName":"relay-idempotency","Key":{"id":{"S":"evt_a#slack"}},"ConditionExpression":"#s = :s AND #o = :o",` +
 				`"ExpressionAttributeNames":{"#o":"owner","#s":"state"},"ExpressionAttributeValues":{":o":{"S":"1800000000000000000"},":s":{"S":"in_progress"}}}`,
