@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"crypto/rand"
-	"crypto/sha256"
 	"encoding/base64"
 	"errors"
 	"fmt"
@@ -52,9 +51,6 @@ type relay struct {
 	dataDir  string
 	settings string // the non-default RELAY_ADDR and RELAY_DATA_DIR, as shell assignments
 	token    string
-	// tokenHash is the token's SHA-256, compared before a callback's body
-	// is read.
-	tokenHash [sha256.Size]byte
 	// callbacks holds a place per callback being read or handled; full,
 	// further callbacks are refused.
 	callbacks chan struct{}
@@ -176,7 +172,6 @@ func startWith(ctx context.Context, lookupEnv func(string) (string, bool), log *
 		return nil, err
 	}
 	env["CALLBACK_TOKEN"] = r.token
-	r.tokenHash = sha256.Sum256([]byte(r.token))
 	// The event lists a channel gets when its variable is unset, as in
 	// template.yaml; set empty, it selects no event.
 	for _, spec := range channels.All {

@@ -21,6 +21,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/smithy-go/logging"
 	"github.com/aws/smithy-go/middleware"
+
+	"github.com/nicechat-relay/nicechat-relay/shared/awsjson"
 )
 
 // The variables read. Lambda sets the region and credentials in every
@@ -131,7 +133,7 @@ func (c credentials) Retrieve(context.Context) (aws.Credentials, error) { return
 type serviceEndpoints struct{ getenv func(string) string }
 
 func (e serviceEndpoints) variable(sdkID string) string {
-	return EnvEndpointURL + "_" + strings.ReplaceAll(strings.ToUpper(sdkID), " ", "_")
+	return awsjson.Service{SDKID: sdkID}.EndpointVariable()
 }
 
 // GetServiceBaseEndpoint is the SDK's configsources.ServiceBaseEndpointProvider.

@@ -82,6 +82,9 @@ func accepted(r Receipt) events.APIGatewayV2HTTPResponse {
 	}
 }
 
+// Authorized reports whether token is the callback token (Service.Authorized).
+func (h *Handler) Authorized(token string) bool { return h.svc.Authorized(token) }
+
 func respond(status int, body any) events.APIGatewayV2HTTPResponse {
 	b, _ := json.Marshal(body)
 	return events.APIGatewayV2HTTPResponse{StatusCode: status, Headers: headers(), Body: string(b)}
