@@ -61,12 +61,15 @@ func OpenLocal(path string, now time.Time) (*Local, error) {
 			}
 			return nil
 		})
+		if err != nil {
+			return err
+		}
 		for _, k := range expired {
 			if err := b.Delete(k); err != nil {
 				return err
 			}
 		}
-		return err
+		return dropExpiredDocs(tx, now)
 	})
 	if err != nil {
 		db.Close()
@@ -129,6 +132,31 @@ func (l *Local) Release(_ context.Context, key, owner string) error {
 	})
 	if err != nil {
 		return fmt.Errorf("%s: release %s: %w", l, key, err)
+	}
+	return nil
+}
+
+// dropExpiredDocs deletes the documents that expired before now.
+func dropExpiredDocs(tx *bolt.Tx, now time.Time) error {
+	b, err := tx.CreateBucketIfNotExists(docBucket)
+	if err != nil {
+		return err
+	}
+	var expired [][]byte
+	err = b.ForEach(func(k, v []byte) error {
+		var d localDoc
+		if json.Unmarshal(v, &d) != nil || !d.ExpiresAt.After(now) {
+			expired = append(expired, k)
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	for _, k := range expired {
+		if err := b.Delete(k); err != nil {
+			return err
+		}
 	}
 	return nil
 }
