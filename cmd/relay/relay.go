@@ -220,7 +220,7 @@ func (r *relay) startConsumers(ctx context.Context, lookup func(string) string, 
 		if spec.Local != nil {
 			local, err = spec.Local(consumer.LocalEnv{
 				Getenv: lookup, SinkURL: r.base + sinkPath, DataDir: r.dataDir,
-				AWS: awsCfg, AWSErr: awsErr, Log: r.log,
+				AWS: awsCfg, AWSErr: awsErr, Log: r.log, Docs: r.once,
 			})
 			if err != nil {
 				return fmt.Errorf("the %s channel: %w", spec.Name, err)

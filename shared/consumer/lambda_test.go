@@ -75,7 +75,7 @@ func TestAConsumerLambdaStartsOrLogsOneJSONLineNamingTheVariable(t *testing.T) {
 		{"email", "QUEUE_URL", "QUEUE_URL is required"},
 		{"email", "DLQ_URL", "DLQ_URL is required"},
 		{"slack", "", ""},
-		{"slack", "SLACK_WEBHOOK_URL", "SLACK_WEBHOOK_URL is required"},
+		{"slack", "SLACK_WEBHOOK_URL", "SLACK_WEBHOOK_URL is required (or SLACK_BOT_TOKEN with SLACK_CHANNEL for one thread per visitor)"},
 		{"slack", "QUEUE_URL", "QUEUE_URL is required"},
 		{"slack", "DLQ_URL", "DLQ_URL is required"},
 		{"telegram", "", ""},

@@ -210,6 +210,9 @@ type LocalEnv struct {
 	AWS     aws.Config
 	AWSErr  error // why the SDK's configuration could not be loaded
 	Log     *slog.Logger
+	// Docs is the relay's store of channel documents (Slack's threads),
+	// beside its delivery records, in place of the idempotency table.
+	Docs idempotency.Docs
 }
 
 // Local is how a channel runs in the local relay.

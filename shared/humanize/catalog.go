@@ -65,6 +65,7 @@ const (
 	KeyContext         = "footer.context"    // {event} and {id}: the line that closes a Slack or Telegram message
 	KeySlackLeftOut    = "slack.left_out"    // plural: the blocks a Slack message had no room for
 	KeyTelegramLeftOut = "telegram.left_out" // plural: {n} is Telegram's limit in characters
+	KeyEarlierSteps    = "slack.earlier_steps" // plural: the steps a lead's summary line leaves out
 )
 
 // catalogs are parsed once, on first use, and checked as they are: the test

@@ -146,32 +146,7 @@ func (r *renderer) order(e *nicechat.Event) {
 		number = strconv.FormatInt(e.DataID, 10)
 	}
 
-	var products []string
-	var totals []total
-	for _, p := range o.Products {
-		title := Line(p.Title.Value)
-		if title == "" {
-			title = r.text("product.untitled")
-		}
-		qty := int64(1)
-		if p.Qty.Set && p.Qty.Value > 0 {
-			qty = p.Qty.Value
-			title += " × " + r.cat.Number(qty)
-		}
-		currency := Line(p.Currency.Value)
-		if price, ok := amount(p.Price); ok {
-			title += " — " + r.money(price, currency)
-			// The vendor does not say whether price is per unit; a
-			// quantity only appears on multi-unit lines, so it is taken
-			// as the unit price.
-			totals = addTotal(totals, currency, price*float64(qty))
-		}
-		products = append(products, title)
-	}
-	sum := make([]string, len(totals))
-	for i, t := range totals {
-		sum[i] = r.money(t.amount, t.currency)
-	}
+	products, sum := r.products(o)
 
 	r.m.Headline = r.text("order.headline", "number", r.number(number))
 	if len(sum) > 0 {
@@ -194,6 +169,38 @@ func (r *renderer) order(e *nicechat.Event) {
 	r.section("section.shipping_address", r.address(o.ShippingAddress))
 	r.section("section.billing_address", r.address(o.BillingAddress))
 	r.link(o.ChatID)
+}
+
+// products are an order's product lines and its totals, one per
+// currency.
+func (r *renderer) products(o nicechat.Order) (products, sum []string) {
+	var totals []total
+	for _, p := range o.Products {
+		title := Line(p.Title.Value)
+		if title == "" {
+			title = r.text("product.untitled")
+		}
+		qty := int64(1)
+		if p.Qty.Set && p.Qty.Value > 0 {
+			qty = p.Qty.Value
+			title += " × " + r.cat.Number(qty)
+		}
+		currency := Line(p.Currency.Value)
+		if price, ok := amount(p.Price); ok {
+			title += " — " + r.money(price, currency)
+			// The vendor does not say whether price is per unit; a
+			// quantity only appears on multi-unit lines, so it is taken
+			// as the unit price.
+			totals = addTotal(totals, currency, price*float64(qty))
+		}
+		products = append(products, title)
+	}
+	sum = make([]string, len(totals))
+	for i, t := range totals {
+		sum[i] = r.money(t.amount, t.currency)
+	}
+
+	return products, sum
 }
 
 func (r *renderer) form(e *nicechat.Event) {

@@ -100,9 +100,15 @@ const (
 // number of days with "d" ("7d"), from a minute to 30 days. Empty means
 // DefaultWindow.
 func ParseWindow(v string) (time.Duration, error) {
+	return ParseDays(EnvWindow, v, DefaultWindow, MinWindow, MaxWindow)
+}
+
+// ParseDays reads the setting name: a Go duration ("24h", "90m") or a
+// number of days with "d" ("7d"), from least to most. Empty means def.
+func ParseDays(name, v string, def, least, most time.Duration) (time.Duration, error) {
 	v = strings.TrimSpace(v)
 	if v == "" {
-		return DefaultWindow, nil
+		return def, nil
 	}
 	d, err := time.ParseDuration(v)
 	if days, ok := strings.CutSuffix(v, "d"); ok && err != nil {
@@ -112,10 +118,18 @@ func ParseWindow(v string) (time.Duration, error) {
 		}
 	}
 	if err != nil {
-		return 0, fmt.Errorf("%s must be a duration such as 24h, 90m or 7d, got %q", EnvWindow, v)
+		return 0, fmt.Errorf("%s must be a duration such as 24h, 90m or 7d, got %q", name, v)
 	}
-	if d < MinWindow || d > MaxWindow {
-		return 0, fmt.Errorf("%s must be from %s to 30 days, got %q", EnvWindow, MinWindow, v)
+	if d < least || d > most {
+		return 0, fmt.Errorf("%s must be from %s to %s, got %q", name, days(least), days(most), v)
 	}
 	return d, nil
+}
+
+// days writes a bound as a person would: "30 days", "1m0s".
+func days(d time.Duration) string {
+	if d >= 24*time.Hour && d%(24*time.Hour) == 0 {
+		return fmt.Sprintf("%d days", d/(24*time.Hour))
+	}
+	return d.String()
 }

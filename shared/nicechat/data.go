@@ -1,6 +1,9 @@
 package nicechat
 
-import "encoding/json"
+import (
+	"encoding/json"
+	"time"
+)
 
 // Visitor is the data of new_visitor (a cold lead).
 type Visitor struct {
@@ -139,3 +142,40 @@ func (e *Event) Order() Order { var o Order; _ = json.Unmarshal(e.Data, &o); ret
 
 // Form reads the data as a push_form's.
 func (e *Event) Form() Form { var f Form; _ = json.Unmarshal(e.Data, &f); return f }
+
+// VisitorID is the visitor the event is about, as Nice Chat numbers
+// visitors: a new_visitor's data.id, a chat event's data.client_id, an
+// order's or a form's data.client. ok is false for other event types and
+// when the number is missing or not positive.
+func (e *Event) VisitorID() (id int64, ok bool) {
+	var n Int
+	switch e.Type {
+	case TypeNewVisitor:
+		n = Int{Value: e.DataID, Set: true}
+	case TypeNewChat, TypeFirstMessage, TypeUnanswered:
+		n = e.Chat().ClientID
+	case TypeNewOrder:
+		n = e.Order().Client
+	case TypePushForm:
+		n = e.Form().Client
+	}
+	return n.Value, n.Set && n.Value > 0
+}
+
+// Occurred is when the event happened by its own data: a visitor's last
+// activity, a chat's opening, an order's date, a form's creation. ok is
+// false when the event does not say.
+func (e *Event) Occurred() (t time.Time, ok bool) {
+	var at Time
+	switch e.Type {
+	case TypeNewVisitor:
+		at = e.Visitor().LastActivity
+	case TypeNewChat, TypeFirstMessage, TypeUnanswered:
+		at = e.Chat().Opened
+	case TypeNewOrder:
+		at = e.Order().OrderDate
+	case TypePushForm:
+		at = e.Form().Created
+	}
+	return at.Value, at.Set && !at.Value.IsZero()
+}

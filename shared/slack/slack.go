@@ -1,11 +1,15 @@
-// Package slack delivers events to a Slack incoming webhook as Block Kit
-// messages a shop owner reads at a glance.
+// Package slack delivers events to Slack as Block Kit messages a shop
+// owner reads at a glance: through an incoming webhook, one message per
+// event, or through the Web API, one thread per visitor whose first
+// message carries a summary line of the lead's story.
 package slack
 
 import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
+	"log/slog"
 	"net/http"
 	"regexp"
 	"strings"
@@ -13,6 +17,7 @@ import (
 	"time"
 
 	"github.com/nicechat-relay/nicechat-relay/shared/delivery"
+	"github.com/nicechat-relay/nicechat-relay/shared/idempotency"
 	"github.com/nicechat-relay/nicechat-relay/shared/message"
 	"github.com/nicechat-relay/nicechat-relay/shared/nicechat"
 )
@@ -24,9 +29,15 @@ const (
 // Channel posts to one Slack incoming webhook. It is safe for concurrent
 // use; posts are paced Interval apart.
 type Channel struct {
-	cfg    Config
-	client *http.Client
-	pacer  *delivery.Pacer
+	cfg     Config
+	client  *http.Client
+	pacer   *delivery.Pacer
+	threads idempotency.Docs
+	log     *slog.Logger
+	now     func() time.Time
+	// pollInterval is how often a delivery waiting for another to open
+	// the visitor's thread looks again.
+	pollInterval time.Duration
 }
 
 var _ delivery.Channel = (*Channel)(nil)
@@ -34,6 +45,10 @@ var _ delivery.Channel = (*Channel)(nil)
 // Deps are what the channel uses besides its settings.
 type Deps struct {
 	HTTP *http.Client // nil: one client with cfg.Timeout, kept for every delivery
+	// Threads keeps each visitor's thread; required with a bot token
+	// (the idempotency table, or the local relay's store).
+	Threads idempotency.Docs
+	Log     *slog.Logger // nil: none
 }
 
 // New validates cfg and builds the channel. A zero Timeout or Interval
@@ -48,19 +63,43 @@ func New(cfg Config, deps Deps) (*Channel, error) {
 	if cfg.Interval == 0 {
 		cfg.Interval = defaultInterval
 	}
+	if cfg.Threaded() {
+		if deps.Threads == nil {
+			return nil, fmt.Errorf("%s needs a store for the visitors' threads: set %s", EnvBotToken, idempotency.EnvTable)
+		}
+		if cfg.APIURL == "" {
+			cfg.APIURL = DefaultAPIURL
+		}
+		if cfg.ThreadTTL == 0 {
+			cfg.ThreadTTL = DefaultThreadTTL
+		}
+	}
 	client := deps.HTTP
 	if client == nil {
 		client = delivery.NewHTTPClient(cfg.Timeout)
 	}
-	return &Channel{cfg: cfg, client: client, pacer: delivery.NewPacer(cfg.Interval)}, nil
+	log := deps.Log
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	return &Channel{
+		cfg: cfg, client: client, pacer: delivery.NewPacer(cfg.Interval),
+		threads: deps.Threads, log: log.With("channel", Name), now: time.Now, pollInterval: 200 * time.Millisecond,
+	}, nil
 }
 
 // Name is the channel's name in routing, logs and dead letters.
 func (c *Channel) Name() string { return Name }
 
 // Timeout bounds one delivery: a wait of up to one interval for its turn,
-// then the post.
-func (c *Channel) Timeout() time.Duration { return c.pacer.Interval + c.cfg.Timeout }
+// then the post; in threads, also a wait for another delivery opening the
+// visitor's thread and the update of its summary line.
+func (c *Channel) Timeout() time.Duration {
+	if c.cfg.Threaded() {
+		return c.pacer.Interval + 3*c.cfg.Timeout
+	}
+	return c.pacer.Interval + c.cfg.Timeout
+}
 
 // Deliver posts the event's message. A failure is a *delivery.Error.
 func (c *Channel) Deliver(ctx context.Context, m message.Message) error {
@@ -68,7 +107,19 @@ func (c *Channel) Deliver(ctx context.Context, m message.Message) error {
 	if err != nil {
 		return delivery.InvalidMessage("body is not a Nice Chat event: "+err.Error(), err)
 	}
-	body, err := json.Marshal(Payload(e, c.cfg.Humanize))
+	msg := Payload(e, c.cfg.Humanize)
+	if c.cfg.Threaded() {
+		if visitor, ok := e.VisitorID(); ok {
+			return c.deliverThreaded(ctx, e, visitor, msg)
+		}
+		// No visitor to thread by: a message of its own.
+		_, de := c.post(ctx, apiMessage{Text: msg.Text, Blocks: msg.Blocks.BlockSet})
+		if de != nil {
+			return de
+		}
+		return nil
+	}
+	body, err := json.Marshal(msg)
 	if err != nil {
 		return delivery.Permanent("encode Slack payload: "+err.Error(), err)
 	}

@@ -1,0 +1,415 @@
+package slack
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	slackapi "github.com/slack-go/slack"
+
+	"github.com/nicechat-relay/nicechat-relay/shared/delivery"
+	"github.com/nicechat-relay/nicechat-relay/shared/humanize"
+	"github.com/nicechat-relay/nicechat-relay/shared/idempotency"
+	"github.com/nicechat-relay/nicechat-relay/shared/nicechat"
+)
+
+// thread is a visitor's Slack thread as the store keeps it: the root's
+// ts once it is posted, the claim of the delivery posting it meanwhile,
+// and the steps of the lead's story, each with the ts of the message that
+// told it once that is posted. It holds no visitor data beyond the steps'
+// few words.
+type thread struct {
+	TS     string `json:"ts,omitempty"`
+	Opener string `json:"opener,omitempty"`
+	OpenBy int64  `json:"open_by,omitempty"` // the opener's claim ends, in Unix milliseconds
+	Steps  []step `json:"steps,omitempty"`
+}
+
+// step is one event of the visitor, in arrival order.
+type step struct {
+	Event  string `json:"event"`
+	Type   string `json:"type"`
+	At     int64  `json:"at,omitempty"` // when it happened by its own data, Unix seconds
+	Label  string `json:"label"`        // plain text, in the channel's language
+	Posted string `json:"posted,omitempty"`
+}
+
+// Bounds of a thread record and its summary line.
+const (
+	// maxSteps bounds the record: a visitor with more events in the
+	// thread's lifetime loses its earliest arrivals from the summary.
+	maxSteps = 100
+	// shownSteps are the steps the summary line names; earlier ones are
+	// counted.
+	shownSteps = 12
+	// maxSaveTries bounds the re-reads of a record changed by another
+	// delivery meanwhile.
+	maxSaveTries = 10
+)
+
+// threadKey is the store key of a visitor's thread in one channel.
+func threadKey(channel string, visitor int64) string {
+	return "slack-thread#" + channel + "#" + strconv.FormatInt(visitor, 10)
+}
+
+func (th *thread) find(event string) *step {
+	for i := range th.Steps {
+		if th.Steps[i].Event == event {
+			return &th.Steps[i]
+		}
+	}
+	return nil
+}
+
+// add records s unless its event is there already.
+func (th *thread) add(s step) {
+	if th.find(s.Event) != nil {
+		return
+	}
+	th.Steps = append(th.Steps, s)
+	if len(th.Steps) > maxSteps {
+		th.Steps = slices.Delete(th.Steps, 0, len(th.Steps)-maxSteps)
+	}
+}
+
+// rank is an event type's place in a lead's story, the vendor's order:
+// visit, chat, first message, unanswered, order, form.
+func rank(eventType string) int {
+	if i := slices.Index(nicechat.KnownTypes, eventType); i >= 0 {
+		return i
+	}
+	return len(nicechat.KnownTypes)
+}
+
+// story is the steps in the lead's order, whatever order they arrived
+// in: by the place of their type in a lead's story, then by when they
+// happened, then by arrival.
+func (th *thread) story() []step {
+	out := slices.Clone(th.Steps)
+	slices.SortStableFunc(out, func(a, b step) int {
+		if d := rank(a.Type) - rank(b.Type); d != 0 {
+			return d
+		}
+		switch {
+		case a.At != 0 && b.At != 0 && a.At < b.At:
+			return -1
+		case a.At != 0 && b.At != 0 && a.At > b.At:
+			return 1
+		}
+		return 0
+	})
+	return out
+}
+
+// summaryAttachment is the root's summary line, in an attachment: Slack
+// keeps a message's blocks when chat.update sends only its attachments,
+// so the line changes and the root's own text, which the relay does not
+// keep, stays as posted.
+type summaryAttachment struct {
+	Color    string           `json:"color"`
+	Fallback string           `json:"fallback"`
+	Blocks   []slackapi.Block `json:"blocks"`
+}
+
+// Colours of the summary's bar: the lead bought or wrote in, waits for
+// an answer, or is under way.
+const (
+	colorDone    = "#2eb67d"
+	colorWaiting = "#e01e5a"
+	colorOpen    = "#9e9e9e"
+)
+
+// summary is the root's summary line for the thread's steps.
+func summary(th *thread, cat *humanize.Catalog) summaryAttachment {
+	story := th.story()
+	color := colorOpen
+	for _, s := range story {
+		switch s.Type {
+		case nicechat.TypeUnanswered:
+			if color == colorOpen {
+				color = colorWaiting
+			}
+		case nicechat.TypeNewOrder, nicechat.TypePushForm:
+			color = colorDone
+		}
+	}
+	var parts []string
+	if earlier := len(story) - shownSteps; earlier > 0 {
+		parts = append(parts, "_"+cat.Plural(humanize.KeyEarlierSteps, int64(earlier), escape)+"_")
+		story = story[earlier:]
+	}
+	plain := make([]string, 0, len(story))
+	for _, s := range story {
+		parts = append(parts, escape(s.Label))
+		plain = append(plain, s.Label)
+	}
+	text := truncateMrkdwn(strings.Join(parts, " → "), maxSectionText)
+	return summaryAttachment{
+		Color:    color,
+		Fallback: humanize.Truncate(strings.Join(plain, " → "), maxFallback),
+		Blocks:   []slackapi.Block{mrkdwnSection(text)},
+	}
+}
+
+// deliverThreaded posts the event in its visitor's thread: as the root
+// when the visitor has none (or its root was deleted), else as a reply,
+// then brings the root's summary line up to date. The store decides which
+// delivery opens a thread; the others wait for its root.
+func (c *Channel) deliverThreaded(ctx context.Context, e *nicechat.Event, visitor int64, msg *slackapi.WebhookMessage) error {
+	key := threadKey(c.cfg.ChannelID, visitor)
+	s := step{Event: e.ID, Type: e.Type, Label: humanize.Step(e, c.cfg.Humanize)}
+	if at, ok := e.Occurred(); ok {
+		s.At = at.Unix()
+	}
+	log := c.log.With("event_id", e.ID)
+	waitUntil := c.now().Add(c.cfg.Timeout)
+	for range maxSaveTries {
+		doc, th, de := c.loadThread(ctx, key)
+		if de != nil {
+			return de
+		}
+		now := c.now()
+		switch {
+		case th.TS == "" && th.Opener != "" && now.UnixMilli() < th.OpenBy:
+			// Another delivery is posting this visitor's root: wait for
+			// it, a while, then let the queue bring the event back.
+			if now.After(waitUntil) {
+				de := delivery.Retry("not posted: another delivery is opening this visitor's Slack thread", nil)
+				de.RetryAfter = time.UnixMilli(th.OpenBy).Sub(now) + time.Second
+				return de
+			}
+			if err := c.sleep(ctx, c.pollInterval); err != nil {
+				return delivery.Retry("not posted: "+err.Error(), err)
+			}
+			continue
+		case th.TS == "":
+			done, err := c.openThread(ctx, key, doc, th, s, msg)
+			if done || err != nil {
+				return err
+			}
+			continue // the record changed meanwhile: look again
+		}
+		if th.find(s.Event) == nil {
+			th.add(s)
+			if conflict, de := c.saveThread(ctx, key, doc, th); de != nil || conflict {
+				if de != nil {
+					return de
+				}
+				continue
+			}
+		}
+		if th.find(s.Event).Posted == "" {
+			ts, de := c.post(ctx, apiMessage{
+				ThreadTS: th.TS, ReplyBroadcast: slices.Contains(c.cfg.Broadcast, e.Type),
+				Text: msg.Text, Blocks: msg.Blocks.BlockSet,
+			})
+			if de != nil && de.Code == codeThreadNotFound {
+				// A person deleted the root: start a new thread.
+				log.Warn("the visitor's Slack thread is gone (its first message was deleted); starting a new one", "thread_ts", th.TS)
+				if de := c.forgetRoot(ctx, key, th.TS); de != nil {
+					return de
+				}
+				continue
+			}
+			if de != nil {
+				return de
+			}
+			if _, de := c.changeThread(ctx, key, func(th *thread) bool {
+				if st := th.find(s.Event); st != nil {
+					st.Posted = ts
+					return true
+				}
+				return false
+			}); de != nil {
+				// The reply is posted: if this record is lost the retry
+				// posts it again; say so.
+				return de
+			}
+		}
+		return c.updateSummary(ctx, key, th.TS, log)
+	}
+	return delivery.Retry("not posted: the visitor's Slack thread record kept changing", nil)
+}
+
+// openThread claims the opening of the visitor's thread and posts the
+// event as its root. done is false when another delivery changed the
+// record first.
+func (c *Channel) openThread(ctx context.Context, key string, doc idempotency.Doc, th thread, s step, msg *slackapi.WebhookMessage) (done bool, err error) {
+	now := c.now()
+	owner := s.Event + "@" + strconv.FormatInt(now.UnixNano(), 10)
+	th.Opener, th.OpenBy = owner, now.Add(c.openHold()).UnixMilli()
+	th.add(s)
+	if conflict, de := c.saveThread(ctx, key, doc, th); de != nil || conflict {
+		if de != nil {
+			return false, de
+		}
+		return false, nil
+	}
+	sum := summary(&th, c.cfg.Humanize.Catalog())
+	ts, de := c.post(ctx, apiMessage{Text: msg.Text, Blocks: msg.Blocks.BlockSet, Attachments: []summaryAttachment{sum}})
+	if de != nil {
+		// Give the claim up, so the next delivery of this visitor opens
+		// the thread without waiting for it to run out.
+		c.changeThread(ctx, key, func(th *thread) bool {
+			if th.Opener != owner {
+				return false
+			}
+			th.Opener, th.OpenBy = "", 0
+			return true
+		})
+		return true, de
+	}
+	if _, de := c.changeThread(ctx, key, func(th *thread) bool {
+		th.TS, th.Opener, th.OpenBy = ts, "", 0
+		if st := th.find(s.Event); st != nil {
+			st.Posted = ts
+		}
+		return true
+	}); de != nil {
+		return true, de
+	}
+	return true, nil
+}
+
+// updateSummary sets the root's summary line to the thread's steps, and
+// again while other deliveries add steps meanwhile: the last one to
+// update sees every step. A root deleted meanwhile is forgotten, so the
+// visitor's next event opens a new thread; the event itself is posted.
+func (c *Channel) updateSummary(ctx context.Context, key, rootTS string, log *slog.Logger) error {
+	var shown string
+	for range maxSaveTries {
+		_, th, de := c.loadThread(ctx, key)
+		if de != nil {
+			return de
+		}
+		if th.TS != rootTS {
+			return nil // a new thread: its root has its own summary
+		}
+		sum := summary(&th, c.cfg.Humanize.Catalog())
+		if sum.Fallback == shown {
+			return nil
+		}
+		_, de = c.call(ctx, methodUpdate, apiMessage{Channel: c.cfg.ChannelID, TS: rootTS, Attachments: []summaryAttachment{sum}})
+		switch {
+		case de != nil && de.Code == codeMessageNotFound:
+			log.Warn("the visitor's Slack thread is gone (its first message was deleted); their next event starts a new one", "thread_ts", rootTS)
+			if de := c.forgetRoot(ctx, key, rootTS); de != nil {
+				return de
+			}
+			return nil
+		case de != nil && de.Class == delivery.ClassPermanent:
+			// The event is posted; only the line is stale, until the
+			// visitor's next event.
+			log.Warn("the Slack thread's summary line could not be updated", "thread_ts", rootTS, "status", de.Code, "error", de.Reason)
+			return nil
+		case de != nil:
+			return de
+		}
+		shown = sum.Fallback
+	}
+	return nil
+}
+
+// forgetRoot clears the root ts, if it is still rootTS, keeping the steps:
+// the next thread's summary tells the whole story.
+func (c *Channel) forgetRoot(ctx context.Context, key, rootTS string) *delivery.Error {
+	_, de := c.changeThread(ctx, key, func(th *thread) bool {
+		if th.TS != rootTS {
+			return false
+		}
+		th.TS = ""
+		for i := range th.Steps {
+			th.Steps[i].Posted = ""
+		}
+		return true
+	})
+	return de
+}
+
+// post is chat.postMessage in the channel, in its turn.
+func (c *Channel) post(ctx context.Context, m apiMessage) (string, *delivery.Error) {
+	if de := c.pacer.Turn(ctx); de != nil {
+		return "", de
+	}
+	m.Channel = c.cfg.ChannelID
+	no := false
+	m.UnfurlLinks, m.UnfurlMedia = &no, &no
+	return c.call(ctx, methodPost, m)
+}
+
+// openHold is how long a delivery may take to post a root: its turn, the
+// post, and a margin for the store.
+func (c *Channel) openHold() time.Duration { return c.pacer.Interval + c.cfg.Timeout + 5*time.Second }
+
+func (c *Channel) loadThread(ctx context.Context, key string) (idempotency.Doc, thread, *delivery.Error) {
+	doc, err := c.threads.LoadDoc(ctx, key, c.now())
+	if err != nil {
+		return doc, thread{}, storeError(err)
+	}
+	var th thread
+	if doc.Data != nil {
+		if err := json.Unmarshal(doc.Data, &th); err != nil {
+			// Not a thread the relay wrote: start afresh over it.
+			th = thread{}
+		}
+	}
+	return doc, th, nil
+}
+
+// saveThread writes th over the version read; conflict reports that
+// another delivery wrote it first.
+func (c *Channel) saveThread(ctx context.Context, key string, doc idempotency.Doc, th thread) (conflict bool, de *delivery.Error) {
+	data, err := json.Marshal(th)
+	if err != nil {
+		return false, delivery.Permanent("encode the Slack thread record: "+err.Error(), err)
+	}
+	doc.Data = data
+	err = c.threads.SaveDoc(ctx, key, doc, c.now().Add(c.cfg.ThreadTTL))
+	switch {
+	case errors.Is(err, idempotency.ErrConflict):
+		return true, nil
+	case err != nil:
+		return false, storeError(err)
+	}
+	return false, nil
+}
+
+// changeThread applies f to the stored thread and saves it, reading it
+// again when another delivery wrote it meanwhile; f returns false to
+// leave it as it is.
+func (c *Channel) changeThread(ctx context.Context, key string, f func(*thread) bool) (thread, *delivery.Error) {
+	for range maxSaveTries {
+		doc, th, de := c.loadThread(ctx, key)
+		if de != nil {
+			return th, de
+		}
+		if !f(&th) {
+			return th, nil
+		}
+		conflict, de := c.saveThread(ctx, key, doc, th)
+		if de != nil || !conflict {
+			return th, de
+		}
+	}
+	return thread{}, delivery.Retry("the visitor's Slack thread record kept changing", nil)
+}
+
+func storeError(err error) *delivery.Error {
+	return delivery.Retry("the Slack thread store could not be used: "+err.Error(), err)
+}
+
+func (c *Channel) sleep(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}
