@@ -61,10 +61,10 @@ const baseLanguage = "en"
 
 // Keys of the texts the channels lay out themselves.
 const (
-	KeyOpenChat        = "link.open_chat"    // the chat link's text
-	KeyContext         = "footer.context"    // {event} and {id}: the line that closes a Slack or Telegram message
-	KeySlackLeftOut    = "slack.left_out"    // plural: the blocks a Slack message had no room for
-	KeyTelegramLeftOut = "telegram.left_out" // plural: {n} is Telegram's limit in characters
+	KeyOpenChat        = "link.open_chat"      // the chat link's text
+	KeyContext         = "footer.context"      // {event} and {id}: the line that closes a Slack or Telegram message
+	KeySlackLeftOut    = "slack.left_out"      // plural: the blocks a Slack message had no room for
+	KeyTelegramLeftOut = "telegram.left_out"   // plural: {n} is Telegram's limit in characters
 	KeyEarlierSteps    = "slack.earlier_steps" // plural: the steps a lead's summary line leaves out
 )
 
