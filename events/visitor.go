@@ -59,3 +59,31 @@ func Variant(name string, n int) []byte {
 	}
 	return out
 }
+
+// visitorField is where each event type names its visitor (see
+// nicechat.Event.VisitorID).
+var visitorField = map[string]string{
+	"new_visitor":   "id",
+	"new_chat":      "client_id",
+	"first_message": "client_id",
+	"unanswered":    "client_id",
+	"new_order":     "client",
+	"push_form":     "client",
+}
+
+// ForVisitor is fixture name's body about visitor number visitor instead
+// of the fixtures' own (725), for tests of what the relay does per
+// visitor, such as Slack's threads.
+func ForVisitor(name string, visitor int64) []byte {
+	field, ok := visitorField[name]
+	if !ok {
+		panic("fixtures: " + name + " names no visitor")
+	}
+	var ev map[string]any
+	if err := json.Unmarshal(Body(name), &ev); err != nil {
+		panic("fixtures: " + name + ": " + err.Error())
+	}
+	ev["data"].(map[string]any)[field] = visitor
+	out, _ := json.Marshal(ev)
+	return out
+}

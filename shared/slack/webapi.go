@@ -4,12 +4,17 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"io"
 	"net/http"
 	"strings"
 	"time"
 
 	"github.com/nicechat-relay/nicechat-relay/shared/delivery"
 )
+
+// maxAnswerBytes bounds the answer read: a message of Slack's largest
+// size, repeated back, fits.
+const maxAnswerBytes = 4 << 20
 
 // Web API methods the channel calls.
 const (
@@ -59,7 +64,13 @@ func (c *Channel) call(ctx context.Context, method string, body apiMessage) (str
 	if err != nil {
 		return "", delivery.FromTransportError(err)
 	}
-	respBody := delivery.ReadBody(resp.Body)
+	// Slack's answer repeats the whole message: read all of it (within
+	// reason), not only the head a failure's reason keeps.
+	respBody, err := io.ReadAll(io.LimitReader(resp.Body, maxAnswerBytes))
+	resp.Body.Close()
+	if err != nil {
+		return "", delivery.FromTransportError(err)
+	}
 	var answer apiAnswer
 	if resp.StatusCode/100 == 2 {
 		if err := json.Unmarshal(respBody, &answer); err != nil {
