@@ -116,3 +116,31 @@ func TestTypedViewsAreLenient(t *testing.T) {
 		})
 	}
 }
+
+func TestVisitorIDIsWhereEachEventTypeNamesItsVisitor(t *testing.T) {
+	tests := []struct {
+		body   string
+		want   int64
+		wantOK bool
+	}{
+		{`{"event":"new_visitor","data":{"id":725}}`, 725, true},
+		{`{"event":"new_chat","data":{"id":109,"client_id":725}}`, 725, true},
+		{`{"event":"first_message","data":{"id":109,"client_id":"725"}}`, 725, true},
+		{`{"event":"unanswered","data":{"id":109,"client_id":726}}`, 726, true},
+		{`{"event":"new_order","data":{"id":23,"client":725}}`, 725, true},
+		{`{"event":"push_form","data":{"id":10,"client":725}}`, 725, true},
+		{`{"event":"new_chat","data":{"id":109}}`, 0, false},
+		{`{"event":"new_order","data":{"id":23,"client":0}}`, 0, false},
+		{`{"event":"push_form","data":{"id":10,"client":"someone"}}`, 0, false},
+		{`{"event":"agent_joined","data":{"id":1,"client_id":725}}`, 0, false},
+	}
+	for _, tc := range tests {
+		e, err := nicechat.Parse([]byte(tc.body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got, ok := e.VisitorID(); got != tc.want || ok != tc.wantOK {
+			t.Errorf("%s: VisitorID = %d, %v; want %d, %v", tc.body, got, ok, tc.want, tc.wantOK)
+		}
+	}
+}

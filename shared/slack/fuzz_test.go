@@ -36,8 +36,42 @@ func FuzzSlackPayload(f *testing.F) {
 			opts := linkOpts
 			opts.ShowIP, opts.Language = true, lang
 			checkFuzzedPayload(t, e, opts, links[i])
+			// The event as a step of a thread's summary line, beside
+			// steps labelled with the fuzzer's text.
+			th := thread{Steps: []step{
+				{Event: "fuzzed", Type: e.Type, Label: humanize.Step(e, opts)},
+				{Event: "a", Type: nicechat.TypePushForm, Label: a},
+				{Event: "b", Type: "custom", Label: b},
+			}}
+			checkSummary(t, &th, opts)
 		}
 	})
+}
+
+// checkSummary checks a thread's summary line as FuzzSlackPayload checks
+// a payload: no markup of any kind, every & escaped, within Slack's
+// limits.
+func checkSummary(t *testing.T, th *thread, opts humanize.Options) {
+	t.Helper()
+	sum := summary(th, opts.Catalog())
+	raw, err := json.Marshal(sum)
+	if err != nil {
+		t.Fatalf("%s summary does not encode: %v", opts.Language, err)
+	}
+	var v any
+	if err := json.Unmarshal(raw, &v); err != nil {
+		t.Fatal(err)
+	}
+	walkStrings(v, false, func(s string, _ bool) {
+		if strings.Contains(s, "<") {
+			t.Errorf("%s: a step reaches Slack as markup: %q", opts.Language, s)
+		}
+		if strings.Contains(strings.NewReplacer("&amp;", "", "&lt;", "", "&gt;", "").Replace(s), "&") {
+			t.Errorf("%s: the summary has an unescaped or split &: %q", opts.Language, s)
+		}
+	})
+	blocks, _ := json.Marshal(map[string]any{"text": sum.Fallback, "blocks": sum.Blocks})
+	checkLimits(t, blocks)
 }
 
 // checkFuzzedPayload checks what FuzzSlackPayload promises of one

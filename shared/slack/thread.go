@@ -151,7 +151,7 @@ func summary(th *thread, cat *humanize.Catalog) summaryAttachment {
 	text := truncateMrkdwn(strings.Join(parts, " → "), maxSectionText)
 	return summaryAttachment{
 		Color:    color,
-		Fallback: humanize.Truncate(strings.Join(plain, " → "), maxFallback),
+		Fallback: truncateMrkdwn(escape(strings.Join(plain, " → ")), maxFallback),
 		Blocks:   []slackapi.Block{mrkdwnSection(text)},
 	}
 }

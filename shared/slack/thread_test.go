@@ -484,3 +484,31 @@ func TestWebAPIConfig(t *testing.T) {
 		t.Errorf("New without a thread store = %v; want an error naming %s", err, idempotency.EnvTable)
 	}
 }
+
+func TestALongStoryNamesItsLastStepsAndCountsTheEarlierOnes(t *testing.T) {
+	var th thread
+	for i := range maxSteps + 5 {
+		th.add(step{Event: "e" + string(rune('A'+i%26)) + string(rune('a'+i/26)), Type: nicechat.TypeNewOrder, At: int64(i), Label: "order " + string(rune('A'+i%26))})
+	}
+	if len(th.Steps) != maxSteps {
+		t.Fatalf("the record keeps %d steps; want at most %d", len(th.Steps), maxSteps)
+	}
+	th.add(th.Steps[3]) // an event seen before is not a step again
+	if len(th.Steps) != maxSteps {
+		t.Errorf("a repeated event added a step")
+	}
+	cat := linkOpts.Catalog()
+	sum := summary(&th, cat)
+	text := sum.Fallback
+	if !strings.HasPrefix(api(sum), "_88 earlier steps_ → order") || strings.Count(text, "→") != shownSteps-1 {
+		t.Errorf("summary = %q / %q; want the 88 earlier steps counted and the last %d named", api(sum), text, shownSteps)
+	}
+}
+
+// api is the summary line's text as Slack shows it.
+func api(sum summaryAttachment) string {
+	raw, _ := json.Marshal(sum.Blocks[0])
+	var b struct{ Text struct{ Text string } }
+	_ = json.Unmarshal(raw, &b)
+	return b.Text.Text
+}
