@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"path/filepath"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -22,6 +23,7 @@ import (
 	"github.com/nicechat-relay/nicechat-relay/shared/consumer/consumertest"
 	"github.com/nicechat-relay/nicechat-relay/shared/delivery"
 	"github.com/nicechat-relay/nicechat-relay/shared/email"
+	"github.com/nicechat-relay/nicechat-relay/shared/idempotency"
 	"github.com/nicechat-relay/nicechat-relay/shared/localaws"
 	"github.com/nicechat-relay/nicechat-relay/shared/nicechat"
 	"github.com/nicechat-relay/nicechat-relay/shared/slack"
@@ -72,6 +74,19 @@ func TestAMisconfiguredChannelPausesAndDeliversEverythingOnceResumed(t *testing.
 		}
 		return ch
 	}
+	slackAPICh := func(t *testing.T, url string) delivery.Channel {
+		store, err := idempotency.OpenLocal(filepath.Join(t.TempDir(), "threads.db"), time.Now())
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { store.Close() })
+		ch, err := slack.New(slack.Config{BotToken: "xoxb-1-2-3", ChannelID: "C0PAUSE01", APIURL: url, Interval: time.Millisecond}, slack.Deps{Threads: store})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return ch
+	}
+	const slackAPIOK = `{"ok":true,"channel":"C0PAUSE01","ts":"1764500000.000001"}`
 	telegramCh := func(t *testing.T, url string) delivery.Channel {
 		ch, err := telegram.New(telegram.Config{BotToken: "123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw_", ChatID: "-1001234567890", APIURL: url, Interval: time.Millisecond}, telegram.Deps{})
 		if err != nil {
@@ -91,6 +106,9 @@ func TestAMisconfiguredChannelPausesAndDeliversEverythingOnceResumed(t *testing.
 		{"webhook 410 Gone", webhookCh, http.StatusGone, "", ""},
 		{"Slack invalid_token", slackCh, http.StatusForbidden, "invalid_token", "ok"},
 		{"Slack no_service", slackCh, http.StatusNotFound, "no_service", "ok"},
+		{"Slack Web API token_revoked", slackAPICh, http.StatusOK, `{"ok":false,"error":"token_revoked"}`, slackAPIOK},
+		{"Slack Web API not_in_channel", slackAPICh, http.StatusOK, `{"ok":false,"error":"not_in_channel"}`, slackAPIOK},
+		{"Slack Web API missing_scope", slackAPICh, http.StatusOK, `{"ok":false,"error":"missing_scope","needed":"chat:write"}`, slackAPIOK},
 		{"Telegram bot blocked", telegramCh, http.StatusForbidden, `{"ok":false,"error_code":403,"description":"Forbidden: bot was blocked by the user"}`, telegramOK},
 		{"Telegram chat not found", telegramCh, http.StatusBadRequest, `{"ok":false,"error_code":400,"description":"Bad Request: chat not found"}`, telegramOK},
 	}
