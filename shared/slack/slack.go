@@ -93,10 +93,10 @@ func (c *Channel) Name() string { return Name }
 
 // Timeout bounds one delivery: a wait of up to one interval for its turn,
 // then the post; in threads, also a wait for another delivery opening the
-// visitor's thread and the update of its summary line.
+// visitor's thread, and the update of its summary line in its own turn.
 func (c *Channel) Timeout() time.Duration {
 	if c.cfg.Threaded() {
-		return c.pacer.Interval + 3*c.cfg.Timeout
+		return 2*c.pacer.Interval + 3*c.cfg.Timeout
 	}
 	return c.pacer.Interval + c.cfg.Timeout
 }

@@ -50,6 +50,11 @@ const (
 	// maxSaveTries bounds the re-reads of a record changed by another
 	// delivery meanwhile.
 	maxSaveTries = 10
+	// maxUpdates bounds the summary updates of one delivery: another
+	// delivery adding a step meanwhile updates the line itself.
+	maxUpdates = 3
+	// afterPostTimeout bounds the store write that follows a post.
+	afterPostTimeout = 5 * time.Second
 )
 
 // threadKey is the store key of a visitor's thread in one channel.
@@ -219,16 +224,20 @@ func (c *Channel) deliverThreaded(ctx context.Context, e *nicechat.Event, visito
 			if de != nil {
 				return de
 			}
-			if _, de := c.changeThread(ctx, key, func(th *thread) bool {
+			wctx, cancel := c.afterPost(ctx)
+			_, de = c.changeThread(wctx, key, func(th *thread) bool {
 				if st := th.find(s.Event); st != nil {
 					st.Posted = ts
 					return true
 				}
 				return false
-			}); de != nil {
-				// The reply is posted: if this record is lost the retry
-				// posts it again; say so.
-				return de
+			})
+			cancel()
+			if de != nil {
+				// The reply is posted and the step recorded: the event is
+				// delivered, and the idempotency record keeps it from being
+				// posted again.
+				log.Warn("could not record the reply's ts in the Slack thread record", "thread_ts", th.TS, "error", de.Reason)
 			}
 		}
 		return c.updateSummary(ctx, key, th.TS, log)
@@ -264,7 +273,12 @@ func (c *Channel) openThread(ctx context.Context, key string, doc idempotency.Do
 		})
 		return true, de
 	}
-	if _, de := c.changeThread(ctx, key, func(th *thread) bool {
+	// The root is posted: its ts must be recorded even if the
+	// invocation's context just ended, or the visitor's next event would
+	// open a second thread.
+	wctx, cancel := c.afterPost(ctx)
+	defer cancel()
+	if _, de := c.changeThread(wctx, key, func(th *thread) bool {
 		th.TS, th.Opener, th.OpenBy = ts, "", 0
 		if st := th.find(s.Event); st != nil {
 			st.Posted = ts
@@ -282,7 +296,7 @@ func (c *Channel) openThread(ctx context.Context, key string, doc idempotency.Do
 // visitor's next event opens a new thread; the event itself is posted.
 func (c *Channel) updateSummary(ctx context.Context, key, rootTS string, log *slog.Logger) error {
 	var shown string
-	for range maxSaveTries {
+	for range maxUpdates {
 		_, th, de := c.loadThread(ctx, key)
 		if de != nil {
 			return de
@@ -293,6 +307,11 @@ func (c *Channel) updateSummary(ctx context.Context, key, rootTS string, log *sl
 		sum := summary(&th, c.cfg.Humanize.Catalog())
 		if sum.Fallback == shown {
 			return nil
+		}
+		// Paced like the posts: with the two instances, Slack gets about
+		// one call a second, within chat.update's own limit.
+		if de := c.pacer.Turn(ctx); de != nil {
+			return de
 		}
 		_, de = c.call(ctx, methodUpdate, apiMessage{Channel: c.cfg.ChannelID, TS: rootTS, Attachments: []summaryAttachment{sum}})
 		switch {
@@ -340,6 +359,12 @@ func (c *Channel) post(ctx context.Context, m apiMessage) (string, *delivery.Err
 	no := false
 	m.UnfurlLinks, m.UnfurlMedia = &no, &no
 	return c.call(ctx, methodPost, m)
+}
+
+// afterPost is the context of the store write that records a post: it
+// must happen even if ctx just ended, within a bound.
+func (c *Channel) afterPost(ctx context.Context) (context.Context, context.CancelFunc) {
+	return context.WithTimeout(context.WithoutCancel(ctx), afterPostTimeout)
 }
 
 // openHold is how long a delivery may take to post a root: its turn, the
