@@ -173,7 +173,9 @@ func (c *Channel) deliverThreaded(ctx context.Context, e *nicechat.Event, visito
 	}
 	log := c.log.With("event_id", e.ID)
 	waitUntil := c.now().Add(c.cfg.Timeout)
-	for range maxSaveTries {
+	// tries counts the records another delivery changed first; waiting for
+	// a root is bounded by waitUntil instead.
+	for tries := 0; tries < maxSaveTries; tries++ {
 		doc, th, de := c.loadThread(ctx, key)
 		if de != nil {
 			return de
@@ -191,6 +193,7 @@ func (c *Channel) deliverThreaded(ctx context.Context, e *nicechat.Event, visito
 			if err := c.sleep(ctx, c.pollInterval); err != nil {
 				return delivery.Retry("not posted: "+err.Error(), err)
 			}
+			tries--
 			continue
 		case th.TS == "":
 			done, err := c.openThread(ctx, key, doc, th, s, msg)
@@ -263,8 +266,11 @@ func (c *Channel) openThread(ctx context.Context, key string, doc idempotency.Do
 	ts, de := c.post(ctx, apiMessage{Text: msg.Text, Blocks: msg.Blocks.BlockSet, Attachments: []summaryAttachment{sum}})
 	if de != nil {
 		// Give the claim up, so the next delivery of this visitor opens
-		// the thread without waiting for it to run out.
-		c.changeThread(ctx, key, func(th *thread) bool {
+		// the thread without waiting for it to run out (which it does if
+		// this write fails).
+		wctx, cancel := c.afterPost(ctx)
+		defer cancel()
+		_, _ = c.changeThread(wctx, key, func(th *thread) bool {
 			if th.Opener != owner {
 				return false
 			}

@@ -512,3 +512,45 @@ func api(sum summaryAttachment) string {
 	_ = json.Unmarshal(raw, &b)
 	return b.Text.Text
 }
+
+func TestADeliveryWaitsForAnotherOpeningTheThreadThenForItsClaimToRunOut(t *testing.T) {
+	store := threadStores[1].open(t)
+	claimed := func(t *testing.T, until time.Time) {
+		t.Helper()
+		data, _ := json.Marshal(thread{Opener: "another@1", OpenBy: until.UnixMilli(), Steps: []step{{Event: "another", Type: nicechat.TypeNewChat, Label: "new chat"}}})
+		key := threadKey(channelID, 725)
+		doc, err := store.LoadDoc(context.Background(), key, time.Now())
+		if err != nil {
+			t.Fatal(err)
+		}
+		doc.Data = data
+		if err := store.SaveDoc(context.Background(), key, doc, time.Now().Add(time.Hour)); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	t.Run("a claim that outlasts the wait: retried after it", func(t *testing.T) {
+		api := slacktest.New(t, botToken, channelID)
+		ch := threaded(t, api, store, func(c *Config) { c.Timeout = 300 * time.Millisecond })
+		claimed(t, time.Now().Add(time.Minute))
+		de := asDeliveryError(t, ch.Deliver(context.Background(), visitorMessage(nicechat.TypeFirstMessage, 725)))
+		if de.Class != delivery.ClassRetry || de.RetryAfter < 50*time.Second || !strings.Contains(de.Reason, "opening this visitor's Slack thread") {
+			t.Errorf("got %v (retry after %s); want a retry once the claim has run out", de, de.RetryAfter)
+		}
+		if n := api.Calls("chat.postMessage"); n != 0 {
+			t.Errorf("%d posts while another delivery held the thread", n)
+		}
+	})
+	t.Run("a claim that runs out meanwhile (its delivery crashed): opened", func(t *testing.T) {
+		api := slacktest.New(t, botToken, channelID)
+		ch := threaded(t, api, store, func(c *Config) { c.Timeout = 10 * time.Second })
+		claimed(t, time.Now().Add(time.Second))
+		if err := ch.Deliver(context.Background(), visitorMessage(nicechat.TypeFirstMessage, 725)); err != nil {
+			t.Fatal(err)
+		}
+		roots := api.Roots()
+		if len(roots) != 1 || api.Summary(roots[0]) != "new chat → first message" {
+			t.Errorf("roots %+v; want one, telling the crashed delivery's step too", roots)
+		}
+	})
+}
