@@ -38,6 +38,7 @@ import (
 	"github.com/nicechat-relay/nicechat-relay/shared/logtest"
 	"github.com/nicechat-relay/nicechat-relay/shared/message"
 	"github.com/nicechat-relay/nicechat-relay/shared/nicechat"
+	"github.com/nicechat-relay/nicechat-relay/shared/slack/slacktest"
 )
 
 // fixtureToken is the token in the events/ fixtures' path.
@@ -359,6 +360,52 @@ func TestHumaneChannelBinariesDeliverABatch(t *testing.T) {
 			p.body["parse_mode"] != "HTML" || !strings.Contains(text, "Kryvyy Rih") {
 			t.Errorf("the Bot API got %s %v", p.path, p.body)
 		}
+	}
+}
+
+// The Slack binary in threads, with the environment a stack with a bot
+// token gives it and the stack's idempotency table on the local DynamoDB:
+// a visitor's first message opens their thread; their next event, taken
+// by a new instance (a cold start, so the thread can only come from the
+// table), is a reply in it, shown in the channel too (unanswered is in
+// SlackBroadcastEvents by default), and the root's summary line tells both.
+func TestSlackBinaryKeepsAVisitorsThreadInTheStacksTable(t *testing.T) {
+	api := slacktest.New(t, testBotToken, testSlackChannel)
+	s := newStack(t, loadTemplate(t), off(webhookOff, emailOff, telegramOff, slackThreads))
+	queues := localQueues(t, s, "SlackQueue", "SlackDlq")
+	fn := s.function("SlackFunction")
+	fn.Env["SLACK_API_URL"] = api.URL // not a stack setting: AWS reaches the real one
+	bootstrap := buildForHost(t, fn.ID)
+
+	for _, event := range []string{"first_message", "unanswered"} {
+		rie := startRIE(t, fn, bootstrap)
+		body := fixtureBody(t, event)
+		m := message.Message{Body: []byte(body), Event: event, EventID: nicechat.EventID([]byte(body)), ReceivedAt: time.Now()}
+		if _, err := localaws.SQS(t).SendMessage(context.Background(), &sqs.SendMessageInput{
+			QueueUrl: aws.String(queues["SlackQueue"]), MessageBody: aws.String(body), MessageAttributes: m.Attributes(),
+		}); err != nil {
+			t.Fatal(err)
+		}
+		var resp events.SQSEventResponse
+		invoke(t, rie, receiveAsLambda(t, queues["SlackQueue"], 1), &resp)
+		if len(resp.BatchItemFailures) != 0 {
+			t.Fatalf("%s: batch item failures %v, want none", event, resp.BatchItemFailures)
+		}
+	}
+
+	roots := api.Roots()
+	if len(roots) != 1 {
+		t.Fatalf("%d top-level messages, want one thread: %+v", len(roots), api.Messages())
+	}
+	replies := api.Replies(roots[0].TS)
+	if len(replies) != 1 || !replies[0].ReplyBroadcast {
+		t.Errorf("the thread has %d replies (%+v), want the unanswered event, also shown in the channel", len(replies), replies)
+	}
+	if got, want := api.Summary(roots[0]), "first message → unanswered"; got != want {
+		t.Errorf("the root's summary line reads %q, want %q", got, want)
+	}
+	if letters := drain(t, map[string]string{"SlackDlq": queues["SlackDlq"]}); len(letters) != 0 {
+		t.Errorf("dead letters: %v", letters)
 	}
 }
 

@@ -35,6 +35,7 @@ import (
 	"github.com/nicechat-relay/nicechat-relay/shared/localaws"
 	"github.com/nicechat-relay/nicechat-relay/shared/nicechat"
 	"github.com/nicechat-relay/nicechat-relay/shared/secrets"
+	"github.com/nicechat-relay/nicechat-relay/shared/slack"
 )
 
 // allChannels are deployable values that turn every channel on.
@@ -67,6 +68,15 @@ var (
 	emailOff    = []string{"EmailFrom", "", "EmailTo", ""}
 	slackOff    = []string{"SlackWebhookUrl", ""}
 	telegramOff = []string{"TelegramBotToken", "", "TelegramChatId", ""}
+	// slackThreads turns Slack from its incoming webhook to a thread per
+	// visitor through the Web API.
+	slackThreads = []string{"SlackWebhookUrl", "", "SlackBotToken", testBotToken, "SlackChannel", testSlackChannel}
+)
+
+// A Slack app's bot token, and the id of the channel it is in.
+const (
+	testBotToken     = "xoxb-1234567890-1234567890123-AbCdEfGhIjKlMnOpQrStUvWx"
+	testSlackChannel = "C0123456789"
 )
 
 func off(groups ...[]string) map[string]string { return with(slices.Concat(groups...)...) }
@@ -85,6 +95,9 @@ var scenarios = []struct {
 	{"email with tech JSON for every event and a configuration set", off(webhookOff, slackOff, telegramOff, []string{"EmailTechEvents", "*", "EmailConfigurationSet", "relay-events"})},
 	{"unsigned webhook, chat links, IPs shown, no alarm email", with("WebhookSecret", "", "ChatUrlTemplate", "https://nicechat.example.com/chats/{chat_id}", "HumanizeShowIp", "true", "DisplayTimezone", "Europe/Kyiv", "AlarmEmail", "")},
 	{"every secret in Secrets Manager", secretsScenario()},
+	{"slack only, a thread per visitor", off(webhookOff, emailOff, telegramOff, slackThreads)},
+	{"every channel on, slack in threads kept 90 days with every reply shown in the channel", with(slices.Concat(slackThreads, []string{"SlackThreadTtl", "90d", "SlackBroadcastEvents", "*"})...)},
+	{"slack in threads, its bot token in Secrets Manager", off(webhookOff, emailOff, telegramOff, slackThreads, []string{"SlackBotToken", "", "SlackBotTokenSecretArn", testSecretArn("slack-bot")})},
 	{"fewest attempts", with("MaxAttempts", "1")},
 	{"most attempts", with("MaxAttempts", "12")},
 }
@@ -105,6 +118,7 @@ var secretValues = map[string]string{
 	"CallbackTokenSecretArn":    "tok_from_secrets_manager_0123456789",
 	"WebhookSecretSecretArn":    allChannels["WebhookSecret"],
 	"SlackWebhookUrlSecretArn":  allChannels["SlackWebhookUrl"],
+	"SlackBotTokenSecretArn":    testBotToken,
 	"TelegramBotTokenSecretArn": allChannels["TelegramBotToken"],
 }
 
@@ -369,6 +383,13 @@ func TestTheRulesRefuseStacksThatCouldNotStart(t *testing.T) {
 		{"no callback token at all", with("CallbackToken", "")},
 		{"a callback token both as a value and a secret", with("CallbackTokenSecretArn", testSecretArn("token"))},
 		{"a Slack URL both as a value and a secret", with("SlackWebhookUrlSecretArn", testSecretArn("slack"))},
+		{"slack both through its webhook and with a bot token", with("SlackBotToken", testBotToken, "SlackChannel", testSlackChannel)},
+		{"slack both through its webhook and with a bot token, each in Secrets Manager", with("SlackWebhookUrl", "", "SlackWebhookUrlSecretArn", testSecretArn("slack"), "SlackBotTokenSecretArn", testSecretArn("slack-bot"), "SlackChannel", testSlackChannel)},
+		{"a Slack bot token without a channel", off(slackThreads, []string{"SlackChannel", ""})},
+		{"a Slack bot token in Secrets Manager without a channel", off(slackThreads, []string{"SlackBotToken", "", "SlackBotTokenSecretArn", testSecretArn("slack-bot"), "SlackChannel", ""})},
+		{"a Slack channel without a bot token (the webhook posts to its own)", with("SlackChannel", testSlackChannel)},
+		{"a Slack bot token both as a value and a secret", off(slackThreads, []string{"SlackBotTokenSecretArn", testSecretArn("slack-bot")})},
+		{"slack in threads, the only channel, with no events", off(webhookOff, emailOff, telegramOff, slackThreads, []string{"SlackEvents", ""})},
 		{"email with a sender but no recipient", off(webhookOff, slackOff, []string{"EmailTo", ""})},
 		{"email with recipients but no sender", with("EmailFrom", "")},
 	} {
@@ -432,6 +453,10 @@ func TestParameterConstraintsMatchWhatTheCodeAccepts(t *testing.T) {
 		check{"CallbackToken", "", true},
 		check{"CallbackTokenSecretArn", testSecretArn("token"), true},
 		check{"SlackWebhookUrlSecretArn", "nicechat-relay/slack", false},
+		check{"SlackBotTokenSecretArn", testSecretArn("slack-bot"), true},
+		check{"SlackBotTokenSecretArn", "nicechat-relay/slack-bot", false},
+		check{"SlackBotToken", "", true},
+		check{"SlackChannel", "", true},
 	)
 	for _, c := range checks {
 		t.Run(c.param+"="+c.value, func(t *testing.T) {
@@ -461,7 +486,39 @@ func TestParameterConstraintsMatchWhatTheCodeAccepts(t *testing.T) {
 			t.Errorf("MaxAttempts=%s is allowed by the template but the consumer reads %d, %v", n, cfg.MaxAttempts, err)
 		}
 	}
-	for name, secret := range map[string]bool{"CallbackToken": true, "WebhookSecret": true, "SlackWebhookUrl": true, "TelegramBotToken": true, "WebhookUrl": false, "TelegramChatId": false} {
+	// The Slack thread settings: the constraints let through what the Slack
+	// function takes, through the variable the template sets from each,
+	// and refuse the rest at deploy time.
+	slackFn := tpl.Resources["SlackFunction"].Properties
+	for param, values := range map[string][]string{
+		"SlackBotToken":        {testBotToken, "xoxb-1-2-x", "xoxp-1234-5678-user-token", "xoxb-with space", "https://hooks.slack.com/services/T0/B0/X"},
+		"SlackChannel":         {testSlackChannel, "G0123456", "C012345", "C" + strings.Repeat("0", 31), "C" + strings.Repeat("0", 32), "c0123456789", "#leads", "leads", "D0123456789", "C0123-4567"},
+		"SlackThreadTtl":       {"1h", "60m", "59m", "90m", "72h", "30d", "365d", "366d", "8760h", "8761h", "525600m", "525601m", "0d", "0h", "30", "1w", "-1h"},
+		"SlackBroadcastEvents": {"", "none", " none ", "*", "unanswered,new_order", " new_order , push_form ", "none,unanswered", "*,unanswered", "unanswered,,new_order", "answered", "all"},
+	} {
+		variable := ""
+		for name, v := range path(slackFn, "Environment", "Variables").(map[string]any) {
+			if refTarget(v) == param {
+				variable = name
+			}
+		}
+		if variable == "" {
+			t.Errorf("SlackFunction sets no variable from %s", param)
+			continue
+		}
+		for _, v := range append(values, *tpl.Parameters[param].Default) {
+			if v == "" && (param == "SlackBotToken" || param == "SlackChannel") {
+				continue // empty is the webhook mode, checked by the Rules
+			}
+			env := map[string]string{slack.EnvBotToken: testBotToken, slack.EnvChannel: testSlackChannel, variable: v}
+			_, codeErr := slack.ConfigFromEnv(func(k string) string { return env[k] })
+			if cfnErr := cfnAccepts(tpl.Parameters[param], v); (cfnErr == nil) != (codeErr == nil) {
+				t.Errorf("%s=%q: CloudFormation accepts it: %v, the Slack function (%s): %v (%v)", param, v, cfnErr == nil, variable, codeErr == nil, codeErr)
+			}
+		}
+	}
+
+	for name, secret := range map[string]bool{"CallbackToken": true, "WebhookSecret": true, "SlackWebhookUrl": true, "SlackBotToken": true, "TelegramBotToken": true, "WebhookUrl": false, "SlackChannel": false, "TelegramChatId": false} {
 		if tpl.Parameters[name].NoEcho != secret {
 			t.Errorf("%s: NoEcho = %v, want %v", name, tpl.Parameters[name].NoEcho, secret)
 		}
@@ -524,15 +581,30 @@ func consumers(t *testing.T, s *stack) []sqsConsumer {
 
 func TestQueuesFitTheirConsumers(t *testing.T) {
 	tpl := loadTemplate(t)
-	s := newStack(t, tpl, allChannels)
-	cs := consumers(t, s)
-	if len(cs) != len(channels.All) {
-		t.Fatalf("found %d SQS consumers, want one per channel (%d)", len(cs), len(channels.All))
-	}
 	maxAttempts := 0
 	for _, v := range tpl.Parameters["MaxAttempts"].AllowedValues {
 		n, _ := strconv.Atoi(v)
 		maxAttempts = max(maxAttempts, n)
+	}
+	// Slack in threads takes longer per delivery (a wait for the thread's
+	// root, the reply, the summary's update) than through its webhook.
+	for _, sc := range []struct {
+		name   string
+		params map[string]string
+	}{
+		{"slack through its webhook", allChannels},
+		{"slack in threads", with(slackThreads...)},
+	} {
+		t.Run(sc.name, func(t *testing.T) {
+			queuesFitTheirConsumers(t, tpl, newStack(t, tpl, sc.params), maxAttempts)
+		})
+	}
+}
+
+func queuesFitTheirConsumers(t *testing.T, tpl *cfnTemplate, s *stack, maxAttempts int) {
+	cs := consumers(t, s)
+	if len(cs) != len(channels.All) {
+		t.Fatalf("found %d SQS consumers, want one per channel (%d)", len(cs), len(channels.All))
 	}
 	for _, c := range cs {
 		t.Run(c.fn.ID, func(t *testing.T) {
@@ -639,6 +711,8 @@ func TestEachRoleGrantsWhatItsFunctionUsesAndNothingElse(t *testing.T) {
 	for _, params := range []map[string]string{
 		with("EmailConfigurationSet", "relay-events"),
 		secretsScenario(),
+		with(slackThreads...),
+		with(slices.Concat(slackThreads, []string{"SlackBotToken", "", "SlackBotTokenSecretArn", testSecretArn("slack-bot")})...),
 	} {
 		eachRoleGrantsWhatItsFunctionUses(t, tpl, newStack(t, tpl, params))
 	}
@@ -781,7 +855,7 @@ func secretStatement(t *testing.T, f function, role string, st map[string]any, g
 	for _, arn := range asStrings(st["Resource"]) {
 		named := false
 		for name, v := range f.Env {
-			named = named || strings.HasSuffix(name, secrets.Suffix) && v == arn
+			named = named || strings.HasSuffix(name, secrets.Suffix) && v != "" && v == arn
 		}
 		if !named {
 			t.Errorf("%s: may read the secret %s, which no variable of %s names", role, arn, f.ID)
@@ -1057,5 +1131,113 @@ func TestTheIdempotencyTableIsTheOneTheConsumersUse(t *testing.T) {
 		if cfnErr := cfnAccepts(param, v); cfnErr == nil && parseErr != nil || cfnErr != nil && parseErr == nil {
 			t.Errorf("IdempotencyWindow=%q: CloudFormation accepts it: %v, the consumers: %v", v, cfnErr == nil, parseErr == nil)
 		}
+	}
+}
+
+// A stack with a Slack bot token gives the Slack function its token, its
+// channel and the thread settings, with the template's defaults the
+// code's own, and the idempotency table the threads are kept in: the
+// function starts with them, and would not without the table.
+func TestSlackInThreadsStartsWithItsSettingsAndTheIdempotencyTable(t *testing.T) {
+	tpl := loadTemplate(t)
+	if got := *tpl.Parameters["SlackBroadcastEvents"].Default; got != slack.DefaultBroadcastEvents {
+		t.Errorf("SlackBroadcastEvents defaults to %q, the Slack function (and the local relay) to %q", got, slack.DefaultBroadcastEvents)
+	}
+	if got, err := idempotency.ParseDays("SlackThreadTtl", *tpl.Parameters["SlackThreadTtl"].Default, 0, 0, 1<<62); err != nil || got != slack.DefaultThreadTTL {
+		t.Errorf("SlackThreadTtl defaults to %s (%v), the Slack function (and the local relay) to %s", got, err, slack.DefaultThreadTTL)
+	}
+	lambdaEnv := lambdaEnvironment(t)
+
+	for _, tc := range []struct {
+		name      string
+		params    map[string]string
+		ttl       time.Duration
+		broadcast []string
+	}{
+		{"with the defaults", off(webhookOff, emailOff, telegramOff, slackThreads), slack.DefaultThreadTTL, []string{nicechat.TypeUnanswered, nicechat.TypeNewOrder}},
+		{"threads kept 90 days, unanswered and forms shown in the channel", off(webhookOff, emailOff, telegramOff, slackThreads, []string{"SlackThreadTtl", "90d", "SlackBroadcastEvents", "unanswered, push_form"}), 90 * 24 * time.Hour, []string{nicechat.TypeUnanswered, nicechat.TypePushForm}},
+		{"no reply shown in the channel", off(webhookOff, emailOff, telegramOff, slackThreads, []string{"SlackBroadcastEvents", "none"}), slack.DefaultThreadTTL, []string{}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s := newStack(t, tpl, tc.params)
+			if ok, why := s.rulesPass(); !ok {
+				t.Fatalf("the template's Rules refuse these parameters: %s", why)
+			}
+			fn := s.function("SlackFunction")
+			for name, want := range map[string]string{
+				slack.EnvBotToken: testBotToken, slack.EnvBotToken + secrets.Suffix: "", slack.EnvChannel: testSlackChannel,
+				slack.EnvThreadTTL: s.params["SlackThreadTtl"], slack.EnvBroadcastEvents: s.params["SlackBroadcastEvents"],
+				slack.EnvWebhookURL: "", slack.EnvWebhookURL + secrets.Suffix: "",
+			} {
+				if got := fn.Env[name]; got != want {
+					t.Errorf("%s = %q, want %q", name, got, want)
+				}
+			}
+			if got := refTarget(fn.EnvRaw[idempotency.EnvTable]); got != "IdempotencyTable" {
+				t.Errorf("%s refers to %q, want IdempotencyTable: the threads are kept there", idempotency.EnvTable, got)
+			}
+
+			cfg, err := slack.ConfigFromEnv(fn.getenv)
+			if err != nil {
+				t.Fatalf("the Slack settings are refused: %v", err)
+			}
+			if !cfg.Threaded() || cfg.ChannelID != testSlackChannel || cfg.ThreadTTL != tc.ttl || !slices.Equal(cfg.Broadcast, tc.broadcast) {
+				t.Errorf("the Slack function reads threaded %v in %q, kept %s, broadcasting %v; want threads in %s kept %s broadcasting %v",
+					cfg.Threaded(), cfg.ChannelID, cfg.ThreadTTL, cfg.Broadcast, testSlackChannel, tc.ttl, tc.broadcast)
+			}
+
+			getenv := func(name string) string {
+				if v, ok := lambdaEnv[name]; ok {
+					return v
+				}
+				return fn.getenv(name)
+			}
+			if _, err := loaders[fn.ID](getenv); err != nil {
+				t.Errorf("%s would not start: %v", fn.ID, err)
+			}
+			withoutTable := func(name string) string {
+				if name == idempotency.EnvTable {
+					return ""
+				}
+				return getenv(name)
+			}
+			if _, err := loaders[fn.ID](withoutTable); err == nil || !strings.Contains(err.Error(), idempotency.EnvTable) {
+				t.Errorf("without %s: %v, want a refusal to start naming it", idempotency.EnvTable, err)
+			}
+		})
+	}
+}
+
+// The Slack role may read the secret of the mode in use, and only that
+// one: the webhook URL's or the bot token's.
+func TestTheSlackRoleReadsOnlyTheSecretOfItsMode(t *testing.T) {
+	tpl := loadTemplate(t)
+	for _, tc := range []struct {
+		name   string
+		params map[string]string
+		want   []string
+	}{
+		{"the webhook URL as a value", allChannels, nil},
+		{"the webhook URL in Secrets Manager", with("SlackWebhookUrl", "", "SlackWebhookUrlSecretArn", testSecretArn("slack")), []string{testSecretArn("slack")}},
+		{"a bot token as a value", with(slackThreads...), nil},
+		{"a bot token in Secrets Manager", with(slices.Concat(slackThreads, []string{"SlackBotToken", "", "SlackBotTokenSecretArn", testSecretArn("slack-bot")})...), []string{testSecretArn("slack-bot")}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s := newStack(t, tpl, tc.params)
+			if ok, why := s.rulesPass(); !ok {
+				t.Fatalf("the template's Rules refuse these parameters: %s", why)
+			}
+			var readable []string
+			for _, pol := range s.eval(tpl.Resources["SlackRole"].Properties["Policies"]).([]any) {
+				for _, st := range path(pol, "PolicyDocument", "Statement").([]any) {
+					if slices.Contains(asStrings(path(st, "Action")), "secretsmanager:GetSecretValue") {
+						readable = append(readable, asStrings(path(st, "Resource"))...)
+					}
+				}
+			}
+			if !slices.Equal(readable, tc.want) {
+				t.Errorf("SlackRole may read the secrets %v, want %v", readable, tc.want)
+			}
+		})
 	}
 }
