@@ -313,8 +313,8 @@ func TestSlackWebAPIAnswersSpeakTheSharedFailureVocabulary(t *testing.T) {
 		retryAfter time.Duration
 		saying     string
 	}{
-		{"HTTP 429 with Retry-After", slacktest.Answer{HTTPStatus: 429, RetryAfter: 2}, delivery.ClassRetry, "", "ratelimited", 2 * time.Second, ""},
-		{"ratelimited in the body", slacktest.Answer{Error: "ratelimited", RetryAfter: 3}, delivery.ClassRetry, "", "ratelimited", 3 * time.Second, ""},
+		{"HTTP 429 with Retry-After", slacktest.Answer{HTTPStatus: 429, RetryAfter: 30}, delivery.ClassRetry, "", "ratelimited", 30 * time.Second, ""},
+		{"ratelimited in the body", slacktest.Answer{Error: "ratelimited", RetryAfter: 45}, delivery.ClassRetry, "", "ratelimited", 45 * time.Second, ""},
 		{"an outage", slacktest.Answer{HTTPStatus: 503}, delivery.ClassRetry, "", "", 0, "503"},
 		{"internal_error", slacktest.Answer{Error: "internal_error"}, delivery.ClassRetry, "", "internal_error", 0, ""},
 		{"invalid_auth", slacktest.Answer{Error: "invalid_auth"}, delivery.ClassMisconfigured, EnvBotToken, "invalid_auth", 0, "Bot User OAuth Token"},
