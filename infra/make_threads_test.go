@@ -63,7 +63,7 @@ func TestMakeRunTellsAVisitorsStoryInOneSlackThread(t *testing.T) {
 	const story = "visit → new chat → first message → unanswered → order 1,000.00 UAH → form There are no operators available now"
 	for deadline := time.Now().Add(time.Minute); ; time.Sleep(50 * time.Millisecond) {
 		roots := api.Roots()
-		if len(roots) == 1 && len(api.Replies(roots[0].TS)) == 5 && api.Summary(roots[0]) == story {
+		if len(roots) == 1 && len(api.Replies(roots[0].TS)) == 5 && api.Summary(roots[0]) == story && len(api.Messages()) == 6 {
 			break
 		}
 		if time.Now().After(deadline) {

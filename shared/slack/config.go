@@ -70,7 +70,7 @@ type Config struct {
 	APIURL    string        // empty: DefaultAPIURL
 	ThreadTTL time.Duration // zero: DefaultThreadTTL
 	// Broadcast are the event types whose thread replies are also shown
-	// in the channel.
+	// in the channel; nil means DefaultBroadcastEvents, empty none.
 	Broadcast []string
 }
 

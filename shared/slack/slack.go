@@ -26,8 +26,9 @@ const (
 	userAgent = "nicechat-relay/1 (+slack)"
 )
 
-// Channel posts to one Slack incoming webhook. It is safe for concurrent
-// use; posts are paced Interval apart.
+// Channel posts to one Slack incoming webhook, or through the Web API to
+// one channel, a thread per visitor. It is safe for concurrent use; posts
+// are paced Interval apart.
 type Channel struct {
 	cfg     Config
 	client  *http.Client
@@ -73,6 +74,9 @@ func New(cfg Config, deps Deps) (*Channel, error) {
 		if cfg.ThreadTTL == 0 {
 			cfg.ThreadTTL = DefaultThreadTTL
 		}
+		if cfg.Broadcast == nil {
+			cfg.Broadcast = strings.Split(DefaultBroadcastEvents, ",")
+		}
 	}
 	client := deps.HTTP
 	if client == nil {
@@ -96,7 +100,7 @@ func (c *Channel) Name() string { return Name }
 // visitor's thread, and the update of its summary line in its own turn.
 func (c *Channel) Timeout() time.Duration {
 	if c.cfg.Threaded() {
-		return 2*c.pacer.Interval + 3*c.cfg.Timeout
+		return 2*c.pacer.Interval + 3*c.cfg.Timeout + afterPostTimeout
 	}
 	return c.pacer.Interval + c.cfg.Timeout
 }
@@ -109,6 +113,10 @@ func (c *Channel) Deliver(ctx context.Context, m message.Message) error {
 	}
 	msg := Payload(e, c.cfg.Humanize)
 	if c.cfg.Threaded() {
+		// Every step shares the delivery's time, but the store write that
+		// records a post, which has its own.
+		ctx, cancel := context.WithTimeout(ctx, c.Timeout()-afterPostTimeout)
+		defer cancel()
 		if visitor, ok := e.VisitorID(); ok {
 			return c.deliverThreaded(ctx, e, visitor, msg)
 		}

@@ -53,8 +53,9 @@ const (
 	// maxUpdates bounds the summary updates of one delivery: another
 	// delivery adding a step meanwhile updates the line itself.
 	maxUpdates = 3
-	// afterPostTimeout bounds the store write that follows a post.
-	afterPostTimeout = 5 * time.Second
+	// afterPostTimeout bounds the store write that follows a post (and
+	// is kept out of the rest of the delivery's time, see Timeout).
+	afterPostTimeout = 2 * time.Second
 )
 
 // threadKey is the store key of a visitor's thread in one channel.
@@ -80,6 +81,17 @@ func (th *thread) add(s step) {
 	if len(th.Steps) > maxSteps {
 		th.Steps = slices.Delete(th.Steps, 0, len(th.Steps)-maxSteps)
 	}
+}
+
+// drop forgets the event's step unless it was posted; it reports whether
+// there was one to forget.
+func (th *thread) drop(event string) bool {
+	i := slices.IndexFunc(th.Steps, func(s step) bool { return s.Event == event && s.Posted == "" })
+	if i < 0 {
+		return false
+	}
+	th.Steps = slices.Delete(th.Steps, i, i+1)
+	return true
 }
 
 // rank is an event type's place in a lead's story, the vendor's order:
@@ -119,6 +131,13 @@ type summaryAttachment struct {
 	Color    string           `json:"color"`
 	Fallback string           `json:"fallback"`
 	Blocks   []slackapi.Block `json:"blocks"`
+}
+
+// same reports whether two summaries show the same.
+func (a summaryAttachment) same(b summaryAttachment) bool {
+	ja, _ := json.Marshal(a)
+	jb, _ := json.Marshal(b)
+	return string(ja) == string(jb)
 }
 
 // Colours of the summary's bar: the lead bought or wrote in, waits for
@@ -224,6 +243,14 @@ func (c *Channel) deliverThreaded(ctx context.Context, e *nicechat.Event, visito
 				}
 				continue
 			}
+			if de != nil && de.Class != delivery.ClassRetry {
+				// It will never be shown: the summary does not name it.
+				// (The pause of a misconfigured channel puts it back,
+				// and it is added again.)
+				wctx, cancel := c.afterPost(ctx)
+				_, _ = c.changeThread(wctx, key, func(th *thread) bool { return th.drop(s.Event) })
+				cancel()
+			}
 			if de != nil {
 				return de
 			}
@@ -237,12 +264,16 @@ func (c *Channel) deliverThreaded(ctx context.Context, e *nicechat.Event, visito
 			})
 			cancel()
 			if de != nil {
-				// The reply is posted and the step recorded: the event is
-				// delivered, and the idempotency record keeps it from being
-				// posted again.
-				log.Warn("could not record the reply's ts in the Slack thread record", "thread_ts", th.TS, "error", de.Reason)
+				// Unrecorded, the reply would be posted again by a retry:
+				// the event counts as delivered, whatever the summary's
+				// update says.
+				log.Error("could not record the reply in the Slack thread record", "thread_ts", th.TS, "error", de.Reason)
+				_ = c.updateSummary(ctx, key, th.TS, log)
+				return nil
 			}
 		}
+		// A failed update is retried: the reply, recorded, is not posted
+		// again.
 		return c.updateSummary(ctx, key, th.TS, log)
 	}
 	return delivery.Retry("not posted: the visitor's Slack thread record kept changing", nil)
@@ -275,23 +306,37 @@ func (c *Channel) openThread(ctx context.Context, key string, doc idempotency.Do
 				return false
 			}
 			th.Opener, th.OpenBy = "", 0
+			if de.Class != delivery.ClassRetry {
+				th.drop(s.Event)
+			}
 			return true
 		})
 		return true, de
 	}
-	// The root is posted: its ts must be recorded even if the
-	// invocation's context just ended, or the visitor's next event would
-	// open a second thread.
+	// The root is posted: its ts is recorded even if the invocation's
+	// context just ended, or the visitor's next event would open a second
+	// thread. Whatever happens to the record, the event is delivered: a
+	// retry would post it twice.
 	wctx, cancel := c.afterPost(ctx)
 	defer cancel()
-	if _, de := c.changeThread(wctx, key, func(th *thread) bool {
-		th.TS, th.Opener, th.OpenBy = ts, "", 0
-		if st := th.find(s.Event); st != nil {
-			st.Posted = ts
+	var taken bool
+	_, de = c.changeThread(wctx, key, func(th *thread) bool {
+		if th.Opener != owner && th.TS != "" {
+			// The claim ran out and another delivery opened a thread
+			// meanwhile: it stays the visitor's.
+			taken = true
+			return false
 		}
+		th.TS, th.Opener, th.OpenBy = ts, "", 0
+		th.add(s)
+		th.find(s.Event).Posted = ts
 		return true
-	}); de != nil {
-		return true, de
+	})
+	switch {
+	case de != nil:
+		c.log.Error("could not record the new Slack thread: the visitor's next event opens another", "event_id", s.Event, "thread_ts", ts, "error", de.Reason)
+	case taken:
+		c.log.Warn("another delivery opened the visitor's Slack thread while this one posted its root: this root stays on its own", "event_id", s.Event, "thread_ts", ts)
 	}
 	return true, nil
 }
@@ -301,7 +346,7 @@ func (c *Channel) openThread(ctx context.Context, key string, doc idempotency.Do
 // update sees every step. A root deleted meanwhile is forgotten, so the
 // visitor's next event opens a new thread; the event itself is posted.
 func (c *Channel) updateSummary(ctx context.Context, key, rootTS string, log *slog.Logger) error {
-	var shown string
+	var shown summaryAttachment
 	for range maxUpdates {
 		_, th, de := c.loadThread(ctx, key)
 		if de != nil {
@@ -311,7 +356,7 @@ func (c *Channel) updateSummary(ctx context.Context, key, rootTS string, log *sl
 			return nil // a new thread: its root has its own summary
 		}
 		sum := summary(&th, c.cfg.Humanize.Catalog())
-		if sum.Fallback == shown {
+		if sum.same(shown) {
 			return nil
 		}
 		// Paced like the posts: with the two instances, Slack gets about
@@ -335,7 +380,7 @@ func (c *Channel) updateSummary(ctx context.Context, key, rootTS string, log *sl
 		case de != nil:
 			return de
 		}
-		shown = sum.Fallback
+		shown = sum
 	}
 	return nil
 }

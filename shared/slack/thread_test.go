@@ -3,6 +3,7 @@ package slack
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -53,7 +54,6 @@ var threadStores = []struct {
 func threaded(t *testing.T, api *slacktest.Server, store idempotency.Docs, tweak ...func(*Config)) *Channel {
 	t.Helper()
 	cfg := Config{BotToken: botToken, ChannelID: channelID, APIURL: api.URL, Timeout: 5 * time.Second, Interval: time.Millisecond, Humanize: linkOpts}
-	cfg.Broadcast = []string{nicechat.TypeUnanswered, nicechat.TypeNewOrder}
 	for _, f := range tweak {
 		f(&cfg)
 	}
@@ -553,4 +553,92 @@ func TestADeliveryWaitsForAnotherOpeningTheThreadThenForItsClaimToRunOut(t *test
 			t.Errorf("roots %+v; want one, telling the crashed delivery's step too", roots)
 		}
 	})
+}
+
+// scriptedDocs is a thread store whose n-th SaveDoc first runs a script:
+// an error fails that save (the store is down), and the script may
+// change the record itself (another delivery got there first).
+type scriptedDocs struct {
+	idempotency.Docs
+	mu    sync.Mutex
+	saves int
+	on    map[int]func() error
+}
+
+func (s *scriptedDocs) SaveDoc(ctx context.Context, key string, d idempotency.Doc, expires time.Time) error {
+	s.mu.Lock()
+	s.saves++
+	script := s.on[s.saves]
+	s.mu.Unlock()
+	if script != nil {
+		if err := script(); err != nil {
+			return err
+		}
+	}
+	return s.Docs.SaveDoc(ctx, key, d, expires)
+}
+
+func TestAPostedMessageIsNeverPostedAgainWhateverHappensToTheRecord(t *testing.T) {
+	down := func() error { return errors.New("the store is down") }
+	t.Run("the root's ts cannot be recorded", func(t *testing.T) {
+		api := slacktest.New(t, botToken, channelID)
+		store := &scriptedDocs{Docs: threadStores[1].open(t), on: map[int]func() error{2: down}}
+		ch := threaded(t, api, store)
+		if err := ch.Deliver(context.Background(), visitorMessage(nicechat.TypeNewChat, 725)); err != nil {
+			t.Errorf("Deliver = %v; want the posted root counted as delivered (a retry would post it again)", err)
+		}
+		if n := len(api.Messages()); n != 1 {
+			t.Errorf("%d messages, want the root", n)
+		}
+	})
+	t.Run("the reply cannot be recorded and the summary update is rate limited", func(t *testing.T) {
+		api := slacktest.New(t, botToken, channelID)
+		store := &scriptedDocs{Docs: threadStores[1].open(t), on: map[int]func() error{4: down}}
+		ch := threaded(t, api, store)
+		deliverAsSQSWould(t, ch, visitorMessage(nicechat.TypeNewChat, 725))
+		api.FailNext("chat.update", slacktest.Answer{HTTPStatus: 429, RetryAfter: 30})
+		if err := ch.Deliver(context.Background(), visitorMessage(nicechat.TypeFirstMessage, 725)); err != nil {
+			t.Errorf("Deliver = %v; want the unrecorded reply counted as delivered", err)
+		}
+		if n := len(api.Messages()); n != 2 {
+			t.Errorf("%d messages, want the root and the reply", n)
+		}
+	})
+	t.Run("another delivery opened the thread while this one posted its root", func(t *testing.T) {
+		api := slacktest.New(t, botToken, channelID)
+		inner := threadStores[1].open(t)
+		key := threadKey(channelID, 725)
+		other := func() error {
+			doc, err := inner.LoadDoc(context.Background(), key, time.Now())
+			if err != nil {
+				return err
+			}
+			doc.Data, _ = json.Marshal(thread{TS: "1764400000.000009", Steps: []step{{Event: "other", Type: nicechat.TypeNewChat, Label: "new chat", Posted: "1764400000.000009"}}})
+			return inner.SaveDoc(context.Background(), key, doc, time.Now().Add(time.Hour))
+		}
+		ch := threaded(t, api, &scriptedDocs{Docs: inner, on: map[int]func() error{2: other}})
+		if err := ch.Deliver(context.Background(), visitorMessage(nicechat.TypeFirstMessage, 725)); err != nil {
+			t.Fatal(err)
+		}
+		doc, _ := inner.LoadDoc(context.Background(), key, time.Now())
+		var th thread
+		_ = json.Unmarshal(doc.Data, &th)
+		if th.TS != "1764400000.000009" {
+			t.Errorf("the thread is now %q; want the other delivery's kept", th.TS)
+		}
+	})
+}
+
+func TestAnEventSlackRefusesForGoodIsLeftOutOfTheSummary(t *testing.T) {
+	api := slacktest.New(t, botToken, channelID)
+	ch := threaded(t, api, threadStores[1].open(t))
+	deliverAsSQSWould(t, ch, visitorMessage(nicechat.TypeNewChat, 725))
+	api.FailNext("chat.postMessage", slacktest.Answer{Error: "msg_too_long"})
+	if de := asDeliveryError(t, ch.Deliver(context.Background(), visitorMessage(nicechat.TypeFirstMessage, 725))); de.Class != delivery.ClassPermanent {
+		t.Fatalf("msg_too_long = %v; want permanent", de)
+	}
+	deliverAsSQSWould(t, ch, visitorMessage(nicechat.TypeUnanswered, 725))
+	if got := api.Summary(api.Roots()[0]); got != "new chat → unanswered" {
+		t.Errorf("summary = %q; want the dead-lettered first message left out", got)
+	}
 }
