@@ -16,6 +16,10 @@
 // What is left: a process that dies after the far end accepted a delivery
 // and before Delivered is written leaves an in_progress record; once it
 // has expired the next attempt delivers again.
+//
+// Beside the records, the same table (and file) keeps the small versioned
+// documents a channel needs across deliveries (Docs: each visitor's Slack
+// thread), under keys of their own.
 package idempotency
 
 import (
