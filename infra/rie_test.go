@@ -57,11 +57,11 @@ func TestIngestBinaryUnderTheRuntimeEmulator(t *testing.T) {
 
 	// Which channel gets which event follows the template's defaults.
 	routes := map[string]string{} // ingest's route name -> queue id
-	sets := map[string]ingest.EventSet{}
+	sets := map[string]nicechat.EventSet{}
 	for _, spec := range channels.All {
 		for _, r := range spec.Routes {
 			param := parameterOf(r.Env)
-			set, err := ingest.ParseEventSet(s.params[param])
+			set, err := nicechat.ParseEventSet(s.params[param])
 			if err != nil {
 				t.Fatalf("%s: %v", param, err)
 			}

@@ -473,7 +473,7 @@ func TestParameterConstraintsMatchWhatTheCodeAccepts(t *testing.T) {
 	// What the constraints let through, the code must take.
 	for _, p := range eventLists {
 		for _, v := range []string{"*", "first_message, unanswered", " new_order ,push_form ", *tpl.Parameters[p].Default} {
-			if _, err := ingest.ParseEventSet(v); err != nil {
+			if _, err := nicechat.ParseEventSet(v); err != nil {
 				t.Errorf("%s=%q passes the template's constraint but ingest refuses it: %v", p, v, err)
 			}
 		}

@@ -26,6 +26,7 @@ import (
 	"github.com/nicechat-relay/nicechat-relay/shared/idempotency"
 	"github.com/nicechat-relay/nicechat-relay/shared/ingest"
 	"github.com/nicechat-relay/nicechat-relay/shared/localqueue"
+	"github.com/nicechat-relay/nicechat-relay/shared/nicechat"
 )
 
 // Local settings; every other variable is the one the Lambdas read.
@@ -295,7 +296,7 @@ func (r *relay) startConsumers(ctx context.Context, lookup func(string) string, 
 func emptyEventLists(spec consumer.Spec, getenv func(string) string) string {
 	var names []string
 	for _, route := range spec.Routes {
-		set, err := ingest.ParseEventSet(getenv(route.Env))
+		set, err := nicechat.ParseEventSet(getenv(route.Env))
 		if err != nil || !set.Empty() {
 			return ""
 		}

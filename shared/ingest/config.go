@@ -2,7 +2,6 @@ package ingest
 
 import (
 	"fmt"
-	"slices"
 	"strconv"
 	"strings"
 
@@ -53,7 +52,7 @@ type routeVar struct {
 type Route struct {
 	Channel  string
 	Format   message.Format // email routes only
-	Events   EventSet
+	Events   nicechat.EventSet
 	QueueURL string
 }
 
@@ -65,19 +64,6 @@ func (r Route) Name() string {
 	}
 	return r.Channel
 }
-
-// EventSet selects event types. All selects every type, including ones
-// the vendor has not documented yet.
-type EventSet struct {
-	All   bool
-	Types []string
-}
-
-// Has reports whether the set selects eventType.
-func (s EventSet) Has(eventType string) bool { return s.All || slices.Contains(s.Types, eventType) }
-
-// Empty reports whether the set selects nothing (the channel is off).
-func (s EventSet) Empty() bool { return !s.All && len(s.Types) == 0 }
 
 // LoadConfig reads and validates the configuration. Every error names the
 // variable at fault.
@@ -104,7 +90,7 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 	for _, ch := range channelRoutes {
 		for _, r := range ch.routes {
 			eventsVars = append(eventsVars, r.env)
-			events, err := ParseEventSet(getenv(r.env))
+			events, err := nicechat.ParseEventSet(getenv(r.env))
 			if err != nil {
 				return Config{}, fmt.Errorf("%s: %w", r.env, err)
 			}
@@ -139,29 +125,4 @@ func checkToken(token string) error {
 		}
 	}
 	return nil
-}
-
-// ParseEventSet reads a comma list of event types; "*" selects all, an
-// empty list none. A name the vendor does not document is refused as a
-// likely typo: undocumented types reach the channels configured with "*".
-func ParseEventSet(list string) (EventSet, error) {
-	var set EventSet
-	for _, item := range strings.Split(list, ",") {
-		item = strings.TrimSpace(item)
-		switch {
-		case item == "":
-		case item == "*":
-			set.All = true
-		case nicechat.IsKnownType(item):
-			if !slices.Contains(set.Types, item) {
-				set.Types = append(set.Types, item)
-			}
-		default:
-			return EventSet{}, fmt.Errorf("unknown event type %q (known: %s; or * for all)", item, strings.Join(nicechat.KnownTypes, ", "))
-		}
-	}
-	if set.All {
-		set.Types = nil
-	}
-	return set, nil
 }

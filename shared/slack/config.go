@@ -104,38 +104,29 @@ func ConfigFromEnv(getenv func(string) string) (Config, error) {
 	if cfg.ThreadTTL, err = idempotency.ParseDays(EnvThreadTTL, getenv(EnvThreadTTL), DefaultThreadTTL, minThreadTTL, maxThreadTTL); err != nil {
 		return Config{}, err
 	}
-	// Empty means the default; "none" is no event.
-	broadcast := getenv(EnvBroadcastEvents)
-	if strings.TrimSpace(broadcast) == "" {
-		broadcast = DefaultBroadcastEvents
-	}
-	if cfg.Broadcast, err = parseEventList(EnvBroadcastEvents, broadcast); err != nil {
+	if cfg.Broadcast, err = parseBroadcast(getenv(EnvBroadcastEvents)); err != nil {
 		return Config{}, err
 	}
 	return cfg, cfg.Validate()
 }
 
-// parseEventList reads a comma list of event types; "none" is the empty
-// list, "*" every documented type.
-func parseEventList(name, v string) ([]string, error) {
-	v = strings.TrimSpace(v)
-	switch v {
+// parseBroadcast reads SLACK_BROADCAST_EVENTS: an event list as ingest
+// reads one, "none" for none, empty for DefaultBroadcastEvents.
+func parseBroadcast(v string) ([]string, error) {
+	switch v = strings.TrimSpace(v); v {
+	case "":
+		v = DefaultBroadcastEvents
 	case "none":
 		return []string{}, nil
-	case "*":
+	}
+	set, err := nicechat.ParseEventSet(v)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", EnvBroadcastEvents, err)
+	}
+	if set.All {
 		return slices.Clone(nicechat.KnownTypes), nil
 	}
-	var out []string
-	for _, t := range strings.Split(v, ",") {
-		t = strings.TrimSpace(t)
-		if !nicechat.IsKnownType(t) {
-			return nil, fmt.Errorf("%s: %q is not an event type (%s, * for all, none for none)", name, t, strings.Join(nicechat.KnownTypes, ", "))
-		}
-		if !slices.Contains(out, t) {
-			out = append(out, t)
-		}
-	}
-	return out, nil
+	return set.Types, nil
 }
 
 // isChannelID reports whether id is a Slack conversation id: C… for a

@@ -461,7 +461,7 @@ func TestWebAPIConfig(t *testing.T) {
 		{"requires the channel", with(EnvChannel, ""), "SLACK_CHANNEL is required", nil},
 		{"refuses a channel name", with(EnvChannel, "#sales"), "channel id such as C0123456789", nil},
 		{"refuses a user token, without quoting it", with(EnvBotToken, "xoxp-s3cr3t"), "SLACK_BOT_TOKEN must be a bot token", nil},
-		{"refuses an unknown broadcast event", with(EnvBroadcastEvents, "unanswered,lunch"), `"lunch" is not an event type`, nil},
+		{"refuses an unknown broadcast event", with(EnvBroadcastEvents, "unanswered,lunch"), `SLACK_BROADCAST_EVENTS: unknown event type "lunch"`, nil},
 		{"refuses a TTL of a minute", with(EnvThreadTTL, "1m"), "SLACK_THREAD_TTL must be from 1h0m0s to 365 days", nil},
 		{"refuses an API URL that is not one", with(EnvAPIURL, "slack.com/api"), "SLACK_API_URL", nil},
 	}
