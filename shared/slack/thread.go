@@ -209,7 +209,7 @@ func (c *Channel) deliverThreaded(ctx context.Context, e *nicechat.Event, visito
 				de.RetryAfter = time.UnixMilli(th.OpenBy).Sub(now) + time.Second
 				return de
 			}
-			if err := c.sleep(ctx, c.pollInterval); err != nil {
+			if err := delivery.Sleep(ctx, c.pollInterval); err != nil {
 				return delivery.Retry("not posted: "+err.Error(), err)
 			}
 			tries--
@@ -477,15 +477,4 @@ func (c *Channel) changeThread(ctx context.Context, key string, f func(*thread) 
 
 func storeError(err error) *delivery.Error {
 	return delivery.Retry("the Slack thread store could not be used: "+err.Error(), err)
-}
-
-func (c *Channel) sleep(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
 }
