@@ -20,24 +20,7 @@ import (
 // terminal's Ctrl-C stops), never a failure of its own.
 func TestMakeRunStopsCleanlyOnCtrlC(t *testing.T) {
 	addr := localaws.FreeAddr(t)
-	cmd := exec.Command("make", "--no-print-directory", "-C", "..", "run")
-	cmd.Env = append(os.Environ(), "RELAY_ADDR="+addr, "RELAY_DATA_DIR="+t.TempDir())
-	out := &logtest.Buffer{}
-	cmd.Stdout, cmd.Stderr = out, out
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true} // a terminal's process group
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) })
-	for deadline := time.Now().Add(2 * time.Minute); ; time.Sleep(50 * time.Millisecond) {
-		if resp, err := http.Get("http://" + addr + "/api/status"); err == nil {
-			resp.Body.Close()
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("make run did not start the relay:\n%s", out)
-		}
-	}
+	cmd, out := startMakeRun(t, addr)
 	if err := syscall.Kill(-cmd.Process.Pid, syscall.SIGINT); err != nil {
 		t.Fatal(err)
 	}
@@ -49,5 +32,34 @@ func TestMakeRunStopsCleanlyOnCtrlC(t *testing.T) {
 	}
 	if !strings.Contains(out.String(), `"relay stopped"`) {
 		t.Errorf("the relay did not say it stopped:\n%s", out)
+	}
+}
+
+// startMakeRun starts make run, as the README's quick start runs it, on
+// addr with a fresh data folder and env, in a process group of its own (a
+// terminal's), and waits until the relay answers. The test's end kills
+// what is left of it.
+func startMakeRun(t *testing.T, addr string, env ...string) (*exec.Cmd, *logtest.Buffer) {
+	t.Helper()
+	cmd := exec.Command("make", "--no-print-directory", "-C", "..", "run")
+	cmd.Env = append(append(os.Environ(), "RELAY_ADDR="+addr, "RELAY_DATA_DIR="+t.TempDir()), env...)
+	out := &logtest.Buffer{}
+	cmd.Stdout, cmd.Stderr = out, out
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+		_ = cmd.Wait() // reaped, unless the test did
+	})
+	for deadline := time.Now().Add(2 * time.Minute); ; time.Sleep(50 * time.Millisecond) {
+		if resp, err := http.Get("http://" + addr + "/api/status"); err == nil {
+			resp.Body.Close()
+			return cmd, out
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("make run did not start the relay:\n%s", out)
+		}
 	}
 }

@@ -3,15 +3,11 @@ package infra_test
 import (
 	"bytes"
 	"net/http"
-	"os"
-	"os/exec"
-	"syscall"
 	"testing"
 	"time"
 
 	fixtures "github.com/nicechat-relay/nicechat-relay/events"
 	"github.com/nicechat-relay/nicechat-relay/shared/localaws"
-	"github.com/nicechat-relay/nicechat-relay/shared/logtest"
 	"github.com/nicechat-relay/nicechat-relay/shared/slack/slacktest"
 )
 
@@ -21,35 +17,9 @@ func TestMakeRunTellsAVisitorsStoryInOneSlackThread(t *testing.T) {
 	api := slacktest.New(t, "xoxb-make-run", "C0MAKERUN1")
 	addr := localaws.FreeAddr(t)
 	const token = "make-run-threads-token-0123456789"
-	cmd := exec.Command("make", "--no-print-directory", "-C", "..", "run")
-	cmd.Env = append(os.Environ(), "RELAY_ADDR="+addr, "RELAY_DATA_DIR="+t.TempDir(), "CALLBACK_TOKEN="+token,
+	_, out := startMakeRun(t, addr, "CALLBACK_TOKEN="+token,
 		"SLACK_BOT_TOKEN=xoxb-make-run", "SLACK_CHANNEL=C0MAKERUN1", "SLACK_API_URL="+api.URL,
 		"SLACK_MIN_INTERVAL=50ms", "SLACK_EVENTS=*", "SLACK_WEBHOOK_URL=")
-	out := &logtest.Buffer{}
-	cmd.Stdout, cmd.Stderr = out, out
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGINT)
-		done := make(chan struct{})
-		go func() { _ = cmd.Wait(); close(done) }()
-		select {
-		case <-done:
-		case <-time.After(30 * time.Second):
-			_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
-		}
-	})
-	for deadline := time.Now().Add(2 * time.Minute); ; time.Sleep(50 * time.Millisecond) {
-		if resp, err := http.Get("http://" + addr + "/api/status"); err == nil {
-			resp.Body.Close()
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("make run did not start the relay:\n%s", out)
-		}
-	}
 	for _, typ := range []string{"push_form", "first_message", "new_visitor", "new_order", "unanswered", "new_chat"} {
 		resp, err := http.Post("http://"+addr+"/callback/"+token, "application/json", bytes.NewReader(fixtures.Body(typ)))
 		if err != nil {
