@@ -18,17 +18,27 @@ const maxMaxBodyBytes = 1000000
 
 // Environment variables, and the stack output naming the quarantine.
 const (
-	EnvCallbackToken         = "CALLBACK_TOKEN"
+	EnvCallbackToken = "CALLBACK_TOKEN"
+	// EnvCallbackTokenPrevious is the token being replaced, also accepted
+	// while Nice Chat still calls the old URL (see "Rotating the callback
+	// token" in the README).
+	EnvCallbackTokenPrevious = "CALLBACK_TOKEN_PREVIOUS"
 	EnvQuarantineQueueURL    = "QUARANTINE_QUEUE_URL"
 	OutputQuarantineQueueURL = "QuarantineQueueUrl"
 )
+
+// SecretSettings are ingest's settings that may come from Secrets Manager
+// (NAME_SECRET_ARN).
+var SecretSettings = []string{EnvCallbackToken, EnvCallbackTokenPrevious}
 
 // minTokenLength matches the template's CallbackToken constraint.
 const minTokenLength = 24
 
 // Config is the ingest Lambda's configuration, read once at init.
 type Config struct {
-	Token              string
+	Token string
+	// PreviousToken, when set, is accepted too, during a rotation.
+	PreviousToken      string
 	MaxBodyBytes       int
 	QuarantineQueueURL string
 	Routes             []Route
@@ -73,6 +83,11 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 	cfg.Token = getenv(EnvCallbackToken)
 	if err := checkToken(cfg.Token); err != nil {
 		return Config{}, fmt.Errorf("%s %w", EnvCallbackToken, err)
+	}
+	if cfg.PreviousToken = getenv(EnvCallbackTokenPrevious); cfg.PreviousToken != "" {
+		if err := checkToken(cfg.PreviousToken); err != nil {
+			return Config{}, fmt.Errorf("%s %w", EnvCallbackTokenPrevious, err)
+		}
 	}
 	if v := strings.TrimSpace(getenv("MAX_BODY_BYTES")); v != "" {
 		n, err := strconv.Atoi(v)

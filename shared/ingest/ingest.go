@@ -87,9 +87,13 @@ type Receipt struct {
 type Service struct {
 	cfg       Config
 	tokenHash [sha256.Size]byte
-	queue     Sender
-	now       func() time.Time
-	log       *slog.Logger
+	// previousHash is the previous token's, during a rotation;
+	// hasPrevious is 1 then, 0 otherwise (an int, for subtle's masks).
+	previousHash [sha256.Size]byte
+	hasPrevious  int
+	queue        Sender
+	now          func() time.Time
+	log          *slog.Logger
 	// plans holds, per event type a route names, what does not depend on
 	// the body; undocumented serves every other type.
 	plans         map[string]*plan
@@ -118,6 +122,9 @@ func (s *Service) rfc3339(t time.Time) string {
 func New(cfg Config, queue Sender, log *slog.Logger) *Service {
 	s := &Service{cfg: cfg, tokenHash: sha256.Sum256([]byte(cfg.Token)), queue: queue, now: time.Now, log: log,
 		plans: map[string]*plan{}, quarantineURL: aws.String(cfg.QuarantineQueueURL)}
+	if cfg.PreviousToken != "" {
+		s.previousHash, s.hasPrevious = sha256.Sum256([]byte(cfg.PreviousToken)), 1
+	}
 	types := slices.Clone(nicechat.KnownTypes)
 	for _, r := range cfg.Routes {
 		types = append(types, r.Events.Types...)
@@ -150,10 +157,15 @@ const (
 func (s *Service) Accept(ctx context.Context, cb Callback) (Receipt, error) {
 	ctx, cancel := sendDeadline(ctx)
 	defer cancel()
-	if !s.Authorized(cb.Token) {
+	switch s.match(cb.Token) {
+	case tokenNone:
 		// Unauthenticated bodies are not quarantined: anyone could fill the queue.
 		s.log.WarnContext(ctx, "callback refused", "channel", "ingest", "status", 401, "reason", "wrong or missing token")
 		return Receipt{}, &Error{Kind: KindUnauthorized, Reason: "unauthorized"}
+	case tokenPrevious:
+		// Which token, never the token: the rotation ends once no
+		// callback logs this line.
+		s.log.WarnContext(ctx, "callback authenticated by the previous token: put the new callback URL in Nice Chat", "channel", "ingest", "token", "previous")
 	}
 	receivedAt := s.now().UTC()
 
@@ -232,13 +244,36 @@ func fullParse(body string) (nicechat.Envelope, *Error) {
 	return nicechat.Envelope{Type: ev.Type, DataID: ev.DataID}, nil
 }
 
-// Authorized reports whether token is the callback token. The local relay
-// asks it before reading a body.
-func (s *Service) Authorized(token string) bool {
+// Authorized reports whether token is the callback token, or the
+// previous one during a rotation. The local relay asks it before reading
+// a body.
+func (s *Service) Authorized(token string) bool { return s.match(token) != tokenNone }
+
+// tokenMatch is which configured token a request's token is.
+type tokenMatch int
+
+const (
+	tokenNone tokenMatch = iota
+	tokenCurrent
+	tokenPrevious
+)
+
+// match compares token with both tokens, always both, in constant time.
+func (s *Service) match(token string) tokenMatch {
 	// Comparing fixed-size hashes keeps the time independent of the
 	// token's length as well as its content.
 	got := sha256.Sum256([]byte(token))
-	return token != "" && subtle.ConstantTimeCompare(got[:], s.tokenHash[:]) == 1
+	current := subtle.ConstantTimeCompare(got[:], s.tokenHash[:])
+	previous := subtle.ConstantTimeCompare(got[:], s.previousHash[:]) & s.hasPrevious
+	switch {
+	case token == "":
+		return tokenNone
+	case current == 1:
+		return tokenCurrent
+	case previous == 1:
+		return tokenPrevious
+	}
+	return tokenNone
 }
 
 func sendDeadline(ctx context.Context) (context.Context, context.CancelFunc) {

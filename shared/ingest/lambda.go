@@ -36,9 +36,9 @@ func Setup(ctx context.Context, getenv func(string) string, log *slog.Logger) (*
 	if err != nil {
 		return nil, err
 	}
-	// The token may come from Secrets Manager (CALLBACK_TOKEN_SECRET_ARN),
-	// read now, once.
-	if getenv, err = secrets.Resolve(ctx, getenv, secrets.NewAPI(awsCfg, getenv), []string{EnvCallbackToken}); err != nil {
+	// The tokens may come from Secrets Manager (CALLBACK_TOKEN_SECRET_ARN,
+	// CALLBACK_TOKEN_PREVIOUS_SECRET_ARN), read now, once.
+	if getenv, err = secrets.Resolve(ctx, getenv, secrets.NewAPI(awsCfg, getenv), SecretSettings); err != nil {
 		return nil, err
 	}
 	cfg, err := LoadConfig(getenv)
