@@ -1,6 +1,7 @@
 package delivery
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"io"
@@ -29,13 +30,39 @@ func NewHTTPClient(timeout time.Duration) *http.Client {
 	}
 }
 
-// ReadBody returns the first MaxReasonBytes of a response body for the
-// failure reason, drains a bounded remainder and closes it.
-func ReadBody(body io.ReadCloser) []byte {
+// maxAnswerBytes bounds how much of an error answer is read for its
+// reason: far more than the reason keeps (MaxReasonBytes), so that the
+// secrets are taken out of the whole text before it is cut.
+const maxAnswerBytes = 16 << 10
+
+// ReadAnswer returns the start of a response body for a failure's reason,
+// with the secret parts of rawURL, the configured URL, taken out (see
+// RedactBody), drains a bounded remainder and closes the body. Secrets go
+// before any cut: a cut through an echoed secret would leave a part of it
+// that no later scrub could find, so the part of a secret that the read
+// itself cut off at its end is dropped too.
+func ReadAnswer(body io.ReadCloser, rawURL string) []byte {
 	defer body.Close()
-	head, _ := io.ReadAll(io.LimitReader(body, MaxReasonBytes))
+	head, _ := io.ReadAll(io.LimitReader(body, maxAnswerBytes+1))
+	if len(head) > maxAnswerBytes {
+		head = head[:maxAnswerBytes]
+		head = dropSecretPrefix(head, urlSecrets(rawURL))
+	}
 	_, _ = io.Copy(io.Discard, io.LimitReader(body, maxDrainBytes))
-	return head
+	return RedactBody(head, rawURL)
+}
+
+// dropSecretPrefix cuts off the start of a secret that text ends with.
+func dropSecretPrefix(text []byte, secrets []string) []byte {
+	for _, s := range secrets {
+		for n := len(s) - 1; n > 0; n-- {
+			if bytes.HasSuffix(text, []byte(s[:n])) {
+				text = text[:len(text)-n]
+				break
+			}
+		}
+	}
+	return text
 }
 
 // FromTransportError classifies an error from http.Client.Do: timeouts,

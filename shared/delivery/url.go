@@ -3,6 +3,7 @@ package delivery
 import (
 	"fmt"
 	"net/url"
+	"slices"
 	"strings"
 )
 
@@ -43,9 +44,18 @@ func Origin(raw string) string {
 // carries its credential there. Both forms are taken out, as sent and
 // URL-escaped.
 func RedactURL(text, raw string) string {
+	for _, s := range urlSecrets(raw) {
+		text = strings.ReplaceAll(text, s, "…")
+	}
+	return text
+}
+
+// urlSecrets are the parts of raw that may be secret, as sent and
+// URL-escaped: its path and its query.
+func urlSecrets(raw string) []string {
 	u, err := url.Parse(raw)
 	if err != nil {
-		return text
+		return nil
 	}
 	var secrets []string
 	if p := strings.Trim(u.EscapedPath(), "/"); p != "" {
@@ -54,10 +64,15 @@ func RedactURL(text, raw string) string {
 	if u.RawQuery != "" {
 		secrets = append(secrets, u.RawQuery, url.QueryEscape(u.RawQuery))
 	}
-	for _, s := range secrets {
-		if s != "" {
-			text = strings.ReplaceAll(text, s, "…")
-		}
-	}
-	return text
+	return slices.DeleteFunc(secrets, func(s string) bool { return s == "" })
+}
+
+// RedactBody takes the secret parts of raw, a configured URL, out of an
+// answer's body before a reason is made of it: a reason is cut to
+// MaxReasonBytes, and a cut through an echoed secret would leave a part
+// of it that RedactURL could no longer find. An HTML page is reduced to
+// its text first, so that a secret written with entities is found too.
+func RedactBody(body []byte, raw string) []byte {
+	text := RedactURL(string(body), raw)
+	return []byte(RedactURL(pageText(text), raw))
 }

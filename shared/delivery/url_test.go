@@ -70,3 +70,21 @@ func TestRedactURLTakesTheConfiguredPathAndQueryOutOfAnEcho(t *testing.T) {
 		})
 	}
 }
+
+func TestRedactBodyTakesTheSecretOutBeforeAReasonIsCut(t *testing.T) {
+	const raw = "https://example.com/hook/s3cr3t?key=k3y"
+	tests := []struct {
+		name, body, want string
+	}{
+		{"as sent", "Cannot POST /hook/s3cr3t?key=k3y", "Cannot POST /…?…"},
+		{"written with entities in a page", "<html><p>Cannot POST /hook/s&#51;cr&#51;t?key=k&#51;y</p></html>", "  Cannot POST /…?…  "},
+		{"URL-escaped", "no route for hook%2Fs3cr3t", "no route for …"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := string(delivery.RedactBody([]byte(tt.body), raw)); got != tt.want {
+				t.Errorf("RedactBody(%q) = %q, want %q", tt.body, got, tt.want)
+			}
+		})
+	}
+}

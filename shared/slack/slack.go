@@ -147,7 +147,7 @@ func (c *Channel) Deliver(ctx context.Context, m message.Message) error {
 	if err != nil {
 		return delivery.FromTransportError(err)
 	}
-	respBody := delivery.ReadBody(resp.Body)
+	respBody := delivery.ReadAnswer(resp.Body, c.cfg.WebhookURL)
 	if de := classify(resp.StatusCode, resp.Header, respBody, c.pacer.Clock()); de != nil {
 		de.Reason = delivery.RedactURL(de.Reason, c.cfg.WebhookURL)
 		c.pacer.Observe(de)

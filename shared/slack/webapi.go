@@ -72,9 +72,13 @@ func (c *Channel) call(ctx context.Context, method string, body apiMessage) (str
 		return "", delivery.FromTransportError(err)
 	}
 	var answer apiAnswer
+	// The token is taken out of the text a reason is made of before
+	// the reason is cut: a cut through it would leave a part no later
+	// scrub could find.
+	text := bytes.ReplaceAll(respBody, []byte(c.cfg.BotToken), []byte(redactedToken))
 	if resp.StatusCode/100 == 2 {
 		if err := json.Unmarshal(respBody, &answer); err != nil {
-			de := delivery.Retry(method+": Slack's answer is not JSON: "+delivery.HTTPReason(resp.StatusCode, respBody), err)
+			de := delivery.Retry(method+": Slack's answer is not JSON: "+delivery.HTTPReason(resp.StatusCode, text), err)
 			de.Status = resp.StatusCode
 			return "", de
 		}
@@ -82,11 +86,14 @@ func (c *Channel) call(ctx context.Context, method string, body apiMessage) (str
 			return answer.TS, nil
 		}
 	}
-	de := classifyAPI(method, resp.StatusCode, resp.Header, respBody, answer, c.pacer.Clock())
-	de.Reason = strings.ReplaceAll(de.Reason, c.cfg.BotToken, "[token]")
+	de := classifyAPI(method, resp.StatusCode, resp.Header, text, answer, c.pacer.Clock())
+	de.Reason = strings.ReplaceAll(de.Reason, c.cfg.BotToken, redactedToken)
 	c.pacer.Observe(de)
 	return "", de
 }
+
+// redactedToken stands for the bot token wherever an answer quotes it.
+const redactedToken = "[token]"
 
 // Slack error codes the channel answers in its own way.
 const (

@@ -200,7 +200,7 @@ func (c *Channel) Deliver(ctx context.Context, m message.Message) error {
 	if err != nil {
 		return delivery.FromTransportError(err)
 	}
-	body := delivery.ReadBody(resp.Body)
+	body := delivery.ReadAnswer(resp.Body, c.url)
 	if resp.StatusCode >= 200 && resp.StatusCode < 300 {
 		return nil
 	}

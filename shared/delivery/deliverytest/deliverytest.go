@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -117,4 +118,34 @@ func (c *Clock) Sleeps() []time.Duration {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return slices.Clone(c.sleeps)
+}
+
+// EchoPaddings are answers a far end may give that quote the request's
+// URL (an error page of a proxy or a framework) after enough padding
+// that the quote straddles the reason's cut, as Echo writes them.
+var EchoPaddings = map[string]string{
+	"after 440 bytes of text":           strings.Repeat("x", 440) + " Cannot POST %s",
+	"inside an HTML page":               "<html><body><p>" + strings.Repeat("y", 430) + "</p><p>Cannot POST %s</p></body></html>",
+	"across the end of what is read":    strings.Repeat(" ", 16<<10-40) + "%s",
+	"after a long line of white space":  strings.Repeat("\n", 2000) + "%s",
+	"twice, the second past the reason": "%s " + strings.Repeat("z", 470) + " %s",
+}
+
+// Echo writes padding (one of EchoPaddings) with every %s replaced by
+// what.
+func Echo(padding, what string) string {
+	return strings.ReplaceAll(padding, "%s", what)
+}
+
+// LeakedPart returns the longest part of secret, at least min bytes long,
+// that text carries, or "" when it carries none.
+func LeakedPart(text, secret string, min int) string {
+	for n := len(secret); n >= min; n-- {
+		for i := 0; i+n <= len(secret); i++ {
+			if strings.Contains(text, secret[i:i+n]) {
+				return secret[i : i+n]
+			}
+		}
+	}
+	return ""
 }
