@@ -121,6 +121,11 @@ func TestAReleasedOrExpiredClaimCanBeTakenAgain(t *testing.T) {
 	}
 }
 
+// On the table this proves the claim's condition, not DynamoDB's
+// atomicity: the tests' moto takes one DynamoDB call at a time (see
+// localaws), as its own check-then-write would otherwise let two claims
+// through on a busy machine. The race itself is proved on the local
+// store.
 func TestConcurrentClaimsOfOneKeyLetExactlyOneThrough(t *testing.T) {
 	for _, st := range stores {
 		t.Run(st.name, func(t *testing.T) {

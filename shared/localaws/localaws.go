@@ -45,6 +45,7 @@ var (
 	mu       sync.Mutex
 	endpoint string
 	server   *exec.Cmd
+	proxy    *serializer
 )
 
 // Main runs a package's tests with a local AWS server started before them
@@ -55,7 +56,8 @@ func Main(m *testing.M) int {
 }
 
 // Endpoint returns the base URL of the local AWS server, starting moto the
-// first time it is needed. It fails the test with a clear message when
+// first time it is needed, behind a proxy that serializes DynamoDB calls
+// (see serializer). It fails the test with a clear message when
 // moto is not installed.
 func Endpoint(t testing.TB) string {
 	t.Helper()
@@ -64,15 +66,19 @@ func Endpoint(t testing.TB) string {
 	if endpoint != "" {
 		return endpoint
 	}
-	if e := os.Getenv(EnvEndpoint); e != "" {
-		endpoint = e
-		return endpoint
+	upstream := os.Getenv(EnvEndpoint)
+	if upstream == "" {
+		e, cmd, err := startMoto()
+		if err != nil {
+			t.Fatalf("local AWS server: %v", err)
+		}
+		upstream, server = e, cmd
 	}
-	e, cmd, err := startMoto()
+	p, err := startSerializer(upstream)
 	if err != nil {
-		t.Fatalf("local AWS server: %v", err)
+		t.Fatalf("local AWS server's proxy: %v", err)
 	}
-	endpoint, server = e, cmd
+	proxy, endpoint = p, p.url
 	return endpoint
 }
 
@@ -80,11 +86,14 @@ func Endpoint(t testing.TB) string {
 func Stop() {
 	mu.Lock()
 	defer mu.Unlock()
+	if proxy != nil {
+		proxy.close()
+	}
 	if server != nil && server.Process != nil {
 		_ = syscall.Kill(-server.Process.Pid, syscall.SIGTERM)
 		_ = server.Wait()
 	}
-	server, endpoint = nil, ""
+	server, proxy, endpoint = nil, nil, ""
 }
 
 // Env returns the environment variables that point the AWS SDK (and so a
