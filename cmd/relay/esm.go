@@ -21,6 +21,7 @@ import (
 type queueAPI interface {
 	ReceiveMessage(ctx context.Context, in *sqs.ReceiveMessageInput, opts ...func(*sqs.Options)) (*sqs.ReceiveMessageOutput, error)
 	DeleteMessage(ctx context.Context, in *sqs.DeleteMessageInput, opts ...func(*sqs.Options)) (*sqs.DeleteMessageOutput, error)
+	ChangeMessageVisibility(ctx context.Context, in *sqs.ChangeMessageVisibilityInput, opts ...func(*sqs.Options)) (*sqs.ChangeMessageVisibilityOutput, error)
 }
 
 // batchHandler is a consumer Lambda's handler.
@@ -48,7 +49,8 @@ type eventSource struct {
 	// by its own start-up, as Lambda runs them.
 	Instances []batchHandler
 	// Paused, when it reports true, stops receiving, as a disabled event
-	// source mapping does.
+	// source mapping does. It is asked again once a batch is gathered,
+	// so that no invocation starts after a pause has been answered.
 	Paused func() bool
 	Log    *slog.Logger
 }
@@ -91,8 +93,29 @@ func (s eventSource) poll(ctx, hard context.Context, handle batchHandler) {
 			}
 			msgs = append(msgs, more...)
 		}
+		if s.Paused != nil && s.Paused() {
+			// Paused while the batch was gathered (up to the receive's
+			// second and the batching window): nothing of it may be
+			// delivered now. It goes back on the queue, to wait there
+			// with the rest; as in SQS, the receive has been counted.
+			s.putBack(msgs)
+			continue
+		}
 		s.invoke(hard, handle, msgs)
 	}
+}
+
+// putBack makes received messages visible again at once.
+func (s eventSource) putBack(msgs []sqstypes.Message) {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	for _, m := range msgs {
+		_, err := s.Queue.ChangeMessageVisibility(ctx, &sqs.ChangeMessageVisibilityInput{QueueUrl: aws.String(s.URL), ReceiptHandle: m.ReceiptHandle, VisibilityTimeout: 0})
+		if err != nil {
+			s.Log.Error("event source: could not put a message back after a pause; it returns after the visibility timeout", "message_id", aws.ToString(m.MessageId), "error", err.Error())
+		}
+	}
+	s.Log.Info("event source: the channel was paused while a batch was gathered; the batch waits in the queue", "records", len(msgs))
 }
 
 // receive takes up to n messages, waiting at most a second for the first:
