@@ -25,6 +25,7 @@ import (
 	"github.com/nicechat-relay/nicechat-relay/shared/dlq"
 	"github.com/nicechat-relay/nicechat-relay/shared/idempotency"
 	"github.com/nicechat-relay/nicechat-relay/shared/message"
+	"github.com/nicechat-relay/nicechat-relay/shared/nicechat"
 )
 
 // SQS is the part of SQS the runtime uses: visibility changes on the
@@ -114,6 +115,9 @@ func (r *Runtime) process(ctx context.Context, rec events.SQSMessage, paused *at
 	a := attempt{rec: rec, number: receiveCount(rec)}
 	m, err := message.FromRecord(rec)
 	a.msg = m
+	if m.EventIDMismatch() {
+		r.warnEventID(ctx, a)
+	}
 	if err != nil {
 		return r.deadLetter(ctx, a, delivery.InvalidMessage(err.Error(), err))
 	}
@@ -188,6 +192,28 @@ func (r *Runtime) process(ctx context.Context, rec events.SQSMessage, paused *at
 		return r.deadLetter(ctx, a, de)
 	}
 }
+
+// warnEventID says that a message's event_id attribute is missing or is
+// not its body's id. The body's id is used all the same: an id taken from
+// the attribute would let whoever can send to the queue, or put a letter
+// in its DLQ, deliver a body under a genuine event's id (whose own
+// delivery would then be skipped as a duplicate), or choose the
+// webhook-id a signature covers.
+func (r *Runtime) warnEventID(ctx context.Context, a attempt) {
+	msg := "the message's event_id attribute is not its body's id: using the body's"
+	if a.msg.ClaimedEventID == "" {
+		msg = "the message has no event_id attribute: using its body's id"
+	}
+	r.log.LogAttrs(ctx, slog.LevelWarn, msg,
+		slog.String("event_id", a.msg.EventID),
+		slog.String("claimed_event_id", delivery.Truncate(a.msg.ClaimedEventID, maxClaimedIDBytes)),
+		slog.String("event", a.msg.Event),
+		slog.String("message_id", a.rec.MessageId))
+}
+
+// maxClaimedIDBytes bounds a claimed id in the log: an attribute may be
+// as long as the message.
+const maxClaimedIDBytes = 128
 
 // pause stops the channel, whose settings are wrong, and puts the message
 // back: it and the ones after it wait in the queue, none dead-lettered
@@ -314,10 +340,13 @@ func (r *Runtime) deadLetter(ctx context.Context, a attempt, de *delivery.Error)
 	if failure.Status == "" {
 		failure.Status = "none"
 	}
+	// The letter carries the body's id, whatever the message claimed.
+	original := recordAttributes(a.rec)
+	original[message.AttrEventID] = message.String(nicechat.EventIDString(a.rec.Body))
 	_, err := r.q.SendMessage(ctx, &sqs.SendMessageInput{
 		QueueUrl:          aws.String(r.cfg.DLQURL),
 		MessageBody:       aws.String(a.rec.Body),
-		MessageAttributes: dlq.Attributes(recordAttributes(a.rec), failure),
+		MessageAttributes: dlq.Attributes(original, failure),
 	})
 	attrs := []slog.Attr{slog.String("failure_class", string(de.Class)), slog.String("error", failure.Error)}
 	if err != nil {

@@ -429,7 +429,6 @@ func TestUnreadableRecordsAreDeadLetteredOnTheFirstAttempt(t *testing.T) {
 		wantError string
 	}{
 		{"a body that is not JSON", "not json {", map[string]string{"event": "new_chat", "event_id": "evt_a"}, "body is not valid JSON"},
-		{"no event_id attribute", body, map[string]string{"event": "new_chat"}, `message attribute "event_id" is missing`},
 		{"no attributes at all", body, nil, `message attribute "event" is missing`},
 		{"an unknown format", body, map[string]string{"event": "new_chat", "event_id": "evt_b", "format": "html"}, `message attribute "format" is "html"`},
 	}

@@ -15,6 +15,7 @@ import (
 
 	"github.com/nicechat-relay/nicechat-relay/shared/delivery"
 	"github.com/nicechat-relay/nicechat-relay/shared/message"
+	"github.com/nicechat-relay/nicechat-relay/shared/nicechat"
 )
 
 // Dead-letter attribute names, added to the original message attributes.
@@ -96,17 +97,22 @@ type Letter struct {
 	ReceiptHandle string
 	Body          []byte
 	Event         string
-	EventID       string
-	ReceivedAt    time.Time // when ingest accepted the callback; zero if unknown
-	DeadLettered  time.Time // when it was sent to the DLQ (its SentTimestamp)
-	Failure       Failure
-	Attributes    map[string]sqstypes.MessageAttributeValue // all message attributes
-	System        map[string]string                         // SQS system attributes
+	EventID       string // the body's id (nicechat.EventID): what letters are shown and picked by
+	// ClaimedEventID is the letter's event_id attribute, empty when it has
+	// none. A letter the relay wrote carries its body's id there; one that
+	// differs was written or altered by something else.
+	ClaimedEventID string
+	ReceivedAt     time.Time // when ingest accepted the callback; zero if unknown
+	DeadLettered   time.Time // when it was sent to the DLQ (its SentTimestamp)
+	Failure        Failure
+	Attributes     map[string]sqstypes.MessageAttributeValue // all message attributes
+	System         map[string]string                         // SQS system attributes
 }
 
 // Parse reads a dead letter received with all attributes and all message
 // attributes. Missing or unreadable attributes are left zero: a dead
-// letter is shown as it is, never rejected.
+// letter is shown as it is, never rejected. Its event id is its body's,
+// whatever its event_id attribute says.
 func Parse(m sqstypes.Message) Letter {
 	str := func(name string) string {
 		if v, ok := m.MessageAttributes[name]; ok && v.StringValue != nil {
@@ -115,13 +121,14 @@ func Parse(m sqstypes.Message) Letter {
 		return ""
 	}
 	l := Letter{
-		MessageID:     deref(m.MessageId),
-		ReceiptHandle: deref(m.ReceiptHandle),
-		Body:          []byte(deref(m.Body)),
-		Event:         str(message.AttrEvent),
-		EventID:       str(message.AttrEventID),
-		Attributes:    m.MessageAttributes,
-		System:        m.Attributes,
+		MessageID:      deref(m.MessageId),
+		ReceiptHandle:  deref(m.ReceiptHandle),
+		Body:           []byte(deref(m.Body)),
+		Event:          str(message.AttrEvent),
+		EventID:        nicechat.EventIDString(deref(m.Body)),
+		ClaimedEventID: str(message.AttrEventID),
+		Attributes:     m.MessageAttributes,
+		System:         m.Attributes,
 		Failure: Failure{
 			Channel: str(AttrChannel),
 			Class:   delivery.Class(str(AttrFailureClass)),

@@ -46,8 +46,9 @@ func (q Queue) List(ctx context.Context) ([]Letter, bool, error) {
 	return letters, more, errors.Join(err, q.release(ctx, letters))
 }
 
-// Find returns the dead letters of one event (usually one; more if the
-// same event was dead-lettered twice), without consuming them.
+// Find returns the dead letters of one event, known by its body's id
+// (usually one; more if the same event was dead-lettered twice), without
+// consuming them.
 func (q Queue) Find(ctx context.Context, eventID string) ([]Letter, error) {
 	letters, _, err := q.List(ctx)
 	var found []Letter

@@ -11,22 +11,25 @@ import (
 	"github.com/nicechat-relay/nicechat-relay/shared/dlq"
 	"github.com/nicechat-relay/nicechat-relay/shared/localaws"
 	"github.com/nicechat-relay/nicechat-relay/shared/message"
+	"github.com/nicechat-relay/nicechat-relay/shared/nicechat"
 )
 
 func TestMain(m *testing.M) { os.Exit(localaws.Main(m)) }
 
 // filled is a DLQ of fresh queues holding n letters with distinct bodies,
-// read 10 at most at a time.
+// read 10 at most at a time, and their event ids, sorted.
 func filled(t *testing.T, n int) (dlq.Queue, string, []string) {
 	t.Helper()
 	client := localaws.SQS(t)
 	q := dlq.Queue{Client: client, URL: localaws.Queue(t, "dlq"), Max: 10}
 	var ids []string
 	for i := range n {
-		id := fmt.Sprintf("evt_%02d", i)
-		consumertest.Send(t, client, q.URL, fmt.Sprintf(`{"n":%d}`, i), map[string]string{message.AttrEventID: id})
+		body := fmt.Sprintf(`{"n":%d}`, i)
+		id := nicechat.EventIDString(body)
+		consumertest.Send(t, client, q.URL, body, map[string]string{message.AttrEventID: id})
 		ids = append(ids, id)
 	}
+	slices.Sort(ids)
 	return q, localaws.Queue(t, "src"), ids
 }
 

@@ -286,7 +286,7 @@ func TestDLQOperationsWorkOverTheWire(t *testing.T) {
 		t.Errorf("DLQ after List = %+v, want all %d visible again", got, len(events))
 	}
 
-	moved, read, more, err := q.Redrive(ctx, sourceURL, func(l dlq.Letter) bool { return l.EventID != "evt-2" }, false)
+	moved, read, more, err := q.Redrive(ctx, sourceURL, func(l dlq.Letter) bool { return l.ClaimedEventID != "evt-2" }, false)
 	if err != nil || more || read != 3 || len(moved) != 2 {
 		t.Fatalf("Redrive = %d moved, %d read, more %v, %v; want 2 moved of 3", len(moved), read, more, err)
 	}

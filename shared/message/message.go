@@ -1,6 +1,8 @@
 // Package message is the SQS message contract between ingest and the
 // channel consumers: the body is the raw event JSON exactly as received,
-// and a few string attributes say what it is.
+// and a few string attributes say what it is. The event id is not taken
+// from them: it is defined as a hash of the body, and anyone who can send
+// to a queue (or put a letter in a DLQ) can write any attribute.
 package message
 
 import (
@@ -11,6 +13,8 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-sdk-go-v2/aws"
 	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
+
+	"github.com/nicechat-relay/nicechat-relay/shared/nicechat"
 )
 
 // Message attribute names.
@@ -33,10 +37,20 @@ const (
 type Message struct {
 	Body       []byte
 	Event      string
-	EventID    string
+	EventID    string // the body's id (nicechat.EventID); what the attribute says is ClaimedEventID
 	ReceivedAt time.Time
 	Format     Format // set on email messages only
+
+	// ClaimedEventID is the message's event_id attribute as received,
+	// empty when it had none. It is never used as the id: it is kept to
+	// tell a message whose attribute disagrees with its body (see
+	// EventIDMismatch).
+	ClaimedEventID string
 }
+
+// EventIDMismatch reports whether the message's event_id attribute is
+// missing or is not the id of its body.
+func (m Message) EventIDMismatch() bool { return m.ClaimedEventID != m.EventID }
 
 // Attributes renders the message attributes for SendMessage.
 func (m Message) Attributes() map[string]sqstypes.MessageAttributeValue {
@@ -59,8 +73,10 @@ func String(v string) sqstypes.MessageAttributeValue {
 }
 
 // FromRecord reads a message from an SQS record as Lambda delivers it. An
-// error means the record can never be delivered (missing attributes, a
-// body that is not JSON): retrying it would not help.
+// error means the record can never be delivered (a missing attribute, a
+// body that is not JSON): retrying it would not help. The event id is
+// derived from the body, even when an error is returned; the event_id
+// attribute is only kept as ClaimedEventID, and may be missing.
 func FromRecord(r events.SQSMessage) (Message, error) {
 	get := func(name string) string {
 		if a, ok := r.MessageAttributes[name]; ok && a.StringValue != nil {
@@ -68,11 +84,15 @@ func FromRecord(r events.SQSMessage) (Message, error) {
 		}
 		return ""
 	}
-	m := Message{Body: []byte(r.Body), Event: get(AttrEvent), EventID: get(AttrEventID), Format: Format(get(AttrFormat))}
-	for _, required := range []struct{ name, value string }{{AttrEvent, m.Event}, {AttrEventID, m.EventID}} {
-		if required.value == "" {
-			return m, fmt.Errorf("message attribute %q is missing", required.name)
-		}
+	m := Message{
+		Body:           []byte(r.Body),
+		Event:          get(AttrEvent),
+		EventID:        nicechat.EventIDString(r.Body),
+		ClaimedEventID: get(AttrEventID),
+		Format:         Format(get(AttrFormat)),
+	}
+	if m.Event == "" {
+		return m, fmt.Errorf("message attribute %q is missing", AttrEvent)
 	}
 	if at := get(AttrReceivedAt); at != "" {
 		t, err := time.Parse(time.RFC3339, at)
