@@ -13,7 +13,9 @@ import (
 func TestFromRecordTakesTheEventIDFromTheBody(t *testing.T) {
 	body := `{"event":"new_chat","data":{"id":1}}`
 	other := `{"event":"new_chat","data":{"id":2}}`
-	str := func(v string) events.SQSMessageAttribute { return events.SQSMessageAttribute{DataType: "String", StringValue: &v} }
+	str := func(v string) events.SQSMessageAttribute {
+		return events.SQSMessageAttribute{DataType: "String", StringValue: &v}
+	}
 	tests := []struct {
 		name         string
 		body         string
