@@ -315,6 +315,12 @@ func (s *stack) ref(name string) any {
 	if v, ok := s.params[name]; ok {
 		return v
 	}
+	if fn, ok := s.tpl.generatedMapping(name); ok {
+		if !s.exists(fn) {
+			s.t.Fatalf("Ref %s: %s is not created with these parameters", name, fn)
+		}
+		return mappingUUID(name)
+	}
 	r, ok := s.tpl.Resources[name]
 	if !ok {
 		s.t.Fatalf("Ref %s: no such parameter or resource", name)
@@ -333,6 +339,28 @@ func (s *stack) ref(name string) any {
 		return testStackName + "-" + name
 	}
 }
+
+// generatedMapping reports whether id is the event source mapping SAM
+// generates for an SQS event of a function (<function id><event name>),
+// and that function.
+func (tpl *cfnTemplate) generatedMapping(id string) (string, bool) {
+	for fnID, r := range tpl.Resources {
+		if r.Type != "AWS::Serverless::Function" {
+			continue
+		}
+		events, _ := r.Properties["Events"].(map[string]any)
+		for name, ev := range events {
+			if path(ev, "Type") == "SQS" && fnID+name == id {
+				return fnID, true
+			}
+		}
+	}
+	return "", false
+}
+
+// mappingUUID stands for the UUID that Ref of an event source mapping
+// gives.
+func mappingUUID(id string) string { return "uuid-of-" + id }
 
 func (s *stack) getAtt(id, attr string) string {
 	if !s.exists(id) {

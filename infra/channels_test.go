@@ -33,7 +33,7 @@ func TestTemplateAndChannelListAgree(t *testing.T) {
 			}
 			for suffix, typ := range map[string]string{
 				"Queue": "AWS::SQS::Queue", "Dlq": "AWS::SQS::Queue", "Function": "AWS::Serverless::Function",
-				"Role": "AWS::IAM::Role", "LogGroup": "AWS::Logs::LogGroup",
+				"Role": "AWS::IAM::Role", "BreakerPolicy": "AWS::IAM::Policy", "LogGroup": "AWS::Logs::LogGroup",
 				"DlqAlarm": "AWS::CloudWatch::Alarm", "DlqAgeAlarm": "AWS::CloudWatch::Alarm", "QueueAgeAlarm": "AWS::CloudWatch::Alarm",
 				"PausedAlarm": "AWS::CloudWatch::Alarm",
 			} {

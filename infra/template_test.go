@@ -95,6 +95,7 @@ var scenarios = []struct {
 	{"email with tech JSON for every event and a configuration set", off(webhookOff, slackOff, telegramOff, []string{"EmailTechEvents", "*", "EmailConfigurationSet", "relay-events"})},
 	{"unsigned webhook, chat links, IPs shown, no alarm email", with("WebhookSecret", "", "ChatUrlTemplate", "https://nicechat.example.com/chats/{chat_id}", "HumanizeShowIp", "true", "DisplayTimezone", "Europe/Kyiv", "AlarmEmail", "")},
 	{"every secret in Secrets Manager", secretsScenario()},
+	{"rotating the callback token", with("CallbackTokenPrevious", testPreviousToken)},
 	{"slack only, a thread per visitor", off(webhookOff, emailOff, telegramOff, slackThreads)},
 	{"every channel on, slack in threads kept 90 days with every reply shown in the channel", with(slices.Concat(slackThreads, []string{"SlackThreadTtl", "90d", "SlackBroadcastEvents", "*"})...)},
 	{"slack in threads, its bot token in Secrets Manager", off(webhookOff, emailOff, telegramOff, slackThreads, []string{"SlackBotToken", "", "SlackBotTokenSecretArn", testSecretArn("slack-bot")})},
@@ -113,13 +114,18 @@ func lambdaEnvironment(t testing.TB) map[string]string {
 	return env
 }
 
+// testPreviousToken is the token a rotation replaces.
+const testPreviousToken = "tok_previous_9876543210zyxwvuts"
+
 // secretValues are valid values of the secret settings, by parameter.
 var secretValues = map[string]string{
-	"CallbackTokenSecretArn":    "tok_from_secrets_manager_0123456789",
-	"WebhookSecretSecretArn":    allChannels["WebhookSecret"],
-	"SlackWebhookUrlSecretArn":  allChannels["SlackWebhookUrl"],
-	"SlackBotTokenSecretArn":    testBotToken,
-	"TelegramBotTokenSecretArn": allChannels["TelegramBotToken"],
+	"CallbackTokenSecretArn":         "tok_from_secrets_manager_0123456789",
+	"CallbackTokenPreviousSecretArn": "tok_previous_from_secrets_manager_9876",
+	"WebhookUrlSecretArn":            allChannels["WebhookUrl"],
+	"WebhookSecretSecretArn":         allChannels["WebhookSecret"],
+	"SlackWebhookUrlSecretArn":       allChannels["SlackWebhookUrl"],
+	"SlackBotTokenSecretArn":         testBotToken,
+	"TelegramBotTokenSecretArn":      allChannels["TelegramBotToken"],
 }
 
 // withRealSecrets stores each secret a parameter names in the local
@@ -147,6 +153,8 @@ func withRealSecrets(t testing.TB, params map[string]string) map[string]string {
 func secretsScenario() map[string]string {
 	return with(
 		"CallbackToken", "", "CallbackTokenSecretArn", testSecretArn("token"),
+		"CallbackTokenPreviousSecretArn", testSecretArn("token-previous"),
+		"WebhookUrl", "", "WebhookUrlSecretArn", testSecretArn("webhook-url"),
 		"WebhookSecret", "", "WebhookSecretSecretArn", testSecretArn("webhook"),
 		"SlackWebhookUrl", "", "SlackWebhookUrlSecretArn", testSecretArn("slack"),
 		"TelegramBotToken", "", "TelegramBotTokenSecretArn", testSecretArn("telegram"))
@@ -344,7 +352,7 @@ func TestIngestRoutesOnlyToTheChannelsTheStackCreates(t *testing.T) {
 				}
 				return s.function("IngestFunction").getenv(k)
 			}
-			getenv, err := secrets.Resolve(context.Background(), getenv, secrets.NewAPI(localaws.Config(t), getenv), []string{ingest.EnvCallbackToken})
+			getenv, err := secrets.Resolve(context.Background(), getenv, secrets.NewAPI(localaws.Config(t), getenv), ingest.SecretSettings)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -382,6 +390,9 @@ func TestTheRulesRefuseStacksThatCouldNotStart(t *testing.T) {
 		{"telegram with a chat but no token", with("TelegramBotToken", "")},
 		{"no callback token at all", with("CallbackToken", "")},
 		{"a callback token both as a value and a secret", with("CallbackTokenSecretArn", testSecretArn("token"))},
+		{"a previous callback token both as a value and a secret", with("CallbackTokenPrevious", testPreviousToken, "CallbackTokenPreviousSecretArn", testSecretArn("token-previous"))},
+		{"a webhook URL both as a value and a secret", with("WebhookUrlSecretArn", testSecretArn("webhook-url"))},
+		{"the only channel a webhook whose URL is a secret, with no events", off(emailOff, slackOff, telegramOff, []string{"WebhookUrl", "", "WebhookUrlSecretArn", testSecretArn("webhook-url"), "WebhookEvents", ""})},
 		{"a Slack URL both as a value and a secret", with("SlackWebhookUrlSecretArn", testSecretArn("slack"))},
 		{"slack both through its webhook and with a bot token", with("SlackBotToken", testBotToken, "SlackChannel", testSlackChannel)},
 		{"slack both through its webhook and with a bot token, each in Secrets Manager", with("SlackWebhookUrl", "", "SlackWebhookUrlSecretArn", testSecretArn("slack"), "SlackBotTokenSecretArn", testSecretArn("slack-bot"), "SlackChannel", testSlackChannel)},
@@ -452,6 +463,10 @@ func TestParameterConstraintsMatchWhatTheCodeAccepts(t *testing.T) {
 		check{"TelegramChatId", "-10012345678901234567", false},
 		check{"CallbackToken", "", true},
 		check{"CallbackTokenSecretArn", testSecretArn("token"), true},
+		check{"CallbackTokenPreviousSecretArn", testSecretArn("token-previous"), true},
+		check{"CallbackTokenPreviousSecretArn", "nicechat-relay/token-previous", false},
+		check{"WebhookUrlSecretArn", testSecretArn("webhook-url"), true},
+		check{"WebhookUrlSecretArn", "https://hooks.example.com/nicechat", false},
 		check{"SlackWebhookUrlSecretArn", "nicechat-relay/slack", false},
 		check{"SlackBotTokenSecretArn", testSecretArn("slack-bot"), true},
 		check{"SlackBotTokenSecretArn", "nicechat-relay/slack-bot", false},
@@ -518,9 +533,29 @@ func TestParameterConstraintsMatchWhatTheCodeAccepts(t *testing.T) {
 		}
 	}
 
-	for name, secret := range map[string]bool{"CallbackToken": true, "WebhookSecret": true, "SlackWebhookUrl": true, "SlackBotToken": true, "TelegramBotToken": true, "WebhookUrl": false, "SlackChannel": false, "TelegramChatId": false} {
+	// What the CallbackTokenPrevious constraint lets through, ingest takes
+	// as CALLBACK_TOKEN_PREVIOUS, and the other way round.
+	for _, v := range []string{"", testPreviousToken, strings.Repeat("a", 24), strings.Repeat("a", 23), "token/with/slashes-0123456789", "token with spaces 0123456789"} {
+		env := map[string]string{ingest.EnvCallbackToken: allChannels["CallbackToken"], ingest.EnvCallbackTokenPrevious: v, ingest.EnvQuarantineQueueURL: "q", "WEBHOOK_EVENTS": "*", "WEBHOOK_QUEUE_URL": "w"}
+		_, codeErr := ingest.LoadConfig(func(k string) string { return env[k] })
+		if cfnErr := cfnAccepts(tpl.Parameters["CallbackTokenPrevious"], v); (cfnErr == nil) != (codeErr == nil) {
+			t.Errorf("CallbackTokenPrevious=%q: CloudFormation accepts it: %v, ingest: %v (%v)", v, cfnErr == nil, codeErr == nil, codeErr)
+		}
+	}
+
+	for name, secret := range map[string]bool{"CallbackToken": true, "CallbackTokenPrevious": true, "WebhookSecret": true, "SlackWebhookUrl": true, "SlackBotToken": true, "TelegramBotToken": true, "WebhookUrl": true, "SlackChannel": false, "TelegramChatId": false} {
 		if tpl.Parameters[name].NoEcho != secret {
 			t.Errorf("%s: NoEcho = %v, want %v", name, tpl.Parameters[name].NoEcho, secret)
+		}
+	}
+	// samconfig.toml tells which answers sam deploy --guided never saves.
+	samconfig, err := os.ReadFile("samconfig.toml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range sortedKeys(tpl.Parameters) {
+		if tpl.Parameters[name].NoEcho && !regexp.MustCompile(`\b`+name+`\b`).Match(samconfig) {
+			t.Errorf("infra/samconfig.toml does not list %s among the NoEcho parameters --guided never saves", name)
 		}
 	}
 }
@@ -775,16 +810,14 @@ func eachRoleGrantsWhatItsFunctionUses(t *testing.T, tpl *cfnTemplate, s *stack)
 			}
 
 			granted := map[string][]string{} // resource id (or "ses") -> actions
-			for _, pol := range s.eval(rp["Policies"]).([]any) {
-				for _, st := range path(pol, "PolicyDocument", "Statement").([]any) {
-					if breakerStatement(t, f, role, st.(map[string]any), granted) {
-						continue
-					}
-					if secretStatement(t, f, role, st.(map[string]any), granted) {
-						continue
-					}
-					checkStatement(t, tpl, role, st.(map[string]any), allowed, granted, s)
+			for _, st := range s.roleStatements(role) {
+				if breakerStatement(t, f, role, st, granted) {
+					continue
 				}
+				if secretStatement(t, f, role, st, granted) {
+					continue
+				}
+				checkStatement(t, tpl, role, st, allowed, granted, s)
 			}
 			// And the other way round: a permission the function needs and
 			// lacks would fail in AWS only (dead letters without a reason,
@@ -811,11 +844,51 @@ func eachRoleGrantsWhatItsFunctionUses(t *testing.T, tpl *cfnTemplate, s *stack)
 	}
 }
 
+// roleStatements are the statements a role holds once the stack is
+// created: its own policies' and those of each AWS::IAM::Policy attached
+// to it.
+func (s *stack) roleStatements(role string) []map[string]any {
+	var docs []any
+	for _, pol := range s.eval(s.tpl.Resources[role].Properties["Policies"]).([]any) {
+		docs = append(docs, path(pol, "PolicyDocument"))
+	}
+	for _, id := range sortedKeys(s.tpl.Resources) {
+		r := s.tpl.Resources[id]
+		if r.Type != "AWS::IAM::Policy" || !s.exists(id) {
+			continue
+		}
+		for _, attached := range r.Properties["Roles"].([]any) {
+			if refTarget(attached) == role {
+				docs = append(docs, s.eval(r.Properties["PolicyDocument"]))
+			}
+		}
+	}
+	var out []map[string]any
+	for _, doc := range docs {
+		for _, st := range path(doc, "Statement").([]any) {
+			out = append(out, st.(map[string]any))
+		}
+	}
+	return out
+}
+
+// sqsMapping is the logical id of the event source mapping SAM makes for
+// the function's SQS event.
+func sqsMapping(f function) string {
+	events, _ := f.Props["Events"].(map[string]any)
+	for name, ev := range events {
+		if path(ev, "Type") == "SQS" {
+			return f.ID + name
+		}
+	}
+	return ""
+}
+
 // breakerStatement checks, and reports, a statement of a consumer's
 // breaker: listing the event source mappings (an action with no
-// resource-level permission, so on "*") and updating one, on mappings
-// only and only those of the function itself (a condition on
-// lambda:FunctionArn, as the function's own ARN would make a cycle).
+// resource-level permission, so on "*") and updating one, the function's
+// own mapping only, by its ARN (in a policy of its own: the role naming
+// the mapping would make a cycle).
 func breakerStatement(t *testing.T, f function, role string, st map[string]any, granted map[string][]string) bool {
 	t.Helper()
 	actions := asStrings(st["Action"])
@@ -829,10 +902,10 @@ func breakerStatement(t *testing.T, f function, role string, st map[string]any, 
 			t.Errorf("%s: %v, want ListEventSourceMappings on * alone", role, st)
 		}
 	case "lambda:UpdateEventSourceMapping":
-		prefix := fmt.Sprintf("arn:aws:lambda:%s:%s:", testRegion, testAccount)
-		fn := path(st["Condition"], "ArnLike", "lambda:FunctionArn")
-		if fmt.Sprint(resources) != "["+prefix+"event-source-mapping:*]" || fn != prefix+"function:"+testStackName+"-"+f.ID+"-*" {
-			t.Errorf("%s: %v, want UpdateEventSourceMapping on event source mappings, only %s's (ArnLike lambda:FunctionArn)", role, st, f.ID)
+		mapping := sqsMapping(f)
+		want := fmt.Sprintf("arn:aws:lambda:%s:%s:event-source-mapping:%s", testRegion, testAccount, mappingUUID(mapping))
+		if fmt.Sprint(resources) != "["+want+"]" || st["Condition"] != nil {
+			t.Errorf("%s: %v, want UpdateEventSourceMapping on %s's own mapping (%s, by its ARN) alone", role, st, f.ID, mapping)
 		}
 	default:
 		t.Errorf("%s: grants %s", role, actions[0])
@@ -875,6 +948,19 @@ func checkStatement(t *testing.T, tpl *cfnTemplate, role string, st map[string]a
 	if len(actions) == 0 || len(resources) == 0 {
 		t.Errorf("%s: a statement without Action or Resource: %v", role, st)
 	}
+	// The two conditions: the table's items by key, SES's sender.
+	switch {
+	case strings.HasPrefix(actions[0], "dynamodb:"):
+		if keys := asStrings(path(st["Condition"], "ForAllValues:StringLike", "dynamodb:LeadingKeys")); len(keys) == 0 || len(st["Condition"].(map[string]any)) != 1 {
+			t.Errorf("%s: the table statement's condition is %v, want ForAllValues:StringLike on dynamodb:LeadingKeys alone: the channel's own items", role, st["Condition"])
+		}
+	case strings.HasPrefix(actions[0], "ses:"):
+		if want := map[string]any{"StringEquals": map[string]any{"ses:FromAddress": s.params["EmailFrom"]}}; fmt.Sprint(st["Condition"]) != fmt.Sprint(want) {
+			t.Errorf("%s: the SES statement's condition is %v, want %v: EmailFrom alone, not every address of its domain", role, st["Condition"], want)
+		}
+	case st["Condition"] != nil:
+		t.Errorf("%s: an unexpected condition %v", role, st["Condition"])
+	}
 	for _, a := range actions {
 		if strings.Contains(a, "*") {
 			t.Errorf("%s: wildcard action %q", role, a)
@@ -896,7 +982,7 @@ func checkStatement(t *testing.T, tpl *cfnTemplate, role string, st map[string]a
 		}
 		granted["ses"] = append(granted["ses"], actions...)
 		for _, a := range actions {
-			if a != "ses:SendEmail" && a != "ses:SendRawEmail" {
+			if a != "ses:SendEmail" { // shared/email calls SendEmail only
 				t.Errorf("%s: grants %s on %s", role, a, r)
 			}
 		}

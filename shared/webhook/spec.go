@@ -24,8 +24,9 @@ var Spec = consumer.Spec{
 	Open: consumer.Opener(ConfigFromEnv, func(cfg Config, _ aws.Config) (delivery.Channel, error) {
 		return New(cfg, Deps{})
 	}),
-	Local:   local,
-	Secrets: []string{EnvSecret},
+	Local: local,
+	// The URL may carry a secret too (a token in its path or query).
+	Secrets: []string{EnvURL, EnvSecret},
 }
 
 // local posts to WEBHOOK_URL, else to the relay's built-in sink, so a
