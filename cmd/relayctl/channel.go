@@ -118,7 +118,9 @@ func printStatus(ctx context.Context, w io.Writer, sw switchboard, names []strin
 		if !st.Since.IsZero() {
 			since = st.Since.UTC().Format(time.RFC3339)
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", name, st.State, since, orDash(oneLine(st.Reason, 100)))
+		// The state and the reason come from AWS or from a relay's answer:
+		// escaped, like everything relayctl prints that it did not write.
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", name, cell(st.State, 40), since, cell(st.Reason, 100))
 	}
 	return tw.Flush()
 }
@@ -187,7 +189,7 @@ func (l localSwitchboard) status(ctx context.Context, channel string) (breaker.S
 		} `json:"channels"`
 	}
 	if resp.StatusCode != http.StatusOK {
-		return breaker.Status{}, fmt.Errorf("the relay answered %s", resp.Status)
+		return breaker.Status{}, fmt.Errorf("the relay answered %s", terminalLine(resp.Status))
 	}
 	if err := json.NewDecoder(resp.Body).Decode(&st); err != nil {
 		return breaker.Status{}, fmt.Errorf("read the relay's status: %w", err)
@@ -222,7 +224,7 @@ func (l localSwitchboard) set(ctx context.Context, channel string, pause bool) e
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
 		body, _ := io.ReadAll(io.LimitReader(resp.Body, 512))
-		return fmt.Errorf("the relay answered %s: %s", resp.Status, oneLine(string(body), 200))
+		return fmt.Errorf("the relay answered %s: %s", terminalLine(resp.Status), oneLine(terminalLine(string(body)), 200))
 	}
 	return nil
 }

@@ -12,6 +12,7 @@ import (
 	"strings"
 	"text/tabwriter"
 	"time"
+	"unicode/utf8"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/config"
@@ -158,15 +159,28 @@ func (c *client) list(ctx context.Context, w io.Writer, now time.Time) error {
 	if err != nil {
 		return err
 	}
+	if c.o.json {
+		found := make([]channelLetter, 0, len(letters))
+		for _, l := range letters {
+			found = append(found, channelLetter{c.o.channel, l})
+		}
+		return writeJSON(w, found, &more)
+	}
+	return printList(w, c.o.channel, letters, more, now)
+}
+
+// printList is the table of `dlq list`. Every cell but the event id (the
+// body's hash) and the counts comes from the letter: each is escaped.
+func printList(w io.Writer, channel string, letters []dlq.Letter, more bool, now time.Time) error {
 	if len(letters) == 0 {
-		fmt.Fprintf(w, "the %s DLQ is empty\n", c.o.channel)
+		fmt.Fprintf(w, "the %s DLQ is empty\n", channel)
 		return nil
 	}
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "EVENT ID\tEVENT\tCLASS\tSTATUS\tATTEMPTS\tAGE\tLAST ERROR")
 	for _, l := range letters {
 		f := l.Failure
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t%s\t%s\n", orDash(l.EventID), orDash(l.Event), orDash(string(f.Class)), orDash(f.Status), f.Attempts, ago(now, l.DeadLettered), oneLine(f.Error, 80))
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t%s\t%s\n", l.EventID, cell(l.Event, 40), cell(string(f.Class), 40), cell(f.Status, 40), f.Attempts, ago(now, l.DeadLettered), oneLine(terminalLine(f.Error), 80))
 	}
 	if err := tw.Flush(); err != nil {
 		return err
@@ -177,13 +191,17 @@ func (c *client) list(ctx context.Context, w io.Writer, now time.Time) error {
 	return nil
 }
 
+// cell is a value taken from a letter, for a table: escaped, cut to n
+// characters, a dash when empty.
+func cell(s string, n int) string { return orDash(oneLine(terminalLine(s), n)) }
+
 func (c *client) show(ctx context.Context, w io.Writer, eventID string) error {
 	names := []string{c.o.channel}
 	if c.o.channel == "" {
 		names = channels.Names()
 	}
 	var searched []string
-	found := 0
+	found := []channelLetter{}
 	for _, ch := range names {
 		q, err := c.dlq(ctx, ch)
 		if err != nil {
@@ -198,11 +216,7 @@ func (c *client) show(ctx context.Context, w io.Writer, eventID string) error {
 			return err
 		}
 		for _, l := range letters {
-			if found > 0 {
-				fmt.Fprintln(w)
-			}
-			found++
-			printLetter(w, ch, l)
+			found = append(found, channelLetter{ch, l})
 		}
 	}
 	switch {
@@ -212,42 +226,73 @@ func (c *client) show(ctx context.Context, w io.Writer, eventID string) error {
 			vars = append(vars, spec.DLQEnv())
 		}
 		return fmt.Errorf("no DLQ to search: pass --channel and --dlq-url, name the stack with --stack, or set one of %s", strings.Join(vars, ", "))
-	case found == 0:
+	case len(found) == 0:
 		return fmt.Errorf("%s is not in the %s DLQ", eventID, strings.Join(searched, ", "))
+	}
+	if c.o.json {
+		return writeJSON(w, found, nil)
+	}
+	for i, f := range found {
+		if i > 0 {
+			fmt.Fprintln(w)
+		}
+		printLetter(w, f.channel, f.Letter)
 	}
 	return nil
 }
 
+// channelLetter is a dead letter and the channel whose DLQ holds it.
+type channelLetter struct {
+	channel string
+	dlq.Letter
+}
+
+// printLetter is one letter in `dlq show`. Everything but the event id
+// (the body's hash) and the times relayctl formats comes from the letter
+// and is escaped: attributes on one line each, the body with its line
+// breaks.
 func printLetter(w io.Writer, channel string, l dlq.Letter) {
-	fmt.Fprintf(w, "Dead letter %s in the %s DLQ (message id %s)\n", l.EventID, channel, l.MessageID)
+	fmt.Fprintf(w, "Dead letter %s in the %s DLQ (message id %s)\n", l.EventID, channel, terminalLine(l.MessageID))
+	switch l.ClaimedEventID {
+	case l.EventID:
+	case "":
+		fmt.Fprintf(w, "  the letter has no event_id attribute; %s is its body's id\n", l.EventID)
+	default:
+		fmt.Fprintf(w, "  its event_id attribute (%s) is not its body's id: the relay did not write it so\n", oneLine(terminalLine(l.ClaimedEventID), 80))
+	}
 	if !l.DeadLettered.IsZero() {
 		fmt.Fprintf(w, "  dead_lettered_at: %s\n", l.DeadLettered.Format(time.RFC3339))
 	}
 	fmt.Fprintln(w, "Attributes:")
 	for _, name := range slices.Sorted(maps.Keys(l.Attributes)) {
 		v := l.Attributes[name]
-		value := aws.ToString(v.StringValue)
+		value := terminalLine(aws.ToString(v.StringValue))
 		if v.StringValue == nil {
-			value = fmt.Sprintf("(%s, %d bytes)", aws.ToString(v.DataType), len(v.BinaryValue))
+			value = fmt.Sprintf("(%s, %d bytes)", terminalLine(aws.ToString(v.DataType)), len(v.BinaryValue))
 		}
-		fmt.Fprintf(w, "  %s: %s\n", name, value)
+		fmt.Fprintf(w, "  %s: %s\n", terminalLine(name), value)
 	}
 	fmt.Fprintln(w, "SQS attributes (of the dead letter itself; attempts above counts deliveries):")
 	for _, name := range slices.Sorted(maps.Keys(l.System)) {
-		v := l.System[name]
+		v := terminalLine(l.System[name])
 		if t := dlq.MillisTime(v); strings.HasSuffix(name, "Timestamp") && !t.IsZero() {
 			v += " (" + t.Format(time.RFC3339) + ")"
 		}
-		fmt.Fprintf(w, "  %s: %s\n", name, v)
+		fmt.Fprintf(w, "  %s: %s\n", terminalLine(name), v)
 	}
 	fmt.Fprintln(w, "Body:")
 	var pretty bytes.Buffer
 	if err := json.Indent(&pretty, l.Body, "", "  "); err != nil {
-		fmt.Fprintf(w, "%s\n", l.Body) // not JSON: shown as it is
+		// Not JSON: shown as it is, escaped, and indented like the rest so
+		// that no line of it can pass for one of relayctl's.
+		fmt.Fprintf(w, "%s\n", indent(terminalText(string(l.Body))))
 		return
 	}
-	fmt.Fprintf(w, "%s\n", pretty.Bytes())
+	fmt.Fprintf(w, "%s\n", terminalText(pretty.String()))
 }
+
+// indent starts every line of s with two spaces.
+func indent(s string) string { return "  " + strings.ReplaceAll(s, "\n", "\n  ") }
 
 func (c *client) redrive(ctx context.Context, w io.Writer) error {
 	q, err := c.dlq(ctx, c.o.channel)
@@ -266,7 +311,7 @@ func (c *client) redrive(ctx context.Context, w io.Writer) error {
 		verb = "would redrive"
 	}
 	for _, l := range moved {
-		fmt.Fprintf(w, "%s %s (%s)\n", verb, l.EventID, orDash(l.Event))
+		fmt.Fprintf(w, "%s %s (%s)\n", verb, l.EventID, cell(l.Event, 40))
 	}
 	if err != nil {
 		return err
@@ -300,4 +345,94 @@ func orDash(s string) string {
 		return "-"
 	}
 	return s
+}
+
+// letterJSON is a dead letter in the --json output: the data exactly as
+// the queue holds it (JSON's own escapes aside), for a program or for
+// anyone who needs the bytes the human output escapes.
+type letterJSON struct {
+	Channel        string                   `json:"channel"`
+	MessageID      string                   `json:"message_id"`
+	EventID        string                   `json:"event_id"`
+	Event          string                   `json:"event,omitempty"`
+	DeadLettered   *time.Time               `json:"dead_lettered_at,omitempty"`
+	FailureClass   string                   `json:"failure_class,omitempty"`
+	LastStatus     string                   `json:"last_status,omitempty"`
+	LastError      string                   `json:"last_error,omitempty"`
+	Attempts       int                      `json:"attempts"`
+	Attributes     map[string]attributeJSON `json:"attributes"`
+	SQSAttributes  map[string]string        `json:"sqs_attributes"`
+	Body           *string                  `json:"body,omitempty"`
+	BodyBase64     []byte                   `json:"body_base64,omitempty"` // when the body is not UTF-8, which a JSON string cannot hold exactly
+	ClaimedEventID string                   `json:"claimed_event_id,omitempty"`
+}
+
+type attributeJSON struct {
+	DataType    string  `json:"data_type"`
+	StringValue *string `json:"string_value,omitempty"`
+	BinaryValue []byte  `json:"binary_value,omitempty"` // base64
+}
+
+func newLetterJSON(f channelLetter) letterJSON {
+	l := f.Letter
+	out := letterJSON{
+		Channel: f.channel, MessageID: l.MessageID, EventID: l.EventID, Event: l.Event,
+		FailureClass: string(l.Failure.Class), LastStatus: l.Failure.Status, LastError: l.Failure.Error, Attempts: l.Failure.Attempts,
+		Attributes: map[string]attributeJSON{}, SQSAttributes: map[string]string{},
+	}
+	if l.ClaimedEventID != l.EventID {
+		out.ClaimedEventID = l.ClaimedEventID
+	}
+	if !l.DeadLettered.IsZero() {
+		out.DeadLettered = &l.DeadLettered
+	}
+	for name, v := range l.Attributes {
+		out.Attributes[name] = attributeJSON{DataType: aws.ToString(v.DataType), StringValue: v.StringValue, BinaryValue: v.BinaryValue}
+	}
+	maps.Copy(out.SQSAttributes, l.System)
+	if utf8.Valid(l.Body) {
+		body := string(l.Body)
+		out.Body = &body
+	} else {
+		out.BodyBase64 = l.Body
+	}
+	return out
+}
+
+// writeJSON writes letters as one JSON object; more, when not nil, says
+// whether the DLQ held more than were read.
+func writeJSON(w io.Writer, letters []channelLetter, more *bool) error {
+	doc := struct {
+		Letters []letterJSON `json:"letters"`
+		More    *bool        `json:"more,omitempty"`
+	}{Letters: make([]letterJSON, 0, len(letters)), More: more}
+	for _, l := range letters {
+		doc.Letters = append(doc.Letters, newLetterJSON(l))
+	}
+	var out bytes.Buffer
+	enc := json.NewEncoder(&out)
+	enc.SetEscapeHTML(false)
+	enc.SetIndent("", "  ")
+	if err := enc.Encode(doc); err != nil {
+		return err
+	}
+	_, err := io.WriteString(w, jsonEscapeControls(out.String()))
+	return err
+}
+
+// jsonEscapeControls writes as \u escapes the characters a terminal acts
+// on that encoding/json leaves raw (the C1 controls, the bidirectional
+// controls): the JSON decodes to the same data, and stays harmless when
+// printed. Outside strings encoded JSON holds only ASCII, so every such
+// character is inside a string, where the escape is valid.
+func jsonEscapeControls(s string) string {
+	var b strings.Builder
+	for _, r := range s {
+		if r >= 0x80 && escaped(r, true) {
+			fmt.Fprintf(&b, `\u%04x`, r)
+			continue
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
 }

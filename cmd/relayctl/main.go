@@ -24,8 +24,8 @@ import (
 var usage = `relayctl operates the Nice Chat relay's dead-letter queues and channels.
 
 Usage:
-  relayctl dlq list    --channel CHANNEL [--max N] [queue options]
-  relayctl dlq show    EVENT_ID [--channel CHANNEL] [queue options]
+  relayctl dlq list    --channel CHANNEL [--max N] [--json] [queue options]
+  relayctl dlq show    EVENT_ID [--channel CHANNEL] [--json] [queue options]
   relayctl dlq redrive --channel CHANNEL (--id EVENT_ID ... | --all) [--dry-run] [queue options]
 
   list     a table of the dead letters (event id, event, failure class, last
@@ -36,6 +36,11 @@ Usage:
            count; each is deleted from the DLQ only after the send succeeded;
            an event is sent back once per run (a second letter of it stays);
            --dry-run lists what would be sent and changes nothing
+
+  An event id is the hash of the event's body (evt_...), whatever a letter's
+  event_id attribute says. Text taken from a letter is printed with its
+  control characters escaped (\x1b, \r, \u202e); --json prints the letters
+  exactly, as JSON.
 
   relayctl channel status [--channel CHANNEL] (--stack NAME | --relay URL)
   relayctl channel pause  --channel CHANNEL (--stack NAME | --relay URL)
@@ -85,6 +90,7 @@ type options struct {
 	ids      []string
 	all      bool
 	dryRun   bool
+	json     bool
 }
 
 func run(args []string, stdout, stderr io.Writer) int {
@@ -188,6 +194,9 @@ func parse(cmd string, args []string) (options, []string, error) {
 	fs.StringVar(&o.relay, "relay", "", "")
 	if cmd == "list" {
 		fs.IntVar(&o.max, "max", dlq.DefaultMax, "")
+	}
+	if cmd == "list" || cmd == "show" {
+		fs.BoolVar(&o.json, "json", false, "")
 	}
 	if cmd == "redrive" {
 		fs.Func("id", "", func(v string) error { o.ids = append(o.ids, v); return nil })
