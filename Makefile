@@ -82,11 +82,11 @@ fuzz: ## run every fuzz target (the parser, each renderer, ingest), FUZZTIME eac
 
 # Built, then run directly rather than by `go run`, which answers Ctrl-C
 # with exit status 1 however cleanly the relay stops.
-run: ## run the whole relay locally on 127.0.0.1:8080 (queue, token and outbox in ./var)
+run: ## run the whole relay locally: callbacks on 127.0.0.1:8080, status page and relayctl's API on 127.0.0.1:8090 (data in ./var)
 	@$(GO) build -o $(TOOLS_BIN)/relay ./cmd/relay
 	@exec $(TOOLS_BIN)/relay
 
-demo: ## post every events/ example to the relay that `make run` started
+demo: ## post every events/ example to the relay that `make run` started (found from $RELAY_DATA_DIR/relay.json, default ./var)
 	$(GO) run ./cmd/relay demo
 
 clean: ## remove build output and installed tools

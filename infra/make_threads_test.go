@@ -7,7 +7,6 @@ import (
 	"time"
 
 	fixtures "github.com/nicechat-relay/nicechat-relay/events"
-	"github.com/nicechat-relay/nicechat-relay/shared/localaws"
 	"github.com/nicechat-relay/nicechat-relay/shared/slack/slacktest"
 )
 
@@ -15,13 +14,12 @@ import (
 // a visitor's six events, posted out of order, make one thread.
 func TestMakeRunTellsAVisitorsStoryInOneSlackThread(t *testing.T) {
 	api := slacktest.New(t, "xoxb-make-run", "C0MAKERUN1")
-	addr := localaws.FreeAddr(t)
 	const token = "make-run-threads-token-0123456789"
-	_, out := startMakeRun(t, addr, "CALLBACK_TOKEN="+token,
+	run := startMakeRun(t, "CALLBACK_TOKEN="+token,
 		"SLACK_BOT_TOKEN=xoxb-make-run", "SLACK_CHANNEL=C0MAKERUN1", "SLACK_API_URL="+api.URL,
 		"SLACK_MIN_INTERVAL=50ms", "SLACK_EVENTS=*", "SLACK_WEBHOOK_URL=")
 	for _, typ := range []string{"push_form", "first_message", "new_visitor", "new_order", "unanswered", "new_chat"} {
-		resp, err := http.Post("http://"+addr+"/callback/"+token, "application/json", bytes.NewReader(fixtures.Body(typ)))
+		resp, err := http.Post(run.callback+"/callback/"+token, "application/json", bytes.NewReader(fixtures.Body(typ)))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -37,7 +35,7 @@ func TestMakeRunTellsAVisitorsStoryInOneSlackThread(t *testing.T) {
 			break
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("%d roots, %d messages; want one thread telling %q\n%s", len(roots), len(api.Messages()), story, out)
+			t.Fatalf("%d roots, %d messages; want one thread telling %q\n%s", len(roots), len(api.Messages()), story, run.out)
 		}
 	}
 }

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"mime/quotedprintable"
@@ -21,6 +22,7 @@ import (
 	"time"
 
 	"github.com/nicechat-relay/nicechat-relay/shared/localaws"
+	"github.com/nicechat-relay/nicechat-relay/shared/localrelay"
 	"github.com/nicechat-relay/nicechat-relay/shared/logtest"
 	"github.com/nicechat-relay/nicechat-relay/shared/nicechat"
 	"github.com/nicechat-relay/nicechat-relay/shared/webhook"
@@ -50,9 +52,10 @@ var buildRelay = sync.OnceValues(func() (string, error) {
 
 // relayProcess is the relay running as a child process.
 type relayProcess struct {
-	cmd  *exec.Cmd
-	base string
-	out  *logtest.Buffer
+	cmd   *exec.Cmd
+	base  string // the callback listener
+	admin string
+	out   *logtest.Buffer
 }
 
 func startProcess(t *testing.T, env map[string]string) *relayProcess {
@@ -72,7 +75,7 @@ func startProcess(t *testing.T, env map[string]string) *relayProcess {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	p := &relayProcess{cmd: cmd, base: "http://" + env["RELAY_ADDR"], out: out}
+	p := &relayProcess{cmd: cmd, base: "http://" + env["RELAY_ADDR"], admin: "http://" + env["RELAY_ADMIN_ADDR"], out: out}
 	t.Cleanup(func() {
 		if cmd.ProcessState == nil {
 			_ = cmd.Process.Kill()
@@ -80,7 +83,7 @@ func startProcess(t *testing.T, env map[string]string) *relayProcess {
 		}
 	})
 	eventually(t, "the relay answers", func() bool {
-		resp, err := http.Get(p.base + "/api/status")
+		resp, err := http.Get(p.admin + "/api/status")
 		if err == nil {
 			resp.Body.Close()
 		}
@@ -156,10 +159,11 @@ func event(n int) []byte {
 
 func TestRelayKilledWhileDeliveringLosesNothingAccepted(t *testing.T) {
 	g, url := newGate(t) // never opened: the deliveries hang there until the relay dies
-	env := map[string]string{
-		"RELAY_ADDR": localaws.FreeAddr(t), "RELAY_DATA_DIR": t.TempDir(), "CALLBACK_TOKEN": testToken,
+	dataDir := t.TempDir()
+	env := freeAddrs(t, map[string]string{
+		"RELAY_DATA_DIR": dataDir, "CALLBACK_TOKEN": testToken,
 		"WEBHOOK_URL": url, "RELAY_EMAIL": "outbox",
-	}
+	})
 	first := startProcess(t, env)
 	const n = 30
 	for i := range n {
@@ -169,13 +173,21 @@ func TestRelayKilledWhileDeliveringLosesNothingAccepted(t *testing.T) {
 	}
 	eventually(t, "deliveries are in flight", func() bool { return g.waiting.Load() > 0 })
 	first.kill(t)
+	// Its relay.json is left behind, and names a process that is gone:
+	// make demo and relayctl find no relay.
+	if _, err := localrelay.Find(dataDir); !errors.Is(err, localrelay.ErrNotRunning) {
+		t.Errorf("after kill -9 the data directory's relay is found: %v", err)
+	}
 
 	// The restarted relay delivers to another endpoint, so every event it
 	// receives is one the first relay left on the queue.
 	after, afterURL := newGate(t)
 	after.release()
 	env["WEBHOOK_URL"] = afterURL
-	startProcess(t, env)
+	second := startProcess(t, env)
+	if found, err := localrelay.Find(dataDir); err != nil || found.PID != second.cmd.Process.Pid || found.AdminURL != second.admin {
+		t.Errorf("after the restart the data directory names %+v (%v), want the new process", found, err)
+	}
 	for i := range n {
 		id := nicechat.EventID(event(i))
 		eventually(t, "event "+id+" is delivered after the restart", func() bool { return after.delivered(id) })
@@ -195,11 +207,11 @@ func TestRelayKilledUnderLoadDeliversEveryAcceptedEventOncePerChannel(t *testing
 	slackSrv := httptest.NewServer(slack)
 	t.Cleanup(slackSrv.Close)
 	dataDir := t.TempDir()
-	env := map[string]string{
-		"RELAY_ADDR": localaws.FreeAddr(t), "RELAY_DATA_DIR": dataDir, "CALLBACK_TOKEN": testToken,
+	env := freeAddrs(t, map[string]string{
+		"RELAY_DATA_DIR": dataDir, "CALLBACK_TOKEN": testToken,
 		"WEBHOOK_URL": url, "RELAY_EMAIL": "outbox",
 		"SLACK_WEBHOOK_URL": slackSrv.URL + "/services/T0/B0/X", "SLACK_MIN_INTERVAL": "5ms",
-	}
+	})
 	processes := []*relayProcess{startProcess(t, env)}
 
 	// Load: 4 posters, together 50 callbacks a second, until stopped;
@@ -251,7 +263,7 @@ func TestRelayKilledUnderLoadDeliversEveryAcceptedEventOncePerChannel(t *testing
 	// Every queue empty means every message is settled, the ones whose
 	// claim a kill left behind included (they wait for it to expire).
 	eventually(t, "every queue is empty", func() bool {
-		for _, c := range statusOf(t, current.Load().base).Channels {
+		for _, c := range statusOf(t, current.Load().admin).Channels {
 			if c.Queue.Visible+c.Queue.InFlight+c.Queue.Delayed != 0 {
 				return false
 			}
@@ -371,10 +383,10 @@ func TestRelayStopsGracefullyOnSIGTERM(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			g, url := newGate(t)
-			env := map[string]string{
-				"RELAY_ADDR": localaws.FreeAddr(t), "RELAY_DATA_DIR": t.TempDir(), "CALLBACK_TOKEN": testToken,
+			env := freeAddrs(t, map[string]string{
+				"RELAY_DATA_DIR": t.TempDir(), "CALLBACK_TOKEN": testToken,
 				"WEBHOOK_URL": url, "RELAY_EMAIL": "outbox", "RELAY_SHUTDOWN_GRACE": "2s",
-			}
+			})
 			p := startProcess(t, env)
 			if !p.post(event(1)) {
 				t.Fatal("the event was not accepted")
@@ -419,7 +431,7 @@ func TestRelayStopsGracefullyOnSIGTERM(t *testing.T) {
 				// Had the completed delivery stayed on the queue, the
 				// restarted relay would deliver it again before emptying it.
 				eventually(t, "the queues are empty after the restart", func() bool {
-					for _, c := range statusOf(t, q.base).Channels {
+					for _, c := range statusOf(t, q.admin).Channels {
 						if c.Queue.Visible+c.Queue.InFlight+c.Queue.Delayed != 0 {
 							return false
 						}

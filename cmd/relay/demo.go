@@ -13,17 +13,34 @@ import (
 	"time"
 
 	fixtures "github.com/nicechat-relay/nicechat-relay/events"
+	"github.com/nicechat-relay/nicechat-relay/shared/localrelay"
 )
 
 // demo posts every events/ fixture to the running relay, as Nice Chat
-// would, and prints what ingest answered. The relay's token is read from
-// CALLBACK_TOKEN or the data directory, as the relay itself reads it.
+// would, and prints what ingest answered. It finds the relay as relayctl
+// does, from the relay.json the relay keeps in its data directory
+// (RELAY_DATA_DIR); RELAY_ADDR, when set, names the callback listener
+// instead. The relay's token is read from CALLBACK_TOKEN or the data
+// directory, as the relay itself reads it.
 func demo(ctx context.Context, getenv func(string) string, stdout, stderr io.Writer) int {
-	base := "http://" + or(getenv(envAddr), defaultAddr)
+	dataDir := localrelay.DataDir(getenv)
+	base, admin := "", "http://"+defaultAdminAddr
+	if running, err := localrelay.Find(dataDir); err == nil {
+		base, admin = running.CallbackURL, running.AdminURL
+	} else if getenv(envAddr) == "" {
+		fmt.Fprintf(stderr, "relay demo: %v\nStart the relay first: make run (make demo needs the relay's %s, when it has one)\n", err, envDataDir)
+		return 1
+	}
+	if v := getenv(envAddr); v != "" {
+		base = "http://" + v
+	}
+	if v := getenv(envAdminAddr); v != "" {
+		admin = "http://" + v
+	}
 	token := getenv("CALLBACK_TOKEN")
 	if token == "" {
 		var err error
-		token, err = readToken(or(getenv(envDataDir), defaultData))
+		token, err = readToken(dataDir)
 		if err != nil {
 			fmt.Fprintf(stderr, "relay demo: %v\nStart the relay first: make run\n", err)
 			return 1
@@ -60,7 +77,7 @@ func demo(ctx context.Context, getenv func(string) string, stdout, stderr io.Wri
 			return 1
 		}
 	}
-	fmt.Fprintf(stdout, "\nSee what happened: %s/ (or %s/api/status)\n", base, base)
+	fmt.Fprintf(stdout, "\nSee what happened: %s/ (or %s/api/status)\n", admin, admin)
 	if failed > 0 {
 		fmt.Fprintf(stderr, "relay demo: %d fixture(s) got an unexpected answer\n", failed)
 		return 1

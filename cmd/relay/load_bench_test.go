@@ -14,7 +14,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/nicechat-relay/nicechat-relay/shared/localaws"
 	"github.com/nicechat-relay/nicechat-relay/shared/nicechat"
 	"github.com/nicechat-relay/nicechat-relay/shared/webhook"
 )
@@ -91,10 +90,10 @@ func runLoad(b *testing.B, rate int, d time.Duration) loadResult {
 	endpoint := &arrivals{first: map[string]time.Time{}}
 	srv := httptest.NewServer(endpoint)
 	defer srv.Close()
-	env := map[string]string{
-		"RELAY_ADDR": localaws.FreeAddr(b), "RELAY_DATA_DIR": b.TempDir(), "CALLBACK_TOKEN": testToken,
+	env := freeAddrs(b, map[string]string{
+		"RELAY_DATA_DIR": b.TempDir(), "CALLBACK_TOKEN": testToken,
 		"WEBHOOK_URL": srv.URL, "RELAY_EMAIL": "outbox",
-	}
+	})
 	ctx, cancel := context.WithCancel(context.Background())
 	r, err := start(ctx, lookupIn(env), slog.New(slog.NewJSONHandler(io.Discard, nil)))
 	if err != nil {

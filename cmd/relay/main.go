@@ -19,7 +19,8 @@ import (
 )
 
 const usage = `Usage:
-  relay          run the relay on RELAY_ADDR (default 127.0.0.1:8080)
+  relay          run the relay: callbacks on RELAY_ADDR (default 127.0.0.1:8080),
+                 the status page and relayctl's API on RELAY_ADMIN_ADDR (default 127.0.0.1:8090)
   relay demo     post every events/ fixture to the running relay
 `
 
@@ -61,16 +62,17 @@ func serve() int {
 // banner tells the person at the terminal where to point Nice Chat. It
 // holds the token, so it goes to the terminal and never to the log.
 func (r *relay) banner(w io.Writer) {
-	demo := "make demo"
+	prefix := ""
 	if r.settings != "" {
-		demo = r.settings + " make demo"
+		prefix = r.settings + " "
 	}
 	fmt.Fprintf(w, `
   nicechat-relay is running (data in %s)
     callback URL  %s/callback/%s
-    status        %s/
+    status        %s/  (this machine only; relayctl's --relay)
     channels      %s
-  Stop with Ctrl-C; '%s' posts every example event.
+  Stop with Ctrl-C; '%smake demo' posts every example event;
+  '%sgo run ./cmd/relayctl dlq list --channel webhook' lists the webhook's dead letters.
 
-`, r.dataDir, r.base, r.token, r.base, r.describeChannels(), demo)
+`, r.dataDir, r.base, r.token, r.admin, r.describeChannels(), prefix, prefix)
 }

@@ -26,18 +26,21 @@ import (
 	"github.com/nicechat-relay/nicechat-relay/shared/idempotency"
 	"github.com/nicechat-relay/nicechat-relay/shared/ingest"
 	"github.com/nicechat-relay/nicechat-relay/shared/localqueue"
+	"github.com/nicechat-relay/nicechat-relay/shared/localrelay"
 	"github.com/nicechat-relay/nicechat-relay/shared/nicechat"
 )
 
 // Local settings; every other variable is the one the Lambdas read.
 const (
-	envAddr    = "RELAY_ADDR"     // where the relay listens
-	envDataDir = "RELAY_DATA_DIR" // the queue file, the token, the outbox
-	envGrace   = "RELAY_SHUTDOWN_GRACE"
+	envAddr      = "RELAY_ADDR"          // where Nice Chat's callbacks arrive
+	envAdminAddr = "RELAY_ADMIN_ADDR"    // the status page, /api, /sqs, the sink
+	envDataDir   = localrelay.EnvDataDir // the queue file, the token, the outbox
+	envGrace     = "RELAY_SHUTDOWN_GRACE"
 
-	defaultAddr  = "127.0.0.1:8080"
-	defaultData  = "var"
-	defaultGrace = 25 * time.Second
+	defaultAddr      = "127.0.0.1:8080"
+	defaultAdminAddr = "127.0.0.1:8090"
+	defaultData      = localrelay.DefaultDataDir
+	defaultGrace     = 25 * time.Second
 
 	tokenFile   = "callback-token"
 	queueFile   = "queues.db"
@@ -48,9 +51,10 @@ const (
 
 // relay is one running local relay.
 type relay struct {
-	base     string
+	base     string // the callback listener's URL: Nice Chat's, perhaps through a tunnel
+	admin    string // the admin listener's URL: this machine's
 	dataDir  string
-	settings string // the non-default RELAY_ADDR and RELAY_DATA_DIR, as shell assignments
+	settings string // the non-default RELAY_DATA_DIR, as a shell assignment
 	token    string
 	// callbacks holds a place per callback being read or handled; full,
 	// further callbacks are refused.
@@ -59,14 +63,18 @@ type relay struct {
 	store     *localqueue.Store
 	once      *idempotency.Local // what each channel has delivered
 	pauses    *pauses            // which channels are paused
-	listener  net.Listener
-	server    *http.Server
-	channels  []*localChannel
-	sink      *sink
-	grace     time.Duration
-	draining  atomic.Bool     // stopping: callbacks get 503
-	ctx       context.Context // ends: stop gracefully
-	stopped   chan error
+	// The callback listener serves POST /callback/{token} alone; the
+	// admin listener everything else.
+	listener      *connLimit
+	server        *http.Server
+	adminListener net.Listener
+	adminServer   *http.Server
+	channels      []*localChannel
+	sink          *sink
+	grace         time.Duration
+	draining      atomic.Bool     // stopping: callbacks get 503
+	ctx           context.Context // ends: stop gracefully
+	stopped       chan error
 }
 
 // localChannel is one channel's consumer, as the status page shows it.
@@ -108,26 +116,32 @@ func start(ctx context.Context, lookupEnv func(string) (string, bool), log *slog
 func startWith(ctx context.Context, lookupEnv func(string) (string, bool), log *slog.Logger, lim limits) (_ *relay, err error) {
 	getenv := func(k string) string { v, _ := lookupEnv(k); return v }
 	r := &relay{log: log, ctx: ctx, stopped: make(chan error, 1), sink: newSink(log), callbacks: make(chan struct{}, lim.callbacks)}
-	addr := or(getenv(envAddr), defaultAddr)
-	r.dataDir = or(getenv(envDataDir), defaultData)
-	for _, v := range []string{envAddr, envDataDir} {
-		if getenv(v) != "" {
-			r.settings = strings.TrimSpace(r.settings + " " + v + "=" + getenv(v))
-		}
+	r.dataDir = localrelay.DataDir(getenv)
+	if v := getenv(envDataDir); v != "" {
+		// make demo and relayctl find the relay from its data directory.
+		r.settings = envDataDir + "=" + v
 	}
 	if r.grace, err = parseGrace(getenv(envGrace)); err != nil {
 		return nil, err
 	}
 
-	r.listener, err = net.Listen("tcp", addr)
+	addr, adminAddr := or(getenv(envAddr), defaultAddr), or(getenv(envAdminAddr), defaultAdminAddr)
+	callbacks, err := net.Listen("tcp", addr)
 	if err != nil {
 		return nil, fmt.Errorf("listen on %s (set %s to use another address): %w", addr, envAddr, err)
 	}
+	r.listener = limitConns(callbacks, lim.connections, lim.evictAfter)
 	r.base = baseURL(r.listener.Addr())
+	if r.adminListener, err = net.Listen("tcp", adminAddr); err != nil {
+		r.listener.Close()
+		return nil, fmt.Errorf("listen on %s for the status page and relayctl (set %s to use another address): %w", adminAddr, envAdminAddr, err)
+	}
+	r.admin = baseURL(r.adminListener.Addr())
 
 	removeDataDir, err := makeDataDir(r.dataDir)
 	if err != nil {
 		r.listener.Close()
+		r.adminListener.Close()
 		return nil, err
 	}
 	defer func() {
@@ -135,6 +149,7 @@ func startWith(ctx context.Context, lookupEnv func(string) (string, bool), log *
 			return
 		}
 		r.listener.Close()
+		r.adminListener.Close()
 		if r.once != nil {
 			r.once.Close()
 		}
@@ -147,7 +162,7 @@ func startWith(ctx context.Context, lookupEnv func(string) (string, bool), log *
 		}
 	}()
 
-	r.store, err = localqueue.Open(filepath.Join(r.dataDir, queueFile), localqueue.Options{URLPrefix: r.base + sqsPath + accountPath})
+	r.store, err = localqueue.Open(filepath.Join(r.dataDir, queueFile), localqueue.Options{URLPrefix: r.admin + sqsPath + accountPath})
 	if err != nil {
 		return nil, err
 	}
@@ -194,9 +209,18 @@ func startWith(ctx context.Context, lookupEnv func(string) (string, bool), log *
 		return nil, err
 	}
 	handler := ingest.NewHandler(ingest.New(cfg, r.store, log), nil) // CloudWatch's metrics: locally, the status page
-	r.server = r.newServer(r.routes(handler, cfg.MaxBodyBytes), lim)
+	r.server = r.newServer(r.callbackRoutes(handler, cfg.MaxBodyBytes), lim)
+	r.server.ConnState = r.listener.track
+	adminLim := lim
+	adminLim.maxHeaderBytes = adminMaxHeaderBytes
+	r.adminServer = r.newServer(r.adminRoutes(), adminLim)
+	// Written while this start holds the queue file's lock: a second
+	// relay refused on the same folder never overwrites it.
+	if err = localrelay.Write(r.dataDir, localrelay.Info{PID: os.Getpid(), CallbackURL: r.base, AdminURL: r.admin, StartedAt: time.Now().UTC()}); err != nil {
+		return nil, err
+	}
 	go r.serve()
-	log.Info("relay listening", "channel", "local", "status_url", r.base+"/", "channels", r.describeChannels(), "data_dir", r.dataDir)
+	log.Info("relay listening", "channel", "local", "callback_url", r.base+"/callback/…", "status_url", r.admin+"/", "channels", r.describeChannels(), "data_dir", r.dataDir)
 	return r, nil
 }
 
@@ -220,7 +244,7 @@ func (r *relay) startConsumers(ctx context.Context, lookup func(string) string, 
 		local := consumer.Local{Target: "off"}
 		if spec.Local != nil {
 			local, err = spec.Local(consumer.LocalEnv{
-				Getenv: lookup, SinkURL: r.base + sinkPath, DataDir: r.dataDir,
+				Getenv: lookup, SinkURL: r.admin + sinkPath, DataDir: r.dataDir,
 				AWS: awsCfg, AWSErr: awsErr, Log: r.log, Docs: r.once,
 			})
 			if err != nil {
@@ -233,7 +257,7 @@ func (r *relay) startConsumers(ctx context.Context, lookup func(string) string, 
 		}
 		c := &localChannel{name: spec.Name, on: local.On, target: local.Target, files: local.Files, queue: spec.QueueName(), dlq: spec.DLQName()}
 		for _, v := range local.Env {
-			c.usesSink = c.usesSink || v == r.base+sinkPath
+			c.usesSink = c.usesSink || v == r.admin+sinkPath
 		}
 		r.channels = append(r.channels, c)
 		// Every channel's queues exist, on or off, as relayctl expects.
@@ -308,12 +332,12 @@ func emptyEventLists(spec consumer.Spec, getenv func(string) string) string {
 	return strings.Join(names, " and ") + " are empty"
 }
 
-// serve runs the HTTP server and the event sources until r.ctx ends, then
+// serve runs the HTTP servers and the event sources until r.ctx ends, then
 // stops within one grace period: callbacks are answered 503 (Nice Chat
 // retries them), no new batch starts, the batches in progress finish or,
 // past the grace period, are cut short (their messages are delivered after
-// the next start); the server, which also hosts the built-in sink those
-// batches may be posting to, closes last.
+// the next start); the servers, the admin one hosting the built-in sink
+// those batches may be posting to, close last.
 func (r *relay) serve() {
 	polling, stopPolling := context.WithCancel(r.ctx)
 	defer stopPolling()
@@ -325,8 +349,9 @@ func (r *relay) serve() {
 			sources.Go(func() { c.source.run(polling, hard) })
 		}
 	}
-	served := make(chan error, 1)
+	served := make(chan error, 2)
 	go func() { served <- r.server.Serve(r.listener) }()
+	go func() { served <- r.adminServer.Serve(r.adminListener) }()
 
 	var err error
 	select {
@@ -349,11 +374,13 @@ func (r *relay) serve() {
 	}
 	shutdown, cancel := context.WithDeadline(context.Background(), deadline.Add(time.Second))
 	defer cancel()
-	err = errors.Join(err, r.server.Shutdown(shutdown))
+	err = errors.Join(err, r.server.Shutdown(shutdown), r.adminServer.Shutdown(shutdown))
 	if errors.Is(err, http.ErrServerClosed) {
 		err = nil
 	}
-	err = errors.Join(err, r.store.Close(), r.once.Close())
+	// Removed while the queue file's lock is still held: a relay that
+	// starts on the folder meanwhile writes its own after this.
+	err = errors.Join(err, localrelay.Remove(r.dataDir), r.store.Close(), r.once.Close())
 	if err == nil {
 		r.log.Info("relay stopped", "channel", "local")
 	}
@@ -395,9 +422,9 @@ func callbackToken(fromEnv, dataDir string) (string, error) {
 	return token, nil
 }
 
-// baseURL is where this machine reaches the listener. A relay listening
-// on every interface (0.0.0.0, [::]) is reached at 127.0.0.1: its pages,
-// its SQS API and its built-in sink answer only requests naming this machine.
+// baseURL is where this machine reaches a listener. One listening on every
+// interface (0.0.0.0, [::]) is reached at 127.0.0.1: the admin listener's
+// pages, SQS API and sink answer only requests naming this machine.
 func baseURL(addr net.Addr) string {
 	if tcp, ok := addr.(*net.TCPAddr); ok && tcp.IP.IsUnspecified() {
 		return "http://" + net.JoinHostPort("127.0.0.1", strconv.Itoa(tcp.Port))

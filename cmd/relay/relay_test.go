@@ -13,6 +13,7 @@ import (
 	"net/http/httptest"
 	"net/mail"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -26,6 +27,7 @@ import (
 
 	fixtures "github.com/nicechat-relay/nicechat-relay/events"
 	"github.com/nicechat-relay/nicechat-relay/shared/localaws"
+	"github.com/nicechat-relay/nicechat-relay/shared/localrelay"
 	"github.com/nicechat-relay/nicechat-relay/shared/logtest"
 	"github.com/nicechat-relay/nicechat-relay/shared/nicechat"
 )
@@ -45,7 +47,7 @@ type testRelay struct {
 	logs *logtest.Buffer
 }
 
-// startRelay runs the relay on a free port with env (plus a fresh data
+// startRelay runs the relay on free ports with env (plus a fresh data
 // directory unless env names one); it stops with the test.
 func startRelay(t *testing.T, env map[string]string) *testRelay {
 	t.Helper()
@@ -58,7 +60,7 @@ func startRelayWith(t *testing.T, env map[string]string, lim limits) *testRelay 
 	if env["RELAY_DATA_DIR"] == "" {
 		env["RELAY_DATA_DIR"] = t.TempDir()
 	}
-	env["RELAY_ADDR"] = "127.0.0.1:0"
+	env["RELAY_ADDR"], env["RELAY_ADMIN_ADDR"] = "127.0.0.1:0", "127.0.0.1:0"
 	logs := &logtest.Buffer{}
 	ctx, cancel := context.WithCancel(context.Background())
 	r, err := startWith(ctx, lookupIn(env), slog.New(slog.NewJSONHandler(logs, nil)), lim)
@@ -79,6 +81,15 @@ func startRelayWith(t *testing.T, env map[string]string, lim limits) *testRelay 
 	return &testRelay{relay: r, stop: stop, logs: logs}
 }
 
+// freeAddrs sets both listeners' addresses in env to free ports: no test
+// may listen on, or find a relay at, the defaults (a relay of one's own
+// may run there).
+func freeAddrs(t testing.TB, env map[string]string) map[string]string {
+	t.Helper()
+	env["RELAY_ADDR"], env["RELAY_ADMIN_ADDR"] = localaws.FreeAddr(t), localaws.FreeAddr(t)
+	return env
+}
+
 // lookupIn is os.LookupEnv over env: a key present with "" is set empty.
 func lookupIn(env map[string]string) func(string) (string, bool) {
 	return func(k string) (string, bool) { v, ok := env[k]; return v, ok }
@@ -97,7 +108,7 @@ func (r *testRelay) post(t *testing.T, body []byte) (int, string) {
 
 func (r *testRelay) apiStatus(t *testing.T) relayStatus {
 	t.Helper()
-	return statusOf(t, r.base)
+	return statusOf(t, r.admin)
 }
 
 // recorder is an HTTP endpoint that keeps what it receives.
@@ -374,7 +385,7 @@ func TestRelayStatusShowsDeliveriesAndDeadLettersWithTheirReason(t *testing.T) {
 		return email.Delivered == 1 && email.Files != nil && email.Files.Files == 1
 	})
 
-	resp, err := http.Get(r.base + "/")
+	resp, err := http.Get(r.admin + "/")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -441,8 +452,10 @@ func TestRelayGeneratesAndKeepsATokenWithoutLoggingIt(t *testing.T) {
 	}
 	var banner bytes.Buffer
 	first.banner(&banner)
-	if !strings.Contains(banner.String(), first.base+"/callback/"+first.token) {
-		t.Errorf("the banner does not show the callback URL:\n%s", banner.String())
+	for _, want := range []string{first.base + "/callback/" + first.token, first.admin + "/", "RELAY_DATA_DIR=" + dir + " make demo"} {
+		if !strings.Contains(banner.String(), want) {
+			t.Errorf("the banner does not show %q:\n%s", want, banner.String())
+		}
 	}
 	first.stop()
 	if strings.Contains(first.logs.String(), first.token) {
@@ -468,7 +481,7 @@ func TestRelayRefusesAnInvalidConfigurationNamingTheVariable(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			env := map[string]string{"RELAY_ADDR": localaws.FreeAddr(t), "RELAY_DATA_DIR": t.TempDir(), tt.variable: tt.value}
+			env := freeAddrs(t, map[string]string{"RELAY_DATA_DIR": t.TempDir(), tt.variable: tt.value})
 			r, err := start(context.Background(), lookupIn(env), slog.New(slog.NewJSONHandler(io.Discard, nil)))
 			if err == nil {
 				r.store.Close()
@@ -483,17 +496,39 @@ func TestRelayRefusesAnInvalidConfigurationNamingTheVariable(t *testing.T) {
 
 func TestASecondRelayOnTheSameDataIsRefused(t *testing.T) {
 	dir := t.TempDir()
-	startRelay(t, map[string]string{"RELAY_DATA_DIR": dir, "CALLBACK_TOKEN": testToken})
-	env := map[string]string{"RELAY_ADDR": localaws.FreeAddr(t), "RELAY_DATA_DIR": dir, "CALLBACK_TOKEN": testToken}
+	first := startRelay(t, map[string]string{"RELAY_DATA_DIR": dir, "CALLBACK_TOKEN": testToken})
+	env := freeAddrs(t, map[string]string{"RELAY_DATA_DIR": dir, "CALLBACK_TOKEN": testToken})
 	_, err := start(context.Background(), lookupIn(env), slog.New(slog.NewJSONHandler(io.Discard, nil)))
 	if err == nil || !strings.Contains(err.Error(), dir) {
 		t.Fatalf("a second relay on %s: %v, want an error naming the directory", dir, err)
+	}
+	// make demo and relayctl still find the first.
+	if found, err := localrelay.Find(dir); err != nil || found.AdminURL != first.admin || found.CallbackURL != first.base {
+		t.Errorf("the data directory names %+v (%v), want the first relay's %s and %s", found, err, first.base, first.admin)
+	}
+}
+
+// make demo and relayctl find a running relay from its data directory;
+// a relay that stopped, cleanly or killed, is found by neither.
+func TestRelaySaysWhereItListensInItsDataDirectoryWhileItRuns(t *testing.T) {
+	dir := t.TempDir()
+	r := startRelay(t, map[string]string{"RELAY_DATA_DIR": dir, "CALLBACK_TOKEN": testToken})
+	found, err := localrelay.Find(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if found.CallbackURL != r.base || found.AdminURL != r.admin || found.PID != os.Getpid() {
+		t.Errorf("found %+v, want %s, %s and this process", found, r.base, r.admin)
+	}
+	r.stop()
+	if _, err := localrelay.Find(dir); !errors.Is(err, localrelay.ErrNotRunning) {
+		t.Errorf("after a clean stop: %v, want ErrNotRunning", err)
 	}
 }
 
 func TestDemoPostsEveryFixture(t *testing.T) {
 	r := startRelay(t, map[string]string{})
-	env := map[string]string{"RELAY_ADDR": strings.TrimPrefix(r.base, "http://"), "RELAY_DATA_DIR": r.dataDir}
+	env := map[string]string{"RELAY_DATA_DIR": r.dataDir} // as the banner says: the relay is found from its data directory
 	var out, errOut bytes.Buffer
 	if code := demo(context.Background(), func(k string) string { return env[k] }, &out, &errOut); code != 0 {
 		t.Fatalf("demo exited %d: %s%s", code, out.String(), errOut.String())
@@ -506,6 +541,9 @@ func TestDemoPostsEveryFixture(t *testing.T) {
 		if !strings.Contains(out.String(), name) || !strings.Contains(lineOf(out.String(), name), want) {
 			t.Errorf("demo output has no %q line for %s:\n%s", want, name, out.String())
 		}
+	}
+	if !strings.Contains(out.String(), "See what happened: "+r.admin+"/") {
+		t.Errorf("demo does not point at the status page on %s:\n%s", r.admin, out.String())
 	}
 	eventually(t, "the built-in sink got the six events", func() bool {
 		return r.apiStatus(t).Sink.Received >= len(nicechat.KnownTypes)
@@ -522,14 +560,39 @@ func TestDemoPostsEveryFixture(t *testing.T) {
 }
 
 func TestDemoSaysToStartTheRelayFirst(t *testing.T) {
-	env := map[string]string{"RELAY_ADDR": localaws.FreeAddr(t), "RELAY_DATA_DIR": t.TempDir()}
-	var out, errOut bytes.Buffer
-	if code := demo(context.Background(), func(k string) string { return env[k] }, &out, &errOut); code != 1 {
-		t.Fatalf("demo exited %d, want 1", code)
+	killed := t.TempDir() // what a relay killed with kill -9 leaves
+	if err := localrelay.Write(killed, localrelay.Info{PID: exitedPID(t), CallbackURL: "http://" + localaws.FreeAddr(t), AdminURL: "http://" + localaws.FreeAddr(t)}); err != nil {
+		t.Fatal(err)
 	}
-	if !strings.Contains(errOut.String(), "make run") {
-		t.Errorf("demo's error does not say to start the relay: %s", errOut.String())
+	for _, tt := range []struct {
+		name string
+		env  map[string]string
+		want string
+	}{
+		{"no relay ever ran on the data directory", map[string]string{"RELAY_DATA_DIR": t.TempDir()}, "make run"},
+		{"the relay was killed", map[string]string{"RELAY_DATA_DIR": killed}, "has stopped"},
+		{"nothing listens on RELAY_ADDR", map[string]string{"RELAY_ADDR": localaws.FreeAddr(t), "RELAY_DATA_DIR": t.TempDir()}, "make run"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			var out, errOut bytes.Buffer
+			if code := demo(context.Background(), func(k string) string { return tt.env[k] }, &out, &errOut); code != 1 {
+				t.Fatalf("demo exited %d, want 1", code)
+			}
+			if !strings.Contains(errOut.String(), tt.want) || !strings.Contains(errOut.String(), "make run") {
+				t.Errorf("demo's error does not say %q and to start the relay: %s", tt.want, errOut.String())
+			}
+		})
 	}
+}
+
+// exitedPID is the process id of a process that has exited.
+func exitedPID(t *testing.T) int {
+	t.Helper()
+	cmd := exec.Command("go", "version")
+	if err := cmd.Run(); err != nil {
+		t.Fatal(err)
+	}
+	return cmd.Process.Pid
 }
 
 func lineOf(text, prefix string) string {
@@ -650,13 +713,13 @@ func TestRelayPausesAMisconfiguredChannelAndResumesIt(t *testing.T) {
 		w = webhookOf(r.apiStatus(t))
 		return w.Queue.Total() == len(nicechat.KnownTypes)
 	})
-	resp, err := http.Get(r.base + "/")
+	resp, err := http.Get(r.admin + "/")
 	if err != nil {
 		t.Fatal(err)
 	}
 	page, _ := io.ReadAll(resp.Body)
 	resp.Body.Close()
-	for _, want := range []string{"PAUSED", "channel resume --relay " + r.base + " --channel webhook"} {
+	for _, want := range []string{"PAUSED", "channel resume --relay " + r.admin + " --channel webhook"} {
 		if !strings.Contains(string(page), want) {
 			t.Errorf("the status page does not show %q", want)
 		}
@@ -671,7 +734,7 @@ func TestRelayPausesAMisconfiguredChannelAndResumesIt(t *testing.T) {
 	if w := webhookOf(r.apiStatus(t)); !w.Paused {
 		t.Fatalf("after a restart the webhook is %+v, want still paused", w)
 	}
-	post, err := http.Post(r.base+"/api/channels/webhook/resume", "", nil)
+	post, err := http.Post(r.admin+"/api/channels/webhook/resume", "", nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -707,6 +770,7 @@ func TestAFailedStartLeavesNoDataFolderBehind(t *testing.T) {
 		{"an invalid setting", "", "WEBHOOK_URL", "not a url", false},
 		{"an invalid setting, in folders that did not exist", "", "WEBHOOK_URL", "not a url", true},
 		{"an address in use", taken.Addr().String(), "", "", false},
+		{"an admin address in use", "", "RELAY_ADMIN_ADDR", taken.Addr().String(), false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -716,7 +780,10 @@ func TestAFailedStartLeavesNoDataFolderBehind(t *testing.T) {
 				first = filepath.Join(parent, "a")
 				dir = filepath.Join(first, "b", "var2")
 			}
-			env := map[string]string{"RELAY_ADDR": or(tt.addr, localaws.FreeAddr(t)), "RELAY_DATA_DIR": dir}
+			env := freeAddrs(t, map[string]string{"RELAY_DATA_DIR": dir})
+			if tt.addr != "" {
+				env["RELAY_ADDR"] = tt.addr
+			}
 			if tt.variable != "" {
 				env[tt.variable] = tt.value
 			}
@@ -737,7 +804,7 @@ func TestAFailedStartKeepsADataFolderThatWasThere(t *testing.T) {
 	if err := os.WriteFile(keep, []byte("x"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	env := map[string]string{"RELAY_ADDR": localaws.FreeAddr(t), "RELAY_DATA_DIR": dir, "WEBHOOK_URL": "not a url"}
+	env := freeAddrs(t, map[string]string{"RELAY_DATA_DIR": dir, "WEBHOOK_URL": "not a url"})
 	if r, err := start(context.Background(), lookupIn(env), slog.New(slog.DiscardHandler)); err == nil {
 		r.store.Close()
 		t.Fatal("the start succeeded")
@@ -764,7 +831,7 @@ func TestAnEventListSetEmptyTurnsItsChannelOff(t *testing.T) {
 			tt.env["CALLBACK_TOKEN"] = testToken
 			tt.env["RELAY_EMAIL"] = "outbox"
 			if tt.wantErr != "" {
-				tt.env["RELAY_ADDR"], tt.env["RELAY_DATA_DIR"] = localaws.FreeAddr(t), t.TempDir()
+				freeAddrs(t, tt.env)["RELAY_DATA_DIR"] = t.TempDir()
 				r, err := start(context.Background(), lookupIn(tt.env), slog.New(slog.DiscardHandler))
 				if err == nil {
 					r.store.Close()

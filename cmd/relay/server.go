@@ -8,7 +8,6 @@ import (
 	"net"
 	"net/http"
 	"net/netip"
-	"net/url"
 	"strings"
 	"sync"
 	"time"
@@ -22,8 +21,9 @@ const maxRequestBytes = 10 << 20
 
 const sinkPath = "/_sink"
 
-// limits bound what a client can hold of the relay, which a tunnel
-// (ngrok, cloudflared) puts on the internet.
+// limits bound what a client can hold of the relay's callback listener,
+// which a tunnel (ngrok, cloudflared, ssh -R) puts on the internet. The
+// admin listener, on this machine only, gets the same timeouts.
 type limits struct {
 	readHeader time.Duration // the request line and headers
 	// read is for the whole request, body included: at MAX_BODY_BYTES'
@@ -33,18 +33,29 @@ type limits struct {
 	idle           time.Duration // a keep-alive connection between requests
 	maxHeaderBytes int
 	callbacks      int // callbacks read and handled at once
+	// connections the callback listener holds; past it, one that has
+	// waited evictAfter without a request in progress gives its place up
+	// (see connLimit).
+	connections int
+	evictAfter  time.Duration
 }
 
 var defaultLimits = limits{
 	readHeader: 10 * time.Second,
 	read:       20 * time.Second,
 	idle:       15 * time.Second,
-	// API Gateway takes 10 KB of headers; a browser on localhost also
-	// sends the cookies of every other local app, so the pages get more.
-	maxHeaderBytes: 32 << 10,
+	// API Gateway's own limit: a callback AWS takes fits.
+	maxHeaderBytes: 10 << 10,
 	// Each holds at most MAX_BODY_BYTES: 64 MB at the largest setting.
 	callbacks: 64,
+	// At about 16 kB each while they wait: 8 MB. Nice Chat needs a few.
+	connections: 512,
+	evictAfter:  time.Second,
 }
+
+// adminMaxHeaderBytes is the admin listener's: a browser on localhost
+// also sends the cookies of every other local app.
+const adminMaxHeaderBytes = 32 << 10
 
 func (r *relay) newServer(h http.Handler, lim limits) *http.Server {
 	return &http.Server{
@@ -93,45 +104,60 @@ func (b *eofHook) Read(p []byte) (int, error) {
 	return n, err
 }
 
-// routes serves what API Gateway would, the SQS API of the embedded queue
-// (for relayctl), the status page and the built-in webhook sink.
-func (r *relay) routes(h *ingest.Handler, maxBodyBytes int) http.Handler {
+// callbackRoutes is the callback listener's: what API Gateway serves, and
+// nothing else. Whatever reaches this listener may come from anywhere (a
+// TCP forwarder such as ssh -R or ngrok tcp connects from 127.0.0.1 and
+// leaves no trace in the request), so the operator's surfaces are not on it.
+func (r *relay) callbackRoutes(h *ingest.Handler, maxBodyBytes int) http.Handler {
 	mux := http.NewServeMux()
 	mux.Handle("POST /callback/{token}", r.callbackRoute(h, maxBodyBytes))
 	// As in the template: a GET reaches ingest, which answers 405 with
 	// Allow: POST (a browser pasting the URL learns it is right).
 	mux.Handle("GET /callback/{token}", r.callbackRoute(h, maxBodyBytes))
-	// Only the callback route checks a token: the queues (which hold
-	// visitors' data and can be emptied through the SQS API), the status,
-	// the switches and the sink's receipts are for this machine alone,
-	// whatever RELAY_ADDR says.
-	sqsAPI := r.thisMachineOnly(r.store.Handler())
-	mux.Handle("POST "+sqsPath, sqsAPI)
-	mux.Handle("POST "+sqsPath+"/", sqsAPI)
-	mux.Handle("POST "+sinkPath, r.thisMachineOnly(r.sink))
-	mux.Handle("GET /api/status", r.thisMachineOnly(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
-		writeJSON(w, http.StatusOK, r.status())
-	})))
-	mux.Handle("GET /{$}", r.thisMachineOnly(http.HandlerFunc(r.statusPage)))
-	mux.Handle("POST /api/channels/{channel}/pause", r.thisMachineOnly(r.pauseRoute(true)))
-	mux.Handle("POST /api/channels/{channel}/resume", r.thisMachineOnly(r.pauseRoute(false)))
-	mux.HandleFunc("/", func(w http.ResponseWriter, req *http.Request) {
-		// API Gateway answers an unknown route so.
-		writeJSON(w, http.StatusNotFound, map[string]string{"message": "Not Found"})
-	})
+	mux.HandleFunc("/", notFound)
 	return mux
 }
 
-// thisMachineOnly serves h only to a request that comes from this machine
-// and names it. The peer alone proves nothing: a tunnel connects from
-// 127.0.0.1, and a page on another site reaches 127.0.0.1 by DNS
-// rebinding; both name another host in Host, and a tunnel that rewrites
-// Host to localhost still adds its forwarding headers.
+// adminRoutes is the admin listener's: the SQS API of the embedded queue
+// (for relayctl), the status page, the channels' switches and the
+// built-in webhook sink, for this machine alone, whatever
+// RELAY_ADMIN_ADDR says.
+func (r *relay) adminRoutes() http.Handler {
+	mux := http.NewServeMux()
+	sqsAPI := r.store.Handler()
+	mux.Handle("POST "+sqsPath, sqsAPI)
+	mux.Handle("POST "+sqsPath+"/", sqsAPI)
+	mux.Handle("POST "+sinkPath, r.sink)
+	mux.HandleFunc("GET /api/status", func(w http.ResponseWriter, req *http.Request) {
+		writeJSON(w, http.StatusOK, r.status())
+	})
+	mux.HandleFunc("GET /{$}", r.statusPage)
+	mux.Handle("POST /api/channels/{channel}/pause", r.pauseRoute(true))
+	mux.Handle("POST /api/channels/{channel}/resume", r.pauseRoute(false))
+	mux.HandleFunc("/", notFound)
+	return r.thisMachineOnly(mux)
+}
+
+// notFound is API Gateway's answer to an unknown route.
+func notFound(w http.ResponseWriter, _ *http.Request) {
+	writeJSON(w, http.StatusNotFound, map[string]string{"message": "Not Found"})
+}
+
+// thisMachineOnly serves h only to a request that comes from this machine,
+// names it, and, when it changes something, comes from no other web page.
+// The peer alone proves nothing: a forwarder someone points at this
+// listener connects from 127.0.0.1, and a page on another site reaches
+// 127.0.0.1 by DNS rebinding; both name another host in Host, and a
+// proxy that rewrites Host to localhost still adds its forwarding headers.
 func (r *relay) thisMachineOnly(h http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
-		if why := notThisMachine(req); why != "" {
+		why := notThisMachine(req)
+		if why == "" && req.Method != http.MethodGet && req.Method != http.MethodHead {
+			why = notSameOrigin(req)
+		}
+		if why != "" {
 			r.log.Warn("refused a request from outside this machine", "channel", "local", "path", req.URL.Path, "reason", why)
-			writeJSON(w, http.StatusForbidden, map[string]string{"error": "served only to this machine: " + why + "; open " + r.base + "/ on it"})
+			writeJSON(w, http.StatusForbidden, map[string]string{"error": "served only to this machine: " + why + "; open " + r.admin + "/ on it"})
 			return
 		}
 		h.ServeHTTP(w, req)
@@ -142,7 +168,7 @@ func (r *relay) thisMachineOnly(h http.Handler) http.Handler {
 var forwardingHeaders = []string{"Forwarded", "X-Forwarded-For", "X-Forwarded-Host", "X-Real-Ip", "Cf-Connecting-Ip"}
 
 // notThisMachine says why req may come from elsewhere; "" when it comes
-// from this machine.
+// from this machine and names it.
 func notThisMachine(req *http.Request) string {
 	host, _, err := net.SplitHostPort(req.RemoteAddr)
 	if ip := net.ParseIP(host); err != nil || ip == nil || !ip.IsLoopback() {
@@ -156,19 +182,32 @@ func notThisMachine(req *http.Request) string {
 			return "the request came through a proxy or tunnel (" + name + " is set)"
 		}
 	}
-	// A page on another site, open in this machine's browser, can send a
-	// simple POST here: from this machine, naming it. The browser says so.
-	if req.Method != http.MethodGet && req.Method != http.MethodHead {
-		if site := req.Header.Get("Sec-Fetch-Site"); site == "cross-site" || site == "same-site" {
-			return "a web page on another site sent it (Sec-Fetch-Site: " + site + ")"
-		}
-		if origin := req.Header.Get("Origin"); origin != "" {
-			if u, err := url.Parse(origin); err != nil || !loopbackHost(u.Host) {
-				return fmt.Sprintf("a web page on %q sent it", origin)
-			}
-		}
-	}
 	return ""
+}
+
+// notSameOrigin says why a request that changes something (a pause, a
+// resume, a message sent through /sqs, a receipt for the sink) may come
+// from a web page other than the relay's own; "" when it may not. A page
+// on another site or port, open in this machine's browser, can send a
+// simple POST here (from this machine, naming it); the browser says whose
+// page it is in Origin (every browser, on a POST) or, failing that, in
+// Sec-Fetch-Site. Origin must be the relay's own: the Host the request
+// names, which notThisMachine found to be this machine. A request with
+// neither header comes from no browser (relayctl, the SQS SDK, curl, the
+// relay's own webhook consumer) and is served.
+func notSameOrigin(req *http.Request) string {
+	if origin := req.Header.Get("Origin"); origin != "" {
+		if !strings.EqualFold(origin, "http://"+req.Host) {
+			return fmt.Sprintf("a web page on %q sent it, not the relay's own", origin)
+		}
+		return ""
+	}
+	switch site := req.Header.Get("Sec-Fetch-Site"); site {
+	case "", "same-origin", "none":
+		return ""
+	default:
+		return "a web page on another site sent it (Sec-Fetch-Site: " + site + ")"
+	}
 }
 
 // loopbackHost reports whether a Host header names this machine:

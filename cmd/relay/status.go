@@ -113,7 +113,7 @@ func (r *relay) status() relayStatus {
 		if err != nil {
 			s.Errors = append(s.Errors, err.Error())
 		}
-		return queueStatus{URL: r.base + sqsPath + accountPath + name, QueueStats: st}
+		return queueStatus{URL: r.admin + sqsPath + accountPath + name, QueueStats: st}
 	}
 	for _, c := range r.channels {
 		cs := channelStatus{
@@ -159,7 +159,7 @@ func (r *relay) status() relayStatus {
 			Field: attr("field"), ReceivedAt: receivedAt,
 		})
 	}
-	s.Sink.URL = r.base + sinkPath
+	s.Sink.URL = r.admin + sinkPath
 	s.Sink.Received, s.Sink.Latest = r.sink.snapshot()
 	s.Health = s.health()
 	return s
@@ -235,10 +235,11 @@ func (r *relay) statusPage(w http.ResponseWriter, _ *http.Request) {
 	host, _ := os.Hostname()
 	_ = statusTemplate.Execute(w, struct {
 		relayStatus
-		Host string
-		Base string // the relay's own URL, for the commands shown
-		Now  time.Time
-	}{r.status(), host, r.base, time.Now().UTC()})
+		Host     string
+		Base     string // the admin listener's URL, for the commands shown
+		Callback string // the callback listener's
+		Now      time.Time
+	}{r.status(), host, r.admin, r.base, time.Now().UTC()})
 }
 
 // Every time on the page reads the same: RFC 3339 in UTC, then how long ago.
@@ -274,7 +275,7 @@ code{font-size:13px;background:#f4f4f4;padding:0 .2em}pre{background:#f4f4f4;pad
 </style></head><body>
 <h1>nicechat-relay (local)</h1>
 <p class="health {{.Health.Level}}" id="health">{{.Health.Summary}}</p>
-<p class="meta">{{.Base}} · refreshes every 5 s · JSON: <a href="/api/status">/api/status</a></p>
+<p class="meta">{{.Base}} · callbacks arrive at {{.Callback}}/callback/… · refreshes every 5 s · JSON: <a href="/api/status">/api/status</a></p>
 {{range .Errors}}<p class="bad">{{.}}</p>{{end}}
 <h2>Channels</h2>
 <table><tr><th>channel</th><th>state</th><th>delivers to</th><th>queued</th><th>in flight</th><th>waiting to retry</th><th>delivered</th><th>duplicates skipped</th><th>retried</th><th>dead-lettered</th><th>in DLQ</th></tr>

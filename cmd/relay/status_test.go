@@ -92,7 +92,7 @@ func TestAPIStatusHasNoNullAndEveryListIsAList(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			r := tt.relay(t)
-			doc := rawStatus(t, r.base)
+			doc := rawStatus(t, r.admin)
 			if found := nulls("status", doc); len(found) > 0 {
 				t.Errorf("/api/status has null at %v", found)
 			}
@@ -141,7 +141,7 @@ func TestStatusPageOpensWithOneColouredHealthLine(t *testing.T) {
 			"amber", "1 dead letter in webhook; 1 callback in quarantine"},
 		{"a paused channel", func(t *testing.T) *testRelay {
 			r := startRelay(t, map[string]string{"CALLBACK_TOKEN": testToken})
-			resp, err := http.Post(r.base+"/api/channels/email/pause", "", nil)
+			resp, err := http.Post(r.admin+"/api/channels/email/pause", "", nil)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -152,7 +152,7 @@ func TestStatusPageOpensWithOneColouredHealthLine(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			r := tt.setup(t)
-			level, summary, page := healthOf(t, r.base)
+			level, summary, page := healthOf(t, r.admin)
 			if level != tt.level || summary != tt.summary {
 				t.Errorf("health %q %q, want %q %q", level, summary, tt.level, tt.summary)
 			}
@@ -188,7 +188,7 @@ func TestStatusPageShowsTheBuiltInSinkOnlyWhenTheWebhookDeliversThere(t *testing
 		t.Run(tt.name, func(t *testing.T) {
 			tt.env["CALLBACK_TOKEN"] = testToken
 			r := startRelay(t, tt.env)
-			if got := strings.Contains(statusPage(t, r.base), "Built-in webhook sink"); got != tt.want {
+			if got := strings.Contains(statusPage(t, r.admin), "Built-in webhook sink"); got != tt.want {
 				t.Errorf("the page shows the sink: %v, want %v", got, tt.want)
 			}
 		})
@@ -197,10 +197,10 @@ func TestStatusPageShowsTheBuiltInSinkOnlyWhenTheWebhookDeliversThere(t *testing
 
 func TestStatusPageGivesRelayctlCommandsToCopyAndPaste(t *testing.T) {
 	r := withDeadLetterAndQuarantine(t)
-	page := statusPage(t, r.base)
+	page := statusPage(t, r.admin)
 	for _, want := range []string{
-		"go run ./cmd/relayctl dlq list --relay " + r.base + " --channel webhook",
-		"go run ./cmd/relayctl dlq redrive --relay " + r.base + " --channel webhook --all",
+		"go run ./cmd/relayctl dlq list --relay " + r.admin + " --channel webhook",
+		"go run ./cmd/relayctl dlq redrive --relay " + r.admin + " --channel webhook --all",
 	} {
 		if !strings.Contains(page, want) {
 			t.Errorf("the page does not show %q", want)
@@ -215,10 +215,10 @@ func TestStatusPageGivesRelayctlCommandsToCopyAndPaste(t *testing.T) {
 
 func TestStatusPageShowsDeadLettersAndTheQuarantineInOneTimeFormat(t *testing.T) {
 	r := withDeadLetterAndQuarantine(t)
-	doc := rawStatus(t, r.base)
+	doc := rawStatus(t, r.admin)
 	letter := doc["channels"].([]any)[0].(map[string]any)["latest_dead_letters"].([]any)[0].(map[string]any)
 	refused := doc["quarantine"].(map[string]any)["latest"].([]any)[0].(map[string]any)
-	page := statusPage(t, r.base)
+	page := statusPage(t, r.admin)
 	for what, v := range map[string]any{"the dead letter": letter["dead_lettered_at"], "the quarantined callback": refused["received_at"]} {
 		at, err := time.Parse(time.RFC3339Nano, v.(string))
 		if err != nil {

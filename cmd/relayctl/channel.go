@@ -17,6 +17,7 @@ import (
 	"github.com/nicechat-relay/nicechat-relay/shared/awsjson"
 	"github.com/nicechat-relay/nicechat-relay/shared/breaker"
 	"github.com/nicechat-relay/nicechat-relay/shared/channels"
+	"github.com/nicechat-relay/nicechat-relay/shared/localrelay"
 )
 
 // runChannel is `relayctl channel status|pause|resume`.
@@ -38,7 +39,7 @@ func runChannel(args []string, stdout, stderr io.Writer) int {
 		return exitOK
 	}
 	if o.relay == "" && o.stack == "" {
-		o.relay = strings.TrimSpace(os.Getenv("RELAY_URL"))
+		o.relay = relayFromEnvironment(true)
 	}
 	switch {
 	case err != nil:
@@ -50,9 +51,9 @@ func runChannel(args []string, stdout, stderr io.Writer) int {
 	case cmd != "status" && o.channel == "":
 		err = fmt.Errorf("%w: channel %s needs --channel (%s)", errUsage, cmd, strings.Join(channels.Names(), ", "))
 	case o.stack == "" && o.relay == "":
-		err = fmt.Errorf("%w: say where the relay is: --stack NAME or --relay URL", errUsage)
+		err = fmt.Errorf("%w: say where the relay is: --stack NAME or --relay URL (no local relay runs on %s)", errUsage, localrelay.DataDir(os.Getenv))
 	case o.relay != "" && !relayURL(o.relay):
-		err = fmt.Errorf("%w: --relay wants the local relay's base URL, such as http://127.0.0.1:8080, got %q", errUsage, o.relay)
+		err = fmt.Errorf("%w: --relay wants the local relay's admin URL, such as http://127.0.0.1:8090, got %q", errUsage, o.relay)
 	}
 	if err == nil && o.channel != "" {
 		if _, ok := channels.Find(o.channel); !ok {

@@ -74,15 +74,16 @@ func TestChannelPauseAndResumeOnALocalRelay(t *testing.T) {
 	if out, err := build.CombinedOutput(); err != nil {
 		t.Fatalf("build the relay: %v\n%s", err, out)
 	}
-	addr := localaws.FreeAddr(t)
+	admin, dataDir := localaws.FreeAddr(t), t.TempDir()
 	relay := exec.Command(bin)
-	relay.Env = append(os.Environ(), "RELAY_ADDR="+addr, "RELAY_DATA_DIR="+t.TempDir(), "RELAY_EMAIL=outbox", "CALLBACK_TOKEN=a-token-of-the-users-own-choosing")
+	relay.Env = append(os.Environ(), "RELAY_ADDR="+localaws.FreeAddr(t), "RELAY_ADMIN_ADDR="+admin, "RELAY_DATA_DIR="+dataDir,
+		"RELAY_EMAIL=outbox", "CALLBACK_TOKEN=a-token-of-the-users-own-choosing")
 	relay.SysProcAttr = localaws.ChildProcAttr()
 	if err := relay.Start(); err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = relay.Process.Kill(); _ = relay.Wait() })
-	base := "http://" + addr
+	base := "http://" + admin
 	for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(20 * time.Millisecond) {
 		if resp, err := http.Get(base + "/api/status"); err == nil {
 			resp.Body.Close()
@@ -93,21 +94,33 @@ func TestChannelPauseAndResumeOnALocalRelay(t *testing.T) {
 		}
 	}
 
-	for _, step := range []struct {
-		args    []string
-		channel string
-		want    string
+	for _, where := range []struct {
+		name    string
+		flags   []string
+		dataDir string // RELAY_DATA_DIR, where relayctl looks for a running relay
 	}{
-		{[]string{"status"}, "webhook", "delivering"},
-		{[]string{"status"}, "slack", "off"},
-		{[]string{"pause", "--channel", "webhook"}, "webhook", "paused"},
-		{[]string{"status", "--channel", "webhook"}, "webhook", "paused"},
-		{[]string{"resume", "--channel", "webhook"}, "webhook", "delivering"},
+		{"--relay, the admin URL", []string{"--relay", base}, t.TempDir()},
+		{"found from the relay's data directory", nil, dataDir},
 	} {
-		out := relayctl(append(append([]string{"channel"}, step.args...), "--relay", base)...).must(t)
-		if got := stateOf(out.stdout, step.channel); got != step.want {
-			t.Errorf("channel %v: %s is %q, want %s:\n%s", step.args, step.channel, got, step.want, out.stdout)
-		}
+		t.Run(where.name, func(t *testing.T) {
+			t.Setenv("RELAY_DATA_DIR", where.dataDir)
+			for _, step := range []struct {
+				args    []string
+				channel string
+				want    string
+			}{
+				{[]string{"status"}, "webhook", "delivering"},
+				{[]string{"status"}, "slack", "off"},
+				{[]string{"pause", "--channel", "webhook"}, "webhook", "paused"},
+				{[]string{"status", "--channel", "webhook"}, "webhook", "paused"},
+				{[]string{"resume", "--channel", "webhook"}, "webhook", "delivering"},
+			} {
+				out := relayctl(append(append([]string{"channel"}, step.args...), where.flags...)...).must(t)
+				if got := stateOf(out.stdout, step.channel); got != step.want {
+					t.Errorf("channel %v: %s is %q, want %s:\n%s", step.args, step.channel, got, step.want, out.stdout)
+				}
+			}
+		})
 	}
 }
 
@@ -121,8 +134,8 @@ func TestChannelCommandLineMistakes(t *testing.T) {
 		{[]string{"channel", "resume", "--channel", "sms", "--relay", "http://127.0.0.1:1"}, `unknown channel "sms"`},
 		{[]string{"channel", "status"}, "--stack NAME or --relay URL"},
 		{[]string{"channel", "restart", "--channel", "slack", "--relay", "http://127.0.0.1:1"}, `unknown command "channel restart"`},
-		{[]string{"channel", "status", "--relay", "127.0.0.1:8080"}, "--relay wants the local relay's base URL"},
-		{[]string{"channel", "pause", "--channel", "slack", "--relay", "http://[::1"}, "--relay wants the local relay's base URL"},
+		{[]string{"channel", "status", "--relay", "127.0.0.1:8090"}, "--relay wants the local relay's admin URL"},
+		{[]string{"channel", "pause", "--channel", "slack", "--relay", "http://[::1"}, "--relay wants the local relay's admin URL"},
 	} {
 		t.Setenv("RELAY_URL", "")
 		r := relayctl(tt.args...)

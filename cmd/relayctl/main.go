@@ -15,6 +15,8 @@ import (
 	"syscall"
 	"time"
 
+	smithyhttp "github.com/aws/smithy-go/transport/http"
+
 	"github.com/nicechat-relay/nicechat-relay/shared/channels"
 	"github.com/nicechat-relay/nicechat-relay/shared/consumer"
 	"github.com/nicechat-relay/nicechat-relay/shared/dlq"
@@ -42,9 +44,9 @@ Usage:
   control characters escaped (\x1b, \r, \u202e); --json prints the letters
   exactly, as JSON.
 
-  relayctl channel status [--channel CHANNEL] (--stack NAME | --relay URL)
-  relayctl channel pause  --channel CHANNEL (--stack NAME | --relay URL)
-  relayctl channel resume --channel CHANNEL (--stack NAME | --relay URL)
+  relayctl channel status [--channel CHANNEL] [--stack NAME | --relay URL]
+  relayctl channel pause  --channel CHANNEL [--stack NAME | --relay URL]
+  relayctl channel resume --channel CHANNEL [--stack NAME | --relay URL]
 
   status   whether each channel delivers or is paused (a channel pauses
            itself when its settings are wrong: its messages wait in the
@@ -57,12 +59,14 @@ Channels: ` + strings.Join(channels.Names(), ", ") + `.
 
 Queue options (the first that is set wins):
   --dlq-url URL, --queue-url URL   the queues themselves
-  --relay URL                      a local relay (make run), e.g. http://127.0.0.1:8080;
-                                   no AWS account needed
+  --relay URL                      a local relay's admin URL (make run prints it as
+                                   "status"), e.g. http://127.0.0.1:8090; no AWS account needed
   environment                      RELAY_URL, when no other queue option is given
   --stack NAME                     the outputs of a deployed CloudFormation stack
                                    (` + queueNames(consumer.Spec.DLQOutput, consumer.Spec.QueueOutput) + `)
   environment                      ` + queueNames(consumer.Spec.DLQEnv, consumer.Spec.QueueEnv) + `
+  a running local relay            when none of the above is set: the relay make run
+                                   started in ./var (or RELAY_DATA_DIR), from its relay.json
 
 AWS access uses the SDK's standard configuration (AWS_PROFILE, AWS_REGION,
 AWS_ACCESS_KEY_ID, ...); AWS_ENDPOINT_URL points it at a local SQS.
@@ -113,11 +117,12 @@ func run(args []string, stdout, stderr io.Writer) int {
 	}
 	cmd := args[1]
 	o, positional, err := parse(cmd, args[2:])
-	// RELAY_URL stands in for --relay only when nothing else says where
-	// the queues are: an exported RELAY_URL must not turn a command aimed
-	// at a stack onto the local relay.
+	// RELAY_URL, or a running local relay, stands in for --relay only
+	// when nothing else says where the queues are: an exported RELAY_URL
+	// must not turn a command aimed at a stack onto the local relay, nor a
+	// relay running beside queue URL variables.
 	if o.relay == "" && o.stack == "" && o.dlqURL == "" && o.queueURL == "" {
-		o.relay = strings.TrimSpace(os.Getenv("RELAY_URL"))
+		o.relay = relayFromEnvironment(!queueVariableSet())
 	}
 	if errors.Is(err, flag.ErrHelp) {
 		fmt.Fprint(stdout, usage)
@@ -149,35 +154,17 @@ func run(args []string, stdout, stderr io.Writer) int {
 	}
 	if err != nil {
 		fmt.Fprintf(stderr, "relayctl: %v\n", err)
-		if o.relay != "" && errors.Is(err, syscall.ECONNREFUSED) {
+		var notFound *smithyhttp.ResponseError
+		switch {
+		case o.relay != "" && errors.Is(err, syscall.ECONNREFUSED):
 			fmt.Fprintf(stderr, "Is the relay running at %s? Start it with: make run\n", o.relay)
+		case o.relay != "" && errors.As(err, &notFound) && notFound.HTTPStatusCode() == http.StatusNotFound:
+			fmt.Fprintf(stderr, "%s serves no queues: --relay wants the relay's admin URL (make run prints it as \"status\"), not its callback URL\n", o.relay)
 		}
 		hintLocalRelay(stderr, o, err)
 		return exitError
 	}
 	return exitOK
-}
-
-// defaultRelay is where `make run` listens unless told otherwise.
-var defaultRelay = "http://127.0.0.1:8080" // a variable for the tests, which cannot take the port
-
-// hintLocalRelay says to add --relay when no AWS account could be used and
-// a local relay answers on its default address: the likeliest reason for
-// a command without --stack or --relay is a user trying `make run`.
-func hintLocalRelay(w io.Writer, o options, err error) {
-	var noAWS *noAWSError
-	if o.relay != "" || o.stack != "" || !errors.As(err, &noAWS) {
-		return
-	}
-	client := &http.Client{Timeout: 500 * time.Millisecond}
-	resp, herr := client.Get(defaultRelay + "/api/status")
-	if herr != nil {
-		return
-	}
-	resp.Body.Close()
-	if resp.StatusCode == http.StatusOK {
-		fmt.Fprintf(w, "A local relay is running at %s: add --relay %s\n", defaultRelay, defaultRelay)
-	}
 }
 
 func isHelp(s string) bool { return s == "-h" || s == "--help" || s == "help" }
@@ -248,7 +235,7 @@ func (o options) check(cmd string, positional []string) error {
 	}
 	if o.relay != "" {
 		if !relayURL(o.relay) {
-			return fmt.Errorf("%w: --relay wants the local relay's base URL, such as http://127.0.0.1:8080, got %q", errUsage, o.relay)
+			return fmt.Errorf("%w: --relay wants the local relay's admin URL, such as http://127.0.0.1:8090, got %q", errUsage, o.relay)
 		}
 	}
 	if o.max < 1 {

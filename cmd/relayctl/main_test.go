@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -29,12 +30,26 @@ import (
 	"github.com/nicechat-relay/nicechat-relay/shared/consumer/consumertest"
 	"github.com/nicechat-relay/nicechat-relay/shared/dlq"
 	"github.com/nicechat-relay/nicechat-relay/shared/localaws"
+	"github.com/nicechat-relay/nicechat-relay/shared/localrelay"
 	"github.com/nicechat-relay/nicechat-relay/shared/message"
 	"github.com/nicechat-relay/nicechat-relay/shared/nicechat"
 	"github.com/nicechat-relay/nicechat-relay/shared/webhook"
 )
 
-func TestMain(m *testing.M) { os.Exit(localaws.Main(m)) }
+func TestMain(m *testing.M) {
+	// No test may find, or depend on, a relay a developer runs beside the
+	// tests (make run in another terminal): relayctl looks for one in an
+	// empty data directory, and not at RELAY_URL.
+	dir, err := os.MkdirTemp("", "relayctl-test-data")
+	if err != nil {
+		panic(err)
+	}
+	os.Setenv("RELAY_DATA_DIR", dir)
+	os.Unsetenv("RELAY_URL")
+	code := localaws.Main(m)
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
 
 // relay is a webhook consumer on local queues whose endpoint rejects
 // everything (400) until fixed.
@@ -503,31 +518,39 @@ func TestWithoutAnAWSAccountRelayctlPointsAtALocalRelay(t *testing.T) {
 	t.Setenv("AWS_REGION", "")
 	t.Setenv("AWS_DEFAULT_REGION", "")
 	t.Setenv("RELAY_URL", "")
-	relay := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.URL.Path == "/api/status" {
-			_, _ = io.WriteString(w, `{"channels":[]}`)
-		}
-	}))
-	t.Cleanup(relay.Close)
+	admin := "http://" + localaws.FreeAddr(t)
 	for _, tt := range []struct {
 		name     string
-		running  bool
+		relay    *localrelay.Info // the data directory's relay.json
 		wantHint bool
 	}{
-		{"a local relay answers", true, true},
-		{"none does", false, false},
+		{"a local relay runs on the data directory", &localrelay.Info{PID: os.Getpid(), CallbackURL: "http://" + localaws.FreeAddr(t), AdminURL: admin}, true},
+		{"the relay that ran there was killed", &localrelay.Info{PID: exitedPID(t), CallbackURL: "http://" + localaws.FreeAddr(t), AdminURL: admin}, false},
+		{"none ever ran there", nil, false},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			defaultRelay = relay.URL
-			if !tt.running {
-				defaultRelay = "http://" + localaws.FreeAddr(t)
+			dataDir := t.TempDir()
+			t.Setenv("RELAY_DATA_DIR", dataDir)
+			if tt.relay != nil {
+				if err := localrelay.Write(dataDir, *tt.relay); err != nil {
+					t.Fatal(err)
+				}
 			}
-			t.Cleanup(func() { defaultRelay = "http://127.0.0.1:8080" })
 			r := relayctl("dlq", "list", "--channel", "webhook", "--dlq-url", "http://127.0.0.1:1/q")
-			hint := "add --relay " + defaultRelay
+			hint := "add --relay " + admin
 			if r.code != exitError || !strings.Contains(r.stderr, "no AWS region") || strings.Contains(r.stderr, hint) != tt.wantHint {
 				t.Errorf("exit %d, stderr %q; want the region error and the hint %v", r.code, r.stderr, tt.wantHint)
 			}
 		})
 	}
+}
+
+// exitedPID is the process id of a process that has exited.
+func exitedPID(t *testing.T) int {
+	t.Helper()
+	cmd := exec.Command("go", "version")
+	if err := cmd.Run(); err != nil {
+		t.Fatal(err)
+	}
+	return cmd.Process.Pid
 }
