@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"log/slog"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 
@@ -44,6 +45,8 @@ func FuzzHandler(f *testing.F) {
 	f.Add([]byte(`{"event":"new_chat","data":{"id":1,"x":"\u0000"}}`), false)
 	f.Add([]byte("{\"event\":\"new_chat\",\"data\":{\"id\":1,\"x\":\"\x01\"}}"), false)
 	f.Add([]byte("{\"event\":\"new_chat\",\"data\":{\"id\":1,\"x\":\"\uFFFE\"}}"), false) // JSON, but SQS cannot carry it
+	// Nesting deeper than nicechat.MaxDepth.
+	f.Add([]byte(`{"event":"push_form","data":{"id":1,"result":`+strings.Repeat(`[{"data":`, 40)+`[]`+strings.Repeat(`}]`, 40)+`}}`), false)
 	env := map[string]string{
 		"CALLBACK_TOKEN": token, "QUARANTINE_QUEUE_URL": "quarantine", "MAX_BODY_BYTES": "2048",
 		"WEBHOOK_EVENTS": "*", "WEBHOOK_QUEUE_URL": "webhook",
@@ -68,7 +71,7 @@ func FuzzHandler(f *testing.F) {
 		if b64 {
 			decoded, decodeErr = base64.StdEncoding.DecodeString(string(body))
 		}
-		_, parseErr := nicechat.Parse(decoded)
+		_, parseErr := nicechat.ParseCallback(decoded)
 		_, unsendable := message.Unsendable(decoded)
 		acceptable := decodeErr == nil && len(decoded) <= fuzzMaxBody && parseErr == nil && !unsendable
 		if acceptable != (resp.StatusCode == 202) {

@@ -150,10 +150,11 @@ const (
 // Accept authenticates, validates and enqueues a callback. It returns a
 // *Error for every refusal.
 //
-// A body is read once, by nicechat.Scan, which checks everything Parse and
-// SQS would and reads the type and data.id; only a body Scan leaves to it
-// (one it refuses, or nests very deep) takes the full path, Parse and
-// message.Unsendable, whose errors are the refusals' exact reasons.
+// A body is read once, by nicechat.Scan, which checks everything
+// ParseCallback (Parse and the bound on nesting, nicechat.MaxDepth) and
+// SQS would and reads the type and data.id; only a body Scan refuses takes
+// the full path, ParseCallback and message.Unsendable, whose errors are
+// the refusals' exact reasons.
 func (s *Service) Accept(ctx context.Context, cb Callback) (Receipt, error) {
 	ctx, cancel := sendDeadline(ctx)
 	defer cancel()
@@ -222,11 +223,11 @@ func (s *Service) logQueued(ctx context.Context, id, event string, p *plan, body
 	_ = h.Handle(ctx, r)
 }
 
-// fullParse is the path of a body Scan leaves: Parse and the SQS
+// fullParse is the path of a body Scan leaves: ParseCallback and the SQS
 // characters, each refusal with its own reason.
 func fullParse(body string) (nicechat.Envelope, *Error) {
 	raw := []byte(body)
-	ev, err := nicechat.Parse(raw)
+	ev, err := nicechat.ParseCallback(raw)
 	if err != nil {
 		var ve *nicechat.ValidationError
 		if !errors.As(err, &ve) {

@@ -19,7 +19,7 @@ type Visitor struct {
 	LastActivity        Time   `json:"last_activity_ts"`
 }
 
-func (v *Visitor) UnmarshalJSON(b []byte) error { *v = Visitor{}; decodeLenient(b, v); return nil }
+func (v *Visitor) UnmarshalJSON(b []byte) error { decodeView(b, v, 1); return nil }
 
 // Chat is the data of new_chat, first_message and unanswered (warm, hot
 // and angry leads).
@@ -43,7 +43,7 @@ type Chat struct {
 	Closed     Time              `json:"ts_close"`
 }
 
-func (c *Chat) UnmarshalJSON(b []byte) error { *c = Chat{}; decodeLenient(b, c); return nil }
+func (c *Chat) UnmarshalJSON(b []byte) error { decodeView(b, c, 1); return nil }
 
 // Order is the data of new_order (a purchase).
 type Order struct {
@@ -61,7 +61,7 @@ type Order struct {
 	ShippingAddress map[string]json.RawMessage `json:"shipping_address"`
 }
 
-func (o *Order) UnmarshalJSON(b []byte) error { *o = Order{}; decodeLenient(b, o); return nil }
+func (o *Order) UnmarshalJSON(b []byte) error { decodeView(b, o, 1); return nil }
 
 // Product is one line of an order.
 type Product struct {
@@ -74,7 +74,7 @@ type Product struct {
 	ImageURL   String `json:"image_url"`
 }
 
-func (p *Product) UnmarshalJSON(b []byte) error { *p = Product{}; decodeLenient(b, p); return nil }
+func (p *Product) UnmarshalJSON(b []byte) error { decodeView(b, p, 1); return nil }
 
 // Agent is a shop operator assigned to an order.
 type Agent struct {
@@ -83,7 +83,7 @@ type Agent struct {
 	Email     String `json:"email"`
 }
 
-func (a *Agent) UnmarshalJSON(b []byte) error { *a = Agent{}; decodeLenient(b, a); return nil }
+func (a *Agent) UnmarshalJSON(b []byte) error { decodeView(b, a, 1); return nil }
 
 // ClientDetail is the buyer's environment attached to an order.
 type ClientDetail struct {
@@ -96,11 +96,7 @@ type ClientDetail struct {
 	TimeOffset Int    `json:"sysTime"`
 }
 
-func (d *ClientDetail) UnmarshalJSON(b []byte) error {
-	*d = ClientDetail{}
-	decodeLenient(b, d)
-	return nil
-}
+func (d *ClientDetail) UnmarshalJSON(b []byte) error { decodeView(b, d, 1); return nil }
 
 // Form is the data of push_form (a filled form).
 type Form struct {
@@ -114,7 +110,7 @@ type Form struct {
 	Result  []FormField `json:"result"`
 }
 
-func (f *Form) UnmarshalJSON(b []byte) error { *f = Form{}; decodeLenient(b, f); return nil }
+func (f *Form) UnmarshalJSON(b []byte) error { decodeView(b, f, 1); return nil }
 
 // FormField is one entry of a form result; a "flat" entry groups others in Data.
 type FormField struct {
@@ -124,24 +120,24 @@ type FormField struct {
 	Data  []FormField `json:"data"`
 }
 
-func (f *FormField) UnmarshalJSON(b []byte) error {
-	*f = FormField{}
-	decodeLenient(b, f)
-	return nil
-}
+func (f *FormField) UnmarshalJSON(b []byte) error { decodeView(b, f, 1); return nil }
+
+// dataDepth is the level of data in a body.
+const dataDepth = 2
 
 // Visitor reads the data as a new_visitor's. Like the other views it never
-// fails: absent or odd-typed fields are simply unset.
-func (e *Event) Visitor() Visitor { var v Visitor; _ = json.Unmarshal(e.Data, &v); return v }
+// fails: absent or odd-typed fields are simply unset, and so is what nests
+// deeper than MaxDepth. A view takes one pass over the data.
+func (e *Event) Visitor() Visitor { var v Visitor; decodeView(e.Data, &v, dataDepth); return v }
 
 // Chat reads the data as a new_chat's, first_message's or unanswered's.
-func (e *Event) Chat() Chat { var c Chat; _ = json.Unmarshal(e.Data, &c); return c }
+func (e *Event) Chat() Chat { var c Chat; decodeView(e.Data, &c, dataDepth); return c }
 
 // Order reads the data as a new_order's.
-func (e *Event) Order() Order { var o Order; _ = json.Unmarshal(e.Data, &o); return o }
+func (e *Event) Order() Order { var o Order; decodeView(e.Data, &o, dataDepth); return o }
 
 // Form reads the data as a push_form's.
-func (e *Event) Form() Form { var f Form; _ = json.Unmarshal(e.Data, &f); return f }
+func (e *Event) Form() Form { var f Form; decodeView(e.Data, &f, dataDepth); return f }
 
 // VisitorID is the visitor the event is about, as Nice Chat numbers
 // visitors: a new_visitor's data.id, a chat event's data.client_id, an

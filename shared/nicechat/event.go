@@ -125,6 +125,103 @@ func Parse(raw []byte) (*Event, error) {
 	return &Event{Type: eventType, DataID: id, ID: EventID(raw), Raw: raw, Data: rawData}, nil
 }
 
+// MaxDepth bounds how deep a callback's JSON nests, counting the body's
+// own object as level 1 (data is level 2, a form's result 3, each field
+// group two more). It is the one bound on nesting: ParseCallback (so
+// ingest) refuses a body nesting deeper, Scan follows no deeper, and the
+// typed views decode nothing deeper. The vendor's callbacks nest 6 levels;
+// encoding/json allows 10000, which is where a body of a few kilobytes
+// could make each level's work cost as much as the whole body's.
+const MaxDepth = 64
+
+// ParseCallback is Parse, and the bound on nesting (MaxDepth): what ingest
+// accepts. A consumer parses with Parse, which still reads a body queued
+// before the bound (its typed views leave out what lies deeper).
+func ParseCallback(raw []byte) (*Event, error) {
+	ev, err := Parse(raw)
+	if err != nil {
+		return nil, err
+	}
+	if field, deep := tooDeep(raw); deep {
+		if field == "" {
+			return nil, invalid("", "body nests deeper than %d levels", MaxDepth)
+		}
+		return nil, invalid(field, "nests deeper than %d levels", MaxDepth)
+	}
+	return ev, nil
+}
+
+// tooDeep reports whether raw, valid JSON, nests deeper than MaxDepth,
+// and field, the path of the member of the body or of its data that does
+// ("data.result"), as far as its keys are plain names.
+func tooDeep(raw []byte) (field string, deep bool) {
+	var (
+		depth   int
+		keys    [3][]byte // keys[d]: the latest key of the object at level d, quoted
+		objects [3]bool   // objects[d]: the container at level d is an object
+	)
+	for i := 0; i < len(raw); i++ {
+		switch c := raw[i]; c {
+		case '"':
+			start := i
+			for i++; i < len(raw) && raw[i] != '"'; i++ {
+				if raw[i] == '\\' {
+					i++
+				}
+			}
+			if depth > 2 || !objects[depth] {
+				continue
+			}
+			j := i + 1
+			for j < len(raw) && (raw[j] == ' ' || raw[j] == '\t' || raw[j] == '\n' || raw[j] == '\r') {
+				j++
+			}
+			if j < len(raw) && raw[j] == ':' {
+				keys[depth] = raw[start : i+1]
+			}
+		case '{', '[':
+			depth++
+			if depth > MaxDepth {
+				return nestingPath(keys, objects), true
+			}
+			if depth <= 2 {
+				objects[depth], keys[depth] = c == '{', nil
+			}
+		case '}', ']':
+			depth--
+		}
+	}
+	return "", false
+}
+
+// nestingPath names the member of the body, or of its data, that nests
+// too deep; "" when its key is not a plain name.
+func nestingPath(keys [3][]byte, objects [3]bool) string {
+	field := plainKey(keys[1])
+	if field == "data" && objects[2] {
+		if member := plainKey(keys[2]); member != "" {
+			field += "." + member
+		}
+	}
+	return field
+}
+
+// plainKey is the key a quoted JSON string decodes to when it is a plain
+// name (letters, digits, _ and -, at most 64), which a field path can show
+// as it is; "" otherwise.
+func plainKey(quoted []byte) string {
+	var key string
+	if quoted == nil || json.Unmarshal(quoted, &key) != nil || key == "" || len(key) > 64 {
+		return ""
+	}
+	for i := 0; i < len(key); i++ {
+		if c := key[i]; !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_' || c == '-') {
+			return ""
+		}
+	}
+	return key
+}
+
 // maxTypeLength bounds an event type, which travels as an SQS attribute,
 // an HTTP header and a metric dimension.
 const maxTypeLength = 64

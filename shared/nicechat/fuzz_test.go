@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"regexp"
 	"strconv"
+	"strings"
 	"testing"
 
 	fixtures "github.com/nicechat-relay/nicechat-relay/events"
@@ -20,7 +21,10 @@ func seedBodies() [][]byte {
 	return append(seeds, fixtures.Body("invalid_new_order"), fixtures.Body("invalid_push_form"),
 		[]byte(`{"event":"new_order","data":{"id":1,"products":[{"price":"1"}]}}`),
 		[]byte(`{"event":"agent.joined:v2","data":{"id":-9223372036854775808}}`),
-		[]byte(" \t{\"data\":{\"id\":7},\"event\":\"new_chat\"}\n"))
+		[]byte(" \t{\"data\":{\"id\":7},\"event\":\"new_chat\"}\n"),
+		// A form nesting a group deeper than MaxDepth allows.
+		[]byte(`{"event":"push_form","data":{"id":1,"client":725,"result":`+strings.Repeat(`[{"label":"g","data":`, 32)+
+			`[{"label":"a","value":"b"}]`+strings.Repeat(`}]`, 32)+`}}`))
 }
 
 var (

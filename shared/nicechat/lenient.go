@@ -1,9 +1,7 @@
 package nicechat
 
 import (
-	"bytes"
-	"encoding/json"
-	"reflect"
+	"math"
 	"strconv"
 	"strings"
 	"time"
@@ -19,41 +17,55 @@ type String struct {
 	Set   bool
 }
 
-func (s *String) UnmarshalJSON(b []byte) error {
+func (s *String) UnmarshalJSON(b []byte) error { decodeView(b, s, 1); return nil }
+
+func (s *String) decodeScalar(kind byte, text string) {
 	*s = String{}
-	b = bytes.TrimSpace(b)
-	if len(b) == 0 {
-		return nil
+	if kind != 'n' {
+		*s = String{Value: text, Set: true}
 	}
-	switch b[0] {
-	case '"':
-		var v string
-		if json.Unmarshal(b, &v) == nil {
-			*s = String{Value: v, Set: true}
-		}
-	case 't', 'f':
-		*s = String{Value: string(b), Set: true}
-	case '-', '0', '1', '2', '3', '4', '5', '6', '7', '8', '9':
-		*s = String{Value: string(b), Set: true}
-	}
-	return nil
 }
 
 // Present reports whether the field holds a non-blank text.
 func (s String) Present() bool { return s.Set && strings.TrimSpace(s.Value) != "" }
 
-// Int is a whole number; "12" and 12.0 are accepted as 12.
+// Int is a whole number; "12" and 12.0 are accepted as 12. An integer
+// written as one (or with a zero fraction) is read exactly, whatever its
+// size within int64: visitor ids above 2^53 stay distinct.
 type Int struct {
 	Value int64
 	Set   bool
 }
 
-func (n *Int) UnmarshalJSON(b []byte) error {
+func (n *Int) UnmarshalJSON(b []byte) error { decodeView(b, n, 1); return nil }
+
+func (n *Int) decodeScalar(kind byte, text string) {
 	*n = Int{}
-	if f, ok := number(b); ok && f == float64(int64(f)) {
+	if kind != '0' && kind != '"' {
+		return
+	}
+	text = strings.TrimSpace(text)
+	if v, ok := exactInt(text); ok {
+		*n = Int{Value: v, Set: true}
+		return
+	}
+	// Other notations (1e3) are read as a float64, whole and in range.
+	if f, ok := number(kind, text); ok && f == math.Trunc(f) && f >= math.MinInt64 && f < math.MaxInt64 {
 		*n = Int{Value: int64(f), Set: true}
 	}
-	return nil
+}
+
+// exactInt reads a decimal integer, also one with a zero fraction
+// ("12.00"), without going through float64.
+func exactInt(text string) (int64, bool) {
+	if whole, frac, ok := strings.Cut(text, "."); ok {
+		if strings.Trim(frac, "0") != "" || whole == "" || whole == "-" || whole == "+" {
+			return 0, false
+		}
+		text = whole
+	}
+	v, err := strconv.ParseInt(text, 10, 64)
+	return v, err == nil
 }
 
 // Float is a number; "1000.00" is accepted as 1000.
@@ -62,31 +74,22 @@ type Float struct {
 	Set   bool
 }
 
-func (n *Float) UnmarshalJSON(b []byte) error {
+func (n *Float) UnmarshalJSON(b []byte) error { decodeView(b, n, 1); return nil }
+
+func (n *Float) decodeScalar(kind byte, text string) {
 	*n = Float{}
-	if f, ok := number(b); ok {
+	if f, ok := number(kind, text); ok {
 		*n = Float{Value: f, Set: true}
 	}
-	return nil
 }
 
-func number(b []byte) (float64, bool) {
-	b = bytes.TrimSpace(b)
-	if len(b) == 0 || string(b) == "null" {
+// number reads a JSON number, or a string holding one.
+func number(kind byte, text string) (float64, bool) {
+	if kind != '0' && kind != '"' {
 		return 0, false
 	}
-	text := string(b)
-	if b[0] == '"' {
-		if json.Unmarshal(b, &text) != nil {
-			return 0, false
-		}
-		text = strings.TrimSpace(text)
-	}
-	f, err := strconv.ParseFloat(text, 64)
-	if err != nil {
-		return 0, false
-	}
-	return f, true
+	f, err := strconv.ParseFloat(strings.TrimSpace(text), 64)
+	return f, err == nil
 }
 
 // Time is an RFC 3339 timestamp (Nice Chat sends "2017-06-13T13:53:55+00:00").
@@ -95,43 +98,17 @@ type Time struct {
 	Set   bool
 }
 
-func (t *Time) UnmarshalJSON(b []byte) error {
+func (t *Time) UnmarshalJSON(b []byte) error { decodeView(b, t, 1); return nil }
+
+func (t *Time) decodeScalar(kind byte, s string) {
 	*t = Time{}
-	var s string
-	if json.Unmarshal(b, &s) != nil {
-		return nil
+	if kind != '"' {
+		return
 	}
 	for _, layout := range []string{time.RFC3339Nano, "2006-01-02T15:04:05", "2006-01-02 15:04:05"} {
 		if v, err := time.Parse(layout, strings.TrimSpace(s)); err == nil {
 			*t = Time{Value: v, Set: true}
-			return nil
-		}
-	}
-	return nil
-}
-
-// decodeLenient fills the struct dst points to from a JSON object, field by
-// field: a field whose value has the wrong shape is left zero instead of
-// failing the whole object. A body that is not an object leaves dst zero.
-func decodeLenient(b []byte, dst any) {
-	var fields map[string]json.RawMessage
-	if json.Unmarshal(b, &fields) != nil {
-		return
-	}
-	v := reflect.ValueOf(dst).Elem()
-	t := v.Type()
-	for i := 0; i < t.NumField(); i++ {
-		name, _, _ := strings.Cut(t.Field(i).Tag.Get("json"), ",")
-		if name == "" || name == "-" {
-			continue
-		}
-		raw, ok := fields[name]
-		if !ok {
-			continue
-		}
-		field := v.Field(i)
-		if err := json.Unmarshal(raw, field.Addr().Interface()); err != nil {
-			field.Set(reflect.Zero(field.Type()))
+			return
 		}
 	}
 }

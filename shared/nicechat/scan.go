@@ -15,10 +15,12 @@ type Envelope struct {
 // it. It reports true only for a body Parse accepts, with Parse's Type and
 // DataID, and whose every character SQS carries (no U+FFFE, no U+FFFF:
 // the only characters valid UTF-8 JSON can hold that SQS refuses). It
-// reports false for every other body, and for values nested deeper than
-// maxScanDepth: the caller then runs Parse, which says what is wrong.
+// reports false for every other body, and for one nesting deeper than
+// MaxDepth: the caller then runs ParseCallback, which says what is wrong.
+// It reports true for exactly the bodies ParseCallback accepts and SQS
+// carries.
 //
-// It checks what Parse checks: JSON grammar as json.Valid does, UTF-8,
+// It checks what ParseCallback checks: JSON grammar as json.Valid does, UTF-8,
 // and the envelope, where duplicate keys count as encoding/json counts
 // them (the last one wins) and escaped keys and event types as they
 // decode.
@@ -27,11 +29,17 @@ func Scan(body string) (Envelope, bool) {
 	return sc.envelope()
 }
 
-// maxScanDepth bounds the nesting Scan follows, so that it needs no
-// allocation; encoding/json allows 10000 levels and Parse reads those.
-const maxScanDepth = 512
+// scanner reads JSON text in s. Scan's refuses every character SQS
+// does not carry; the typed views' (anyText) takes any byte in a string,
+// as encoding/json does, and only looks for its end.
+type scanner struct {
+	s       string
+	anyText bool
+}
 
-type scanner struct{ s string }
+// unbounded is the nesting limit of a value that is skipped, not read:
+// its bit stack grows with it (a bit a level).
+const unbounded = int(^uint(0) >> 1)
 
 // stopsString marks the bytes a string's fast loop stops at: the quote,
 // the backslash, control characters (refused) and the bytes of multi-byte
@@ -89,7 +97,7 @@ func (sc *scanner) envelope() (Envelope, bool) {
 			typeSeen = true
 			if s[i] != '"' {
 				typeOK = false
-				if i = sc.value(i); i < 0 {
+				if i = sc.value(i, MaxDepth-1); i < 0 {
 					return Envelope{}, false
 				}
 				break
@@ -104,7 +112,7 @@ func (sc *scanner) envelope() (Envelope, bool) {
 			dataSeen = true
 			if s[i] != '{' {
 				dataOK = false
-				if i = sc.value(i); i < 0 {
+				if i = sc.value(i, MaxDepth-1); i < 0 {
 					return Envelope{}, false
 				}
 				break
@@ -115,7 +123,7 @@ func (sc *scanner) envelope() (Envelope, bool) {
 			}
 			env.DataID = id
 		default:
-			if i = sc.value(i); i < 0 {
+			if i = sc.value(i, MaxDepth-1); i < 0 {
 				return Envelope{}, false
 			}
 		}
@@ -163,12 +171,12 @@ func (sc *scanner) data(i int) (end int, id int64, ok bool) {
 		}
 		if isID {
 			start := i
-			i = sc.value(i)
+			i = sc.value(i, MaxDepth-2)
 			if i < 0 {
 				return -1, 0, false
 			}
 			id, ok = integer(s[start:i])
-		} else if i = sc.value(i); i < 0 {
+		} else if i = sc.value(i, MaxDepth-2); i < 0 {
 			return -1, 0, false
 		}
 		i = sc.ws(i)
@@ -202,11 +210,13 @@ func integer(v string) (int64, bool) {
 
 // value scans the JSON value at s[i] and returns the index after it, or
 // -1 when it is not valid JSON, not valid UTF-8, holds a character SQS
-// refuses, or nests deeper than maxScanDepth.
-func (sc *scanner) value(i int) int {
+// refuses (unless anyText), or nests more than limit levels of its own.
+func (sc *scanner) value(i, limit int) int {
 	s := sc.s
-	// One bit per open container: 1 for an array, 0 for an object.
-	var stack [maxScanDepth / 64]uint64
+	// One bit per open container: 1 for an array, 0 for an object. Up to
+	// MaxDepth it is on the goroutine's stack.
+	var small [MaxDepth/64 + 1]uint64
+	stack := small[:]
 	depth := 0
 	for {
 		// A value starts at s[i].
@@ -219,8 +229,11 @@ func (sc *scanner) value(i int) int {
 				return -1
 			}
 		case '{', '[':
-			if depth == maxScanDepth {
+			if depth == limit {
 				return -1
+			}
+			if depth/64 == len(stack) {
+				stack = append(stack, 0)
 			}
 			j := sc.ws(i + 1)
 			if j < len(s) && (c == '{' && s[j] == '}' || c == '[' && s[j] == ']') {
@@ -343,6 +356,8 @@ func (sc *scanner) str(i int) (end int, escaped bool) {
 			}
 		case c < 0x20:
 			return -1, false
+		case sc.anyText:
+			i++
 		default:
 			r, size := utf8.DecodeRuneInString(s[i:])
 			if r == utf8.RuneError && size == 1 || r == 0xFFFE || r == 0xFFFF {

@@ -8,14 +8,10 @@ import (
 	"github.com/nicechat-relay/nicechat-relay/shared/nicechat"
 )
 
-// scanDepthLimit is the nesting Scan follows before it leaves a body to
-// Parse (nicechat's maxScanDepth, plus the envelope's own two levels).
-const scanDepthLimit = 512
-
-// fullPath is what ingest checks when Scan says nothing: Parse, then the
-// characters SQS carries.
+// fullPath is what ingest checks when Scan says nothing: ParseCallback,
+// then the characters SQS carries.
 func fullPath(body []byte) (*nicechat.Event, bool) {
-	ev, err := nicechat.Parse(body)
+	ev, err := nicechat.ParseCallback(body)
 	if err != nil {
 		return nil, false
 	}
@@ -26,10 +22,8 @@ func fullPath(body []byte) (*nicechat.Event, bool) {
 }
 
 // FuzzScanAgreesWithParse is the differential test of ingest's fast path:
-// on every body, Scan accepts exactly what Parse and the SQS character
-// check accept, and reads the same type and data.id. The one body Scan
-// may leave to Parse although Parse accepts it nests deeper than Scan
-// follows.
+// on every body, Scan accepts exactly what ParseCallback and the SQS
+// character check accept, and reads the same type and data.id.
 func FuzzScanAgreesWithParse(f *testing.F) {
 	for _, b := range seedBodies() {
 		f.Add(b)
@@ -45,30 +39,10 @@ func FuzzScanAgreesWithParse(f *testing.F) {
 			t.Fatalf("Scan accepts %q, which Parse or SQS refuses", b)
 		case fast && (env.Type != ev.Type || env.DataID != ev.DataID):
 			t.Fatalf("Scan reads %q/%d, Parse %q/%d, from %q", env.Type, env.DataID, ev.Type, ev.DataID, b)
-		case !fast && full && nesting(b) <= scanDepthLimit:
+		case !fast && full:
 			t.Fatalf("Scan leaves %q to Parse, which accepts it", b)
 		}
 	})
-}
-
-// nesting is the deepest nesting of a valid JSON text.
-func nesting(b []byte) int {
-	depth, deepest, inString := 0, 0, false
-	for i := 0; i < len(b); i++ {
-		switch c := b[i]; {
-		case inString && c == '\\':
-			i++
-		case c == '"':
-			inString = !inString
-		case inString:
-		case c == '{' || c == '[':
-			depth++
-			deepest = max(deepest, depth)
-		case c == '}' || c == ']':
-			depth--
-		}
-	}
-	return deepest
 }
 
 var scanCases = []struct {
@@ -105,8 +79,11 @@ var scanCases = []struct {
 	{"no data", `{"event":"e"}`, false, "", 0},
 	{"an empty object", `{}`, false, "", 0},
 	{"an array", `[{"event":"e","data":{"id":1}}]`, false, "", 0},
-	{"deep nesting within Scan's reach", `{"event":"e","data":{"id":1,"x":` + strings.Repeat("[", 500) + strings.Repeat("]", 500) + `}}`, true, "e", 1},
-	{"deeper than Scan follows", `{"event":"e","data":{"id":1,"x":` + strings.Repeat("[", 600) + strings.Repeat("]", 600) + `}}`, false, "", 0},
+	{"nesting MaxDepth levels in data", `{"event":"e","data":{"id":1,"x":` + strings.Repeat("[", nicechat.MaxDepth-2) + strings.Repeat("]", nicechat.MaxDepth-2) + `}}`, true, "e", 1},
+	{"nesting a level deeper in data", `{"event":"e","data":{"id":1,"x":` + strings.Repeat("[", nicechat.MaxDepth-1) + strings.Repeat("]", nicechat.MaxDepth-1) + `}}`, false, "", 0},
+	{"nesting MaxDepth levels beside data", `{"event":"e","data":{"id":1},"x":` + strings.Repeat(`{"a":`, nicechat.MaxDepth-1) + "0" + strings.Repeat("}", nicechat.MaxDepth-1) + `}`, true, "e", 1},
+	{"nesting a level deeper beside data", `{"event":"e","data":{"id":1},"x":` + strings.Repeat(`{"a":`, nicechat.MaxDepth) + "0" + strings.Repeat("}", nicechat.MaxDepth) + `}`, false, "", 0},
+	{"an event nesting a level too deep", `{"data":{"id":1},"event":` + strings.Repeat("[", nicechat.MaxDepth) + strings.Repeat("]", nicechat.MaxDepth) + `,"event":"e"}`, false, "", 0},
 	{"an unclosed array", `{"event":"e","data":{"id":1,"x":[1,2}}`, false, "", 0},
 	{"a trailing comma", `{"event":"e","data":{"id":1,}}`, false, "", 0},
 }
