@@ -378,38 +378,89 @@ func TestIngestRoutesOnlyToTheChannelsTheStackCreates(t *testing.T) {
 	}
 }
 
-func TestTheRulesRefuseStacksThatCouldNotStart(t *testing.T) {
+func TestTheRulesRefuseStacksThatCouldNotStartNamingTheParameterAtFault(t *testing.T) {
 	tpl := loadTemplate(t)
 	for _, tc := range []struct {
 		name   string
 		params map[string]string
+		naming []string // what the refusal names, so the deploy says what to set
 	}{
-		{"no channel at all", off(webhookOff, emailOff, slackOff, telegramOff)},
-		{"the only channel has no events", off(emailOff, slackOff, telegramOff, []string{"WebhookEvents", ""})},
-		{"telegram with a token but no chat", off(webhookOff, emailOff, slackOff, []string{"TelegramChatId", ""})},
-		{"telegram with a chat but no token", with("TelegramBotToken", "")},
-		{"no callback token at all", with("CallbackToken", "")},
-		{"a callback token both as a value and a secret", with("CallbackTokenSecretArn", testSecretArn("token"))},
-		{"a previous callback token both as a value and a secret", with("CallbackTokenPrevious", testPreviousToken, "CallbackTokenPreviousSecretArn", testSecretArn("token-previous"))},
-		{"a webhook URL both as a value and a secret", with("WebhookUrlSecretArn", testSecretArn("webhook-url"))},
-		{"the only channel a webhook whose URL is a secret, with no events", off(emailOff, slackOff, telegramOff, []string{"WebhookUrl", "", "WebhookUrlSecretArn", testSecretArn("webhook-url"), "WebhookEvents", ""})},
-		{"a Slack URL both as a value and a secret", with("SlackWebhookUrlSecretArn", testSecretArn("slack"))},
-		{"slack both through its webhook and with a bot token", with("SlackBotToken", testBotToken, "SlackChannel", testSlackChannel)},
-		{"slack both through its webhook and with a bot token, each in Secrets Manager", with("SlackWebhookUrl", "", "SlackWebhookUrlSecretArn", testSecretArn("slack"), "SlackBotTokenSecretArn", testSecretArn("slack-bot"), "SlackChannel", testSlackChannel)},
-		{"a Slack bot token without a channel", off(slackThreads, []string{"SlackChannel", ""})},
-		{"a Slack bot token in Secrets Manager without a channel", off(slackThreads, []string{"SlackBotToken", "", "SlackBotTokenSecretArn", testSecretArn("slack-bot"), "SlackChannel", ""})},
-		{"a Slack channel without a bot token (the webhook posts to its own)", with("SlackChannel", testSlackChannel)},
-		{"a Slack bot token both as a value and a secret", off(slackThreads, []string{"SlackBotTokenSecretArn", testSecretArn("slack-bot")})},
-		{"slack in threads, the only channel, with no events", off(webhookOff, emailOff, telegramOff, slackThreads, []string{"SlackEvents", ""})},
-		{"email with a sender but no recipient", off(webhookOff, slackOff, []string{"EmailTo", ""})},
-		{"email with recipients but no sender", with("EmailFrom", "")},
+		{"no channel at all", off(webhookOff, emailOff, slackOff, telegramOff), []string{"at least one channel", "WebhookUrl", "EmailFrom", "SlackWebhookUrl", "SlackBotToken", "TelegramBotToken"}},
+		{"the only channel has no events", off(emailOff, slackOff, telegramOff, []string{"WebhookEvents", ""}), []string{"WebhookEvents"}},
+		{"telegram with a token but no chat", off(webhookOff, emailOff, slackOff, []string{"TelegramChatId", ""}), []string{"TelegramChatId"}},
+		{"telegram with a chat but no token", with("TelegramBotToken", ""), []string{"TelegramBotToken"}},
+		{"no callback token at all", with("CallbackToken", ""), []string{"CallbackToken is required", "CallbackTokenSecretArn", "openssl rand -hex 24"}},
+		{"no callback token, every channel off too", off(webhookOff, emailOff, slackOff, telegramOff, []string{"CallbackToken", ""}), []string{"CallbackToken is required"}},
+		{"a callback token both as a value and a secret", with("CallbackTokenSecretArn", testSecretArn("token")), []string{"CallbackToken or CallbackTokenSecretArn, not both"}},
+		{"a previous callback token both as a value and a secret", with("CallbackTokenPrevious", testPreviousToken, "CallbackTokenPreviousSecretArn", testSecretArn("token-previous")), []string{"CallbackTokenPrevious or CallbackTokenPreviousSecretArn, not both"}},
+		{"a webhook URL both as a value and a secret", with("WebhookUrlSecretArn", testSecretArn("webhook-url")), []string{"WebhookUrl or WebhookUrlSecretArn, not both"}},
+		{"a webhook signing secret both as a value and a secret", with("WebhookSecretSecretArn", testSecretArn("webhook")), []string{"WebhookSecret or WebhookSecretSecretArn, not both"}},
+		{"a Telegram bot token both as a value and a secret", with("TelegramBotTokenSecretArn", testSecretArn("telegram")), []string{"TelegramBotToken or TelegramBotTokenSecretArn, not both"}},
+		{"the only channel a webhook whose URL is a secret, with no events", off(emailOff, slackOff, telegramOff, []string{"WebhookUrl", "", "WebhookUrlSecretArn", testSecretArn("webhook-url"), "WebhookEvents", ""}), []string{"WebhookEvents"}},
+		{"a Slack URL both as a value and a secret", with("SlackWebhookUrlSecretArn", testSecretArn("slack")), []string{"SlackWebhookUrl or SlackWebhookUrlSecretArn, not both"}},
+		{"slack both through its webhook and with a bot token", with("SlackBotToken", testBotToken, "SlackChannel", testSlackChannel), []string{"SlackWebhookUrl", "SlackBotToken", "not both"}},
+		{"slack both through its webhook and with a bot token, each in Secrets Manager", with("SlackWebhookUrl", "", "SlackWebhookUrlSecretArn", testSecretArn("slack"), "SlackBotTokenSecretArn", testSecretArn("slack-bot"), "SlackChannel", testSlackChannel), []string{"SlackWebhookUrl", "SlackBotToken", "not both"}},
+		{"a Slack bot token without a channel", off(slackThreads, []string{"SlackChannel", ""}), []string{"SlackChannel"}},
+		{"a Slack bot token in Secrets Manager without a channel", off(slackThreads, []string{"SlackBotToken", "", "SlackBotTokenSecretArn", testSecretArn("slack-bot"), "SlackChannel", ""}), []string{"SlackChannel"}},
+		{"a Slack channel without a bot token (the webhook posts to its own)", with("SlackChannel", testSlackChannel), []string{"SlackBotToken", "SlackChannel"}},
+		{"a Slack bot token both as a value and a secret", off(slackThreads, []string{"SlackBotTokenSecretArn", testSecretArn("slack-bot")}), []string{"SlackBotToken or SlackBotTokenSecretArn, not both"}},
+		{"slack in threads, the only channel, with no events", off(webhookOff, emailOff, telegramOff, slackThreads, []string{"SlackEvents", ""}), []string{"SlackEvents"}},
+		{"email with a sender but no recipient", off(webhookOff, slackOff, []string{"EmailTo", ""}), []string{"EmailFrom and EmailTo"}},
+		{"email with recipients but no sender", with("EmailFrom", ""), []string{"EmailFrom and EmailTo"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			if ok, _ := newStack(t, tpl, tc.params).rulesPass(); ok {
-				t.Errorf("the Rules accept %v", tc.params)
+			refused := refusals(newStack(t, tpl, tc.params))
+			if len(refused) == 0 {
+				t.Fatalf("the Rules accept %v", tc.params)
+			}
+			for _, want := range tc.naming {
+				if !slices.ContainsFunc(refused, func(d string) bool { return strings.Contains(d, want) }) {
+					t.Errorf("no refusal says %q; the refusals: %q", want, refused)
+				}
 			}
 		})
 	}
+}
+
+func TestTheRulesAcceptEachWayOfGivingTheTokenAndAChannel(t *testing.T) {
+	tpl := loadTemplate(t)
+	noChannel := slices.Concat(webhookOff, emailOff, slackOff, telegramOff)
+	for _, tc := range []struct {
+		name   string
+		params map[string]string
+	}{
+		{"the token as a value, every channel on", allChannels},
+		{"the token in Secrets Manager", with("CallbackToken", "", "CallbackTokenSecretArn", testSecretArn("token"))},
+		{"the token in Secrets Manager, the previous one as a value", with("CallbackToken", "", "CallbackTokenSecretArn", testSecretArn("token"), "CallbackTokenPrevious", testPreviousToken)},
+		{"the webhook alone, its URL as a value", with(slices.Concat(noChannel, []string{"WebhookUrl", allChannels["WebhookUrl"]})...)},
+		{"the webhook alone, its URL in Secrets Manager", with(slices.Concat(noChannel, []string{"WebhookUrlSecretArn", testSecretArn("webhook-url")})...)},
+		{"email alone", with(slices.Concat(noChannel, []string{"EmailFrom", "relay@example.com", "EmailTo", "ops@example.com"})...)},
+		{"email alone, tech JSON only", with(slices.Concat(noChannel, []string{"EmailFrom", "relay@example.com", "EmailTo", "ops@example.com", "EmailHumanEvents", "", "EmailTechEvents", "*"})...)},
+		{"slack alone, its URL in Secrets Manager", with(slices.Concat(noChannel, []string{"SlackWebhookUrlSecretArn", testSecretArn("slack")})...)},
+		{"slack alone in threads", with(slices.Concat(noChannel, slackThreads)...)},
+		{"telegram alone, its token in Secrets Manager", with(slices.Concat(noChannel, []string{"TelegramBotTokenSecretArn", testSecretArn("telegram"), "TelegramChatId", "@shop_leads"})...)},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if refused := refusals(newStack(t, tpl, tc.params)); len(refused) > 0 {
+				t.Errorf("the Rules refuse it: %q", refused)
+			}
+		})
+	}
+}
+
+// refusals are the descriptions of every assertion of the Rules that the
+// stack's parameters fail, which CloudFormation shows when it refuses a
+// deploy.
+func refusals(s *stack) []string {
+	var out []string
+	for _, name := range sortedKeys(s.tpl.Rules) {
+		for _, a := range s.tpl.Rules[name].Assertions {
+			if !s.truth(a.Assert) {
+				out = append(out, a.AssertDescription)
+			}
+		}
+	}
+	return out
 }
 
 func TestParameterConstraintsMatchWhatTheCodeAccepts(t *testing.T) {
@@ -546,16 +597,6 @@ func TestParameterConstraintsMatchWhatTheCodeAccepts(t *testing.T) {
 	for name, secret := range map[string]bool{"CallbackToken": true, "CallbackTokenPrevious": true, "WebhookSecret": true, "SlackWebhookUrl": true, "SlackBotToken": true, "TelegramBotToken": true, "WebhookUrl": true, "SlackChannel": false, "TelegramChatId": false} {
 		if tpl.Parameters[name].NoEcho != secret {
 			t.Errorf("%s: NoEcho = %v, want %v", name, tpl.Parameters[name].NoEcho, secret)
-		}
-	}
-	// samconfig.toml tells which answers sam deploy --guided never saves.
-	samconfig, err := os.ReadFile("samconfig.toml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, name := range sortedKeys(tpl.Parameters) {
-		if tpl.Parameters[name].NoEcho && !regexp.MustCompile(`\b`+name+`\b`).Match(samconfig) {
-			t.Errorf("infra/samconfig.toml does not list %s among the NoEcho parameters --guided never saves", name)
 		}
 	}
 }
@@ -1325,5 +1366,68 @@ func TestTheSlackRoleReadsOnlyTheSecretOfItsMode(t *testing.T) {
 				t.Errorf("SlackRole may read the secrets %v, want %v", readable, tc.want)
 			}
 		})
+	}
+}
+
+// longestStackName is the longest name CloudFormation gives a stack: 128
+// letters, digits and hyphens, starting with a letter.
+var longestStackName = "n" + strings.Repeat("-relay-0123", 11) + strings.Repeat("x", 6)
+
+func TestTheLongestStackNameFitsEveryNameTheTemplateMakesFromIt(t *testing.T) {
+	if len(longestStackName) != 128 {
+		t.Fatalf("longestStackName has %d characters, want 128", len(longestStackName))
+	}
+	tpl := loadTemplate(t)
+	// The properties that may hold the stack's name, and their services'
+	// limits: every other name is left to CloudFormation, which makes one up
+	// from the stack's and shortens it to fit.
+	limits := map[string]int{"LogGroupName": 512, "AlarmDescription": 1024}
+	physicalNames := []string{"FunctionName", "QueueName", "RoleName", "TableName", "TopicName", "AlarmName", "Name", "ApiName", "LogGroupName"}
+	var walk func(id, key string, v any)
+	walk = func(id, key string, v any) {
+		switch x := v.(type) {
+		case []any:
+			for _, item := range x {
+				walk(id, key, item)
+			}
+		case map[string]any:
+			if sub, ok := x["Fn::Sub"]; ok {
+				text, _ := sub.(string)
+				if list, ok := sub.([]any); ok {
+					text, _ = list[0].(string)
+				}
+				if !strings.Contains(text, "${AWS::StackName}") {
+					return
+				}
+				limit, known := limits[key]
+				if !known {
+					t.Errorf("%s.%s is made from the stack's name, and no limit of its service is known to this test: %s", id, key, text)
+					return
+				}
+				// Every other ${...} at its longest: a logical id, a region.
+				made := subVariable.ReplaceAllStringFunc(text, func(v string) string {
+					if v == "${AWS::StackName}" {
+						return longestStackName
+					}
+					return strings.Repeat("x", 64)
+				})
+				if len(made) > limit {
+					t.Errorf("%s.%s is %d characters with a %d-character stack name, over its limit of %d: %s", id, key, len(made), len(longestStackName), limit, text)
+				}
+				return
+			}
+			for k, item := range x {
+				walk(id, k, item)
+			}
+		}
+	}
+	for _, id := range sortedKeys(tpl.Resources) {
+		r := tpl.Resources[id]
+		for _, name := range physicalNames {
+			if _, named := r.Properties[name]; named && !(name == "LogGroupName" && r.Type == "AWS::Logs::LogGroup") {
+				t.Errorf("%s sets its own %s: CloudFormation must make it up, from the stack's name shortened to fit", id, name)
+			}
+		}
+		walk(id, "", r.Properties)
 	}
 }
