@@ -18,6 +18,7 @@ import (
 	"github.com/nicechat-relay/nicechat-relay/shared/idempotency"
 	"github.com/nicechat-relay/nicechat-relay/shared/message"
 	"github.com/nicechat-relay/nicechat-relay/shared/secrets"
+	"github.com/nicechat-relay/nicechat-relay/shared/settings"
 )
 
 // Spec is one channel as the rest of the relay sees it. Each channel
@@ -135,12 +136,14 @@ func (s Spec) DLQName() string { return s.Name + "-dlq" }
 const EnvFunctionName = "AWS_LAMBDA_FUNCTION_NAME"
 
 // Main is the whole of a consumer Lambda's main: settings from the
-// environment, clients from the region and credentials Lambda gives the
+// environment (a warning for each variable that looks like a mistyped
+// setting), clients from the region and credentials Lambda gives the
 // function (shared/awsenv), then lambda.Start. A configuration error is
 // logged once, as a JSON line naming the variable at fault, and exits 1:
 // Lambda reports the failed start.
 func (s Spec) Main() {
 	log := slog.New(slog.NewJSONHandler(os.Stdout, nil))
+	settings.Warn(log.With("channel", s.Name), os.Environ())
 	rt, err := s.Setup(context.Background(), os.Getenv, log)
 	if err != nil {
 		log.Error("configuration error", "channel", s.Name, "error", err.Error())

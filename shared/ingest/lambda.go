@@ -11,13 +11,16 @@ import (
 
 	"github.com/nicechat-relay/nicechat-relay/shared/awsenv"
 	"github.com/nicechat-relay/nicechat-relay/shared/secrets"
+	"github.com/nicechat-relay/nicechat-relay/shared/settings"
 )
 
-// Main is the whole of the ingest Lambda's main. A configuration error is
+// Main is the whole of the ingest Lambda's main. A variable that looks
+// like a mistyped setting is warned about first. A configuration error is
 // logged once, as a JSON line naming the variable at fault, and exits 1:
 // Lambda reports the failed start.
 func Main() {
 	log := slog.New(slog.NewJSONHandler(os.Stdout, nil))
+	settings.Warn(log.With("channel", "ingest"), os.Environ())
 	handler, err := Setup(context.Background(), os.Getenv, log)
 	if err != nil {
 		log.Error("ingest cannot start: fix its configuration", "channel", "ingest", "error", err.Error())
