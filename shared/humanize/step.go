@@ -10,6 +10,10 @@ import (
 // so one step never crowds out the others on a summary line.
 const maxStepLabel = 40
 
+// maxStepTotal bounds an order's totals in its step: one per currency,
+// each named as the shop sent it.
+const maxStepTotal = 2 * maxStepLabel
+
 // Step is the event as one step in its lead's story, a few words in
 // opts' language for a summary line such as "new chat → first message →
 // unanswered → order 2 648.99 PLN". Like Render it never fails; the words
@@ -22,7 +26,7 @@ func Step(e *nicechat.Event, opts Options) string {
 		s = r.text("step." + e.Type)
 	case nicechat.TypeNewOrder:
 		_, sum := r.products(e.Order())
-		s = r.text("step.new_order", "total", strings.Join(sum, " + "))
+		s = r.text("step.new_order", "total", Truncate(strings.Join(sum, " + "), maxStepTotal))
 	case nicechat.TypePushForm:
 		s = r.text("step.push_form", "label", Truncate(Line(e.Form().Label.Value), maxStepLabel))
 	default:

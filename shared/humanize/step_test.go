@@ -1,6 +1,7 @@
 package humanize_test
 
 import (
+	"strings"
 	"testing"
 
 	fixtures "github.com/nicechat-relay/nicechat-relay/events"
@@ -25,6 +26,8 @@ func TestStepIsTheEventInAFewWordsOfTheLanguage(t *testing.T) {
 		{[]byte(`{"event":"new_order","data":{"id":1,"products":[]}}`), "en", "order"},
 		{[]byte(`{"event":"push_form","data":{"id":1,"label":"Call me back\nplease, now, right now, without delay, today"}}`), "en", "form Call me back please, now, right now, wi…"},
 		{[]byte(`{"event":"agent_joined","data":{"id":1}}`), "uk", "agent_joined"},
+		{[]byte(`{"event":"new_order","data":{"id":1,"products":[{"price":1,"currency":"` + strings.Repeat("Ж", 5000) + `"},{"price":2,"currency":"USD"}]}}`), "en",
+			"order 1.00 " + strings.Repeat("Ж", 74) + "…"},
 	}
 	for _, tc := range tests {
 		e, err := nicechat.Parse(tc.body)

@@ -9,6 +9,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	slackapi "github.com/slack-go/slack"
 
@@ -28,6 +30,9 @@ type thread struct {
 	Opener string `json:"opener,omitempty"`
 	OpenBy int64  `json:"open_by,omitempty"` // the opener's claim ends, in Unix milliseconds
 	Steps  []step `json:"steps,omitempty"`
+	// Earlier counts the steps dropped from the record to keep it within
+	// its bounds: the summary line still counts them.
+	Earlier int `json:"earlier,omitempty"`
 }
 
 // step is one event of the visitor, in arrival order.
@@ -42,8 +47,23 @@ type step struct {
 // Bounds of a thread record and its summary line.
 const (
 	// maxSteps bounds the record: a visitor with more events in the
-	// thread's lifetime loses its earliest arrivals from the summary.
+	// thread's lifetime has its earliest arrivals counted, no longer
+	// named, in the summary.
 	maxSteps = 100
+	// maxRecordBytes bounds the record's JSON, which the store keeps in
+	// one item: DynamoDB's item is at most 400 KB, key and version
+	// included. Steps are dropped and counted as maxSteps does to stay
+	// within it, which only labels far longer than usual need.
+	maxRecordBytes = 64 << 10
+	// recordRoom is what the record's other fields take at most: the
+	// root's ts, the opener's claim, the count of earlier steps and the
+	// JSON around them.
+	recordRoom = 512
+	// maxLabelBytes bounds a step's label, a few words of the summary
+	// line (an order's totals are in as many currencies, each named as the
+	// shop sent it, as the order has): a longer one is cut at a
+	// character, with an ellipsis.
+	maxLabelBytes = 256
 	// shownSteps are the steps the summary line names; earlier ones are
 	// counted.
 	shownSteps = 12
@@ -72,15 +92,56 @@ func (th *thread) find(event string) *step {
 	return nil
 }
 
-// add records s unless its event is there already.
+// add records s unless its event is there already. The earliest
+// arrivals (never s) make room for it, counted in Earlier, when the
+// record would hold more than maxSteps steps or maxRecordBytes bytes.
 func (th *thread) add(s step) {
 	if th.find(s.Event) != nil {
 		return
 	}
 	th.Steps = append(th.Steps, s)
-	if len(th.Steps) > maxSteps {
-		th.Steps = slices.Delete(th.Steps, 0, len(th.Steps)-maxSteps)
+	sizes := make([]int, len(th.Steps))
+	total := 0
+	for i, st := range th.Steps {
+		sizes[i] = stepBytes(st)
+		total += sizes[i]
 	}
+	drop := 0
+	for len(th.Steps)-drop > 1 && (len(th.Steps)-drop > maxSteps || total > maxRecordBytes-recordRoom) {
+		total -= sizes[drop]
+		drop++
+	}
+	if drop > 0 {
+		th.Steps = slices.Delete(th.Steps, 0, drop)
+		th.Earlier += drop
+	}
+}
+
+// postedReserve stands for the ts of a step not posted yet in its size:
+// longer than any Slack gives ("1503435956.000247").
+const postedReserve = "0000000000.0000000000000"
+
+// stepBytes is what s takes in the record's JSON, its ts included once
+// it is posted, and its comma.
+func stepBytes(s step) int {
+	if s.Posted == "" {
+		s.Posted = postedReserve
+	}
+	b, _ := json.Marshal(s)
+	return len(b) + 1
+}
+
+// label is the step's words for e, at most maxLabelBytes long.
+func label(e *nicechat.Event, opts humanize.Options) string {
+	s := humanize.Step(e, opts)
+	if len(s) <= maxLabelBytes {
+		return s
+	}
+	cut := maxLabelBytes - len("…")
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return strings.TrimRightFunc(s[:cut], unicode.IsSpace) + "…"
 }
 
 // drop forgets the event's step unless it was posted; it reports whether
@@ -163,9 +224,9 @@ func summary(th *thread, cat *humanize.Catalog) summaryAttachment {
 		}
 	}
 	var parts []string
-	if earlier := len(story) - shownSteps; earlier > 0 {
+	if earlier := len(story) - shownSteps + th.Earlier; earlier > 0 {
 		parts = append(parts, "_"+cat.Plural(humanize.KeyEarlierSteps, int64(earlier), escape)+"_")
-		story = story[earlier:]
+		story = story[max(len(story)-shownSteps, 0):]
 	}
 	plain := make([]string, 0, len(story))
 	for _, s := range story {
@@ -186,7 +247,7 @@ func summary(th *thread, cat *humanize.Catalog) summaryAttachment {
 // delivery opens a thread; the others wait for its root.
 func (c *Channel) deliverThreaded(ctx context.Context, e *nicechat.Event, visitor int64, msg *slackapi.WebhookMessage) error {
 	key := threadKey(c.cfg.ChannelID, visitor)
-	s := step{Event: e.ID, Type: e.Type, Label: humanize.Step(e, c.cfg.Humanize)}
+	s := step{Event: e.ID, Type: e.Type, Label: label(e, c.cfg.Humanize)}
 	if at, ok := e.Occurred(); ok {
 		s.At = at.Unix()
 	}
