@@ -18,6 +18,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/cloudformation"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
+	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
 	"github.com/aws/smithy-go/logging"
 
 	"github.com/nicechat-relay/nicechat-relay/shared/channels"
@@ -263,29 +264,45 @@ func printLetter(w io.Writer, channel string, l dlq.Letter) {
 	if !l.DeadLettered.IsZero() {
 		fmt.Fprintf(w, "  dead_lettered_at: %s\n", l.DeadLettered.Format(time.RFC3339))
 	}
+	printAttributes(w, l.Attributes)
+	fmt.Fprintln(w, "SQS attributes (of the dead letter itself; attempts above counts deliveries):")
+	printSQSAttributes(w, l.System)
+	fmt.Fprintln(w, "Body:")
+	printBody(w, l.Body)
+}
+
+// printAttributes prints message attributes, one a line, escaped.
+func printAttributes(w io.Writer, attrs map[string]sqstypes.MessageAttributeValue) {
 	fmt.Fprintln(w, "Attributes:")
-	for _, name := range slices.Sorted(maps.Keys(l.Attributes)) {
-		v := l.Attributes[name]
+	for _, name := range slices.Sorted(maps.Keys(attrs)) {
+		v := attrs[name]
 		value := terminalLine(aws.ToString(v.StringValue))
 		if v.StringValue == nil {
 			value = fmt.Sprintf("(%s, %d bytes)", terminalLine(aws.ToString(v.DataType)), len(v.BinaryValue))
 		}
 		fmt.Fprintf(w, "  %s: %s\n", terminalLine(name), value)
 	}
-	fmt.Fprintln(w, "SQS attributes (of the dead letter itself; attempts above counts deliveries):")
-	for _, name := range slices.Sorted(maps.Keys(l.System)) {
-		v := terminalLine(l.System[name])
+}
+
+// printSQSAttributes prints SQS's own attributes, one a line, escaped,
+// the timestamps also as dates.
+func printSQSAttributes(w io.Writer, attrs map[string]string) {
+	for _, name := range slices.Sorted(maps.Keys(attrs)) {
+		v := terminalLine(attrs[name])
 		if t := dlq.MillisTime(v); strings.HasSuffix(name, "Timestamp") && !t.IsZero() {
 			v += " (" + t.Format(time.RFC3339) + ")"
 		}
 		fmt.Fprintf(w, "  %s: %s\n", terminalLine(name), v)
 	}
-	fmt.Fprintln(w, "Body:")
+}
+
+// printBody prints a body escaped: JSON indented, anything else as it is,
+// and indented like the rest so that no line of it can pass for one of
+// relayctl's.
+func printBody(w io.Writer, body []byte) {
 	var pretty bytes.Buffer
-	if err := json.Indent(&pretty, l.Body, "", "  "); err != nil {
-		// Not JSON: shown as it is, escaped, and indented like the rest so
-		// that no line of it can pass for one of relayctl's.
-		fmt.Fprintf(w, "%s\n", indent(terminalText(string(l.Body))))
+	if err := json.Indent(&pretty, body, "", "  "); err != nil {
+		fmt.Fprintf(w, "%s\n", indent(terminalText(string(body))))
 		return
 	}
 	fmt.Fprintf(w, "%s\n", terminalText(pretty.String()))
@@ -386,17 +403,28 @@ func newLetterJSON(f channelLetter) letterJSON {
 	if !l.DeadLettered.IsZero() {
 		out.DeadLettered = &l.DeadLettered
 	}
-	for name, v := range l.Attributes {
-		out.Attributes[name] = attributeJSON{DataType: aws.ToString(v.DataType), StringValue: v.StringValue, BinaryValue: v.BinaryValue}
-	}
+	out.Attributes = attributesJSON(l.Attributes)
 	maps.Copy(out.SQSAttributes, l.System)
-	if utf8.Valid(l.Body) {
-		body := string(l.Body)
-		out.Body = &body
-	} else {
-		out.BodyBase64 = l.Body
+	out.Body, out.BodyBase64 = bodyJSON(l.Body)
+	return out
+}
+
+func attributesJSON(attrs map[string]sqstypes.MessageAttributeValue) map[string]attributeJSON {
+	out := make(map[string]attributeJSON, len(attrs))
+	for name, v := range attrs {
+		out[name] = attributeJSON{DataType: aws.ToString(v.DataType), StringValue: v.StringValue, BinaryValue: v.BinaryValue}
 	}
 	return out
+}
+
+// bodyJSON is a body for the --json output: a string when it is UTF-8,
+// else its bytes (base64), which a JSON string cannot hold exactly.
+func bodyJSON(b []byte) (*string, []byte) {
+	if utf8.Valid(b) {
+		s := string(b)
+		return &s, nil
+	}
+	return nil, b
 }
 
 // writeJSON writes letters as one JSON object; more, when not nil, says
@@ -409,6 +437,12 @@ func writeJSON(w io.Writer, letters []channelLetter, more *bool) error {
 	for _, l := range letters {
 		doc.Letters = append(doc.Letters, newLetterJSON(l))
 	}
+	return encodeJSON(w, doc)
+}
+
+// encodeJSON writes doc indented, its strings exact and harmless on a
+// terminal.
+func encodeJSON(w io.Writer, doc any) error {
 	var out bytes.Buffer
 	enc := json.NewEncoder(&out)
 	enc.SetEscapeHTML(false)

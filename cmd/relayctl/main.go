@@ -1,6 +1,6 @@
 // Command relayctl is the operator's tool for the relay's dead-letter
-// queues: see what failed and why, and send it back once the fault is
-// fixed.
+// queues (see what failed and why, and send it back once the fault is
+// fixed), its quarantine (the callbacks ingest refused) and its channels.
 package main
 
 import (
@@ -21,9 +21,10 @@ import (
 	"github.com/nicechat-relay/nicechat-relay/shared/consumer"
 	"github.com/nicechat-relay/nicechat-relay/shared/dlq"
 	"github.com/nicechat-relay/nicechat-relay/shared/humanize"
+	"github.com/nicechat-relay/nicechat-relay/shared/ingest"
 )
 
-var usage = `relayctl operates the Nice Chat relay's dead-letter queues and channels.
+var usage = `relayctl operates the Nice Chat relay's dead-letter queues, quarantine and channels.
 
 Usage:
   relayctl dlq list    --channel CHANNEL [--max N] [--json] [queue options]
@@ -43,6 +44,20 @@ Usage:
   event_id attribute says. Text taken from a letter is printed with its
   control characters escaped (\x1b, \r, \u202e); --json prints the letters
   exactly, as JSON.
+
+  relayctl quarantine list  [--max N] [--json] [queue options]
+  relayctl quarantine show  EVENT_ID [--json] [queue options]
+  relayctl quarantine purge (--id EVENT_ID ... | --all) [--dry-run] [queue options]
+
+  The quarantine keeps the callbacks ingest authenticated and refused (400,
+  413), cut to the size limit, each with the reason it was refused.
+  list     a table of them (event id, received, status, field, size,
+           reason); they stay in the quarantine
+  show     the callbacks of one event id: their attributes and the body
+           received (decoded when it was kept as base64)
+  purge    delete them; --dry-run lists what would be deleted
+  Its queue: --queue-url URL, else as for the DLQs below: --relay, --stack
+  (its output ` + ingest.OutputQuarantineQueueURL + `), ` + ingest.EnvQuarantineQueueURL + `, a running local relay.
 
   relayctl channel status [--channel CHANNEL] [--stack NAME | --relay URL]
   relayctl channel pause  --channel CHANNEL [--stack NAME | --relay URL]
@@ -98,7 +113,7 @@ type options struct {
 }
 
 func run(args []string, stdout, stderr io.Writer) int {
-	if len(args) == 1 && isHelp(args[0]) || len(args) == 2 && (args[0] == "dlq" || args[0] == "channel") && isHelp(args[1]) {
+	if len(args) == 1 && isHelp(args[0]) || len(args) == 2 && (args[0] == "dlq" || args[0] == "quarantine" || args[0] == "channel") && isHelp(args[1]) {
 		fmt.Fprint(stdout, usage)
 		return exitOK
 	}
@@ -108,8 +123,10 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return exitUsage
 	case args[0] == "channel":
 		return runChannel(args[1:], stdout, stderr)
+	case args[0] == "quarantine":
+		return runQuarantine(args[1:], stdout, stderr)
 	case args[0] != "dlq":
-		fmt.Fprintf(stderr, "relayctl: unknown command %q: the commands are dlq and channel\nRun 'relayctl --help' for usage.\n", args[0])
+		fmt.Fprintf(stderr, "relayctl: unknown command %q: the commands are dlq, quarantine and channel\nRun 'relayctl --help' for usage.\n", args[0])
 		return exitUsage
 	case len(args) < 2:
 		fmt.Fprint(stderr, "relayctl: dlq needs a subcommand: list, show or redrive\nRun 'relayctl --help' for usage.\n")
@@ -154,17 +171,23 @@ func run(args []string, stdout, stderr io.Writer) int {
 	}
 	if err != nil {
 		fmt.Fprintf(stderr, "relayctl: %v\n", err)
-		var notFound *smithyhttp.ResponseError
-		switch {
-		case o.relay != "" && errors.Is(err, syscall.ECONNREFUSED):
-			fmt.Fprintf(stderr, "Is the relay running at %s? Start it with: make run\n", o.relay)
-		case o.relay != "" && errors.As(err, &notFound) && notFound.HTTPStatusCode() == http.StatusNotFound:
-			fmt.Fprintf(stderr, "%s serves no queues: --relay wants the relay's admin URL (make run prints it as \"status\"), not its callback URL\n", o.relay)
-		}
-		hintLocalRelay(stderr, o, err)
+		hint(stderr, o, err)
 		return exitError
 	}
 	return exitOK
+}
+
+// hint follows a failed queue operation's error with what to do about it,
+// when relayctl can tell.
+func hint(w io.Writer, o options, err error) {
+	var notFound *smithyhttp.ResponseError
+	switch {
+	case o.relay != "" && errors.Is(err, syscall.ECONNREFUSED):
+		fmt.Fprintf(w, "Is the relay running at %s? Start it with: make run\n", o.relay)
+	case o.relay != "" && errors.As(err, &notFound) && notFound.HTTPStatusCode() == http.StatusNotFound:
+		fmt.Fprintf(w, "%s serves no queues: --relay wants the relay's admin URL (make run prints it as \"status\"), not its callback URL\n", o.relay)
+	}
+	hintLocalRelay(w, o, err)
 }
 
 func isHelp(s string) bool { return s == "-h" || s == "--help" || s == "help" }
@@ -190,16 +213,23 @@ func parse(cmd string, args []string) (options, []string, error) {
 		fs.BoolVar(&o.all, "all", false, "")
 		fs.BoolVar(&o.dryRun, "dry-run", false, "")
 	}
+	positional, err := parseFlags(fs, args)
+	return o, positional, err
+}
+
+// parseFlags parses args with fs, flags placed before, between or after
+// the positional arguments it returns. A mistake is an errUsage.
+func parseFlags(fs *flag.FlagSet, args []string) ([]string, error) {
 	var positional []string
 	for {
 		if err := fs.Parse(args); err != nil {
 			if errors.Is(err, flag.ErrHelp) {
-				return o, nil, err
+				return nil, err
 			}
-			return o, nil, fmt.Errorf("%w: %w", errUsage, err)
+			return nil, fmt.Errorf("%w: %w", errUsage, err)
 		}
 		if fs.NArg() == 0 {
-			return o, positional, nil
+			return positional, nil
 		}
 		positional = append(positional, fs.Arg(0))
 		args = fs.Args()[1:]

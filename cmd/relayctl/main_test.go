@@ -452,7 +452,7 @@ func TestCommonMistakesGetClearMessages(t *testing.T) {
 		{"list without a channel", []string{"dlq", "list"}, nil, exitUsage, "dlq list needs --channel"},
 		{"redrive without a selection", []string{"dlq", "redrive", "--channel", "slack"}, nil, exitUsage, "--id EVENT_ID (repeatable) or --all"},
 		{"unknown command", []string{"dlq", "purge"}, nil, exitUsage, `unknown command "dlq purge"`},
-		{"not a dlq command", []string{"deploy"}, nil, exitUsage, `unknown command "deploy": the commands are dlq and channel`},
+		{"not a dlq command", []string{"deploy"}, nil, exitUsage, `unknown command "deploy": the commands are dlq, quarantine and channel`},
 		{"dlq without a subcommand", []string{"dlq"}, nil, exitUsage, "dlq needs a subcommand: list, show or redrive"},
 		{"no arguments", nil, nil, exitUsage, "Usage:"},
 		{"show without an id", []string{"dlq", "show"}, nil, exitUsage, "dlq show takes one event id"},

@@ -98,6 +98,20 @@ func hostileLetter(v string, body string) dlq.Letter {
 	}
 }
 
+func hostileQuarantined(v string, body string) dlq.Quarantined {
+	str := func(s string) sqstypes.MessageAttributeValue {
+		return sqstypes.MessageAttributeValue{DataType: aws.String("String"), StringValue: aws.String(s)}
+	}
+	return dlq.Quarantined{
+		MessageID: "m-" + v, Body: []byte(body), EventID: nicechat.EventIDString(body), IDChecked: true, ClaimedEventID: v,
+		ReceivedAt: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC), Status: v, Reason: v, Field: v, BodyBytes: len(body), Encoding: "text",
+		Attributes: map[string]sqstypes.MessageAttributeValue{
+			dlq.AttrReason: str(v), dlq.AttrStatus: str(v), dlq.AttrField: str(v), message.AttrEventID: str(v), "x" + v: str(v),
+		},
+		System: map[string]string{"AWSTraceHeader": v, "SentTimestamp": "1767323045000"},
+	}
+}
+
 // linesStarting counts the lines of out that start with prefix.
 func linesStarting(out, prefix string) int {
 	n := 0
@@ -130,6 +144,7 @@ func TestHumanOutputEscapesWhatALetterCarries(t *testing.T) {
 		} {
 			t.Run(h.name+"/"+body.name, func(t *testing.T) {
 				l := hostileLetter(h.value, body.body)
+				q := hostileQuarantined(h.value, body.body)
 				renders := []struct {
 					name      string
 					out       func(w *bytes.Buffer) error
@@ -137,6 +152,8 @@ func TestHumanOutputEscapesWhatALetterCarries(t *testing.T) {
 				}{
 					{"dlq list", func(w *bytes.Buffer) error { return printList(w, "webhook", []dlq.Letter{l, l}, false, now) }, map[string]int{"EVENT ID": 1, l.EventID: 2}},
 					{"dlq show", func(w *bytes.Buffer) error { printLetter(w, "webhook", l); return nil }, map[string]int{"Dead letter ": 1, "Attributes:": 1, "SQS attributes": 1, "Body:": 1, "  ": -1, "{": -1, "}": -1}},
+					{"quarantine list", func(w *bytes.Buffer) error { return printQuarantineList(w, []dlq.Quarantined{q, q}, false) }, map[string]int{"EVENT ID": 1, q.EventID: 2, "relayctl quarantine show": 1}},
+					{"quarantine show", func(w *bytes.Buffer) error { printQuarantined(w, q); return nil }, map[string]int{"Quarantined callback ": 1, "Attributes:": 1, "SQS attributes": 1, "Body:": 1, "  ": -1, "{": -1, "}": -1}},
 					{"channel status", func(w *bytes.Buffer) error {
 						return printStatus(context.Background(), w, fakeSwitchboard{breaker.Status{Paused: true, State: h.value, Reason: h.value}}, []string{"webhook", "slack"})
 					}, map[string]int{"CHANNEL": 1, "webhook ": 1, "slack ": 1}},

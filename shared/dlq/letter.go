@@ -1,7 +1,9 @@
 // Package dlq is the dead-letter format (the attributes the consumer runtime
 // adds to a message it gives up on, so every dead letter says why) and the
 // operator's operations on a dead-letter queue: list without consuming,
-// find, and redrive to the source queue.
+// find, and redrive to the source queue. The quarantine, where ingest keeps
+// the callbacks it refused, is read the same way (quarantine.go): list,
+// find, and purge.
 package dlq
 
 import (
