@@ -58,14 +58,15 @@ func (p *pauses) status(channel string) breaker.Status {
 
 func (p *pauses) paused(channel string) bool { return p.status(channel).Paused }
 
-// set pauses (reason kept) or resumes a channel and writes the file.
-func (p *pauses) set(channel string, pause bool, reason string) error {
+// set pauses (reason kept) or resumes a channel and writes the file. It
+// reports whether it changed the channel's state.
+func (p *pauses) set(channel string, pause bool, reason string) (bool, error) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	_, was := p.by[channel]
 	switch {
 	case pause && was, !pause && !was:
-		return nil
+		return false, nil
 	case pause:
 		p.by[channel] = pauseState{Reason: reason, Since: time.Now().UTC()}
 	default:
@@ -74,9 +75,9 @@ func (p *pauses) set(channel string, pause bool, reason string) error {
 	b, _ := json.MarshalIndent(p.by, "", "  ")
 	tmp := p.path + ".tmp"
 	if err := os.WriteFile(tmp, b, 0o600); err != nil {
-		return fmt.Errorf("keep which channels are paused: %w", err)
+		return false, fmt.Errorf("keep which channels are paused: %w", err)
 	}
-	return os.Rename(tmp, p.path)
+	return true, os.Rename(tmp, p.path)
 }
 
 // pauser is one channel's breaker.Pauser.
@@ -85,7 +86,7 @@ type pauser struct {
 	channel string
 }
 
-func (c pauser) Pause(_ context.Context, reason string) error {
+func (c pauser) Pause(_ context.Context, reason string) (bool, error) {
 	return c.p.set(c.channel, true, reason)
 }
 
@@ -94,12 +95,18 @@ func (c pauser) Pause(_ context.Context, reason string) error {
 func (r *relay) pauseRoute(pause bool) http.HandlerFunc {
 	return func(w http.ResponseWriter, req *http.Request) {
 		name := req.PathValue("channel")
-		if !r.hasChannel(name) {
+		c := r.channel(name)
+		if c == nil {
 			writeJSON(w, http.StatusNotFound, map[string]string{"error": fmt.Sprintf("no channel %q", name)})
 			return
 		}
+		if pause && !c.on {
+			// Nothing delivers: a pause would only say so, wrongly.
+			writeJSON(w, http.StatusConflict, map[string]string{"error": fmt.Sprintf("the %s channel is off, so there is nothing to pause (%s)", name, c.target)})
+			return
+		}
 		reason := "paused by the operator"
-		if err := r.pauses.set(name, pause, reason); err != nil {
+		if _, err := r.pauses.set(name, pause, reason); err != nil {
 			writeJSON(w, http.StatusInternalServerError, map[string]string{"error": err.Error()})
 			return
 		}
@@ -109,11 +116,11 @@ func (r *relay) pauseRoute(pause bool) http.HandlerFunc {
 	}
 }
 
-func (r *relay) hasChannel(name string) bool {
+func (r *relay) channel(name string) *localChannel {
 	for _, c := range r.channels {
 		if c.name == name {
-			return true
+			return c
 		}
 	}
-	return false
+	return nil
 }

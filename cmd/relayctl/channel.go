@@ -155,13 +155,24 @@ func (s stackSwitchboard) status(ctx context.Context, channel string) (breaker.S
 
 func (s stackSwitchboard) set(ctx context.Context, channel string, pause bool) error {
 	m, err := s.mapping(ctx, channel)
+	if errors.Is(err, errNotDeployed) {
+		// A channel turned off in the stack has no function to stop.
+		action := "resume"
+		if pause {
+			action = "pause"
+		}
+		spec, _ := channels.Find(channel)
+		return fmt.Errorf("the %s channel is off in stack %s (it has no %s output): there is nothing to %s", channel, s.c.o.stack, spec.FunctionOutput(), action)
+	}
 	if err != nil {
 		return err
 	}
 	if pause {
-		return m.Pause(ctx, "paused by the operator")
+		_, err = m.Pause(ctx, "paused by the operator")
+	} else {
+		_, err = m.Resume(ctx)
 	}
-	return m.Resume(ctx)
+	return err
 }
 
 // localSwitchboard works on a local relay (make run) through its API.
@@ -225,6 +236,12 @@ func (l localSwitchboard) set(ctx context.Context, channel string, pause bool) e
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
 		body, _ := io.ReadAll(io.LimitReader(resp.Body, 512))
+		var refusal struct {
+			Error string `json:"error"`
+		}
+		if json.Unmarshal(body, &refusal) == nil && refusal.Error != "" {
+			return fmt.Errorf("the relay refused to %s the %s channel: %s", action, channel, oneLine(terminalLine(refusal.Error), 200))
+		}
 		return fmt.Errorf("the relay answered %s: %s", terminalLine(resp.Status), oneLine(terminalLine(string(body)), 200))
 	}
 	return nil

@@ -66,6 +66,9 @@ func TestChannelPauseAndResumeOnAStack(t *testing.T) {
 	if out := relayctl("channel", "status", "--stack", name).must(t); stateOf(out.stdout, "webhook") != "not deployed" {
 		t.Errorf("a channel without outputs is shown as %q, want not deployed:\n%s", stateOf(out.stdout, "webhook"), out.stdout)
 	}
+	if r := relayctl("channel", "pause", "--channel", "webhook", "--stack", name); r.code != exitError || !strings.Contains(r.stderr, "the webhook channel is off in stack "+name+" (it has no WebhookFunctionName output): there is nothing to pause") {
+		t.Errorf("pausing a channel the stack does not deploy: exit %d, stderr %q; want it refused, saying why", r.code, r.stderr)
+	}
 }
 
 func TestChannelPauseAndResumeOnALocalRelay(t *testing.T) {
@@ -119,6 +122,15 @@ func TestChannelPauseAndResumeOnALocalRelay(t *testing.T) {
 				if got := stateOf(out.stdout, step.channel); got != step.want {
 					t.Errorf("channel %v: %s is %q, want %s:\n%s", step.args, step.channel, got, step.want, out.stdout)
 				}
+			}
+			// A channel that is off delivers nothing: pausing it is
+			// refused, and it stays off.
+			off := relayctl(append([]string{"channel", "pause", "--channel", "slack"}, where.flags...)...)
+			if off.code != exitError || !strings.Contains(off.stderr, "the relay refused to pause the slack channel: the slack channel is off, so there is nothing to pause (off: set SLACK_WEBHOOK_URL") {
+				t.Errorf("pausing a channel that is off: exit %d, stderr %q; want it refused, saying why", off.code, off.stderr)
+			}
+			if out := relayctl(append([]string{"channel", "status"}, where.flags...)...).must(t); stateOf(out.stdout, "slack") != "off" {
+				t.Errorf("after the refused pause slack is %q, want off:\n%s", stateOf(out.stdout, "slack"), out.stdout)
 			}
 		})
 	}

@@ -22,9 +22,12 @@ import (
 	"github.com/nicechat-relay/nicechat-relay/shared/awsjson"
 )
 
-// Pauser pauses one channel. Pausing a paused channel is not an error.
+// Pauser pauses one channel. Pausing a paused channel is not an error:
+// paused reports whether this call paused it (false when it was paused
+// already), so that of the deliveries that find the channel misconfigured
+// at once, one says it paused the channel.
 type Pauser interface {
-	Pause(ctx context.Context, reason string) error
+	Pause(ctx context.Context, reason string) (paused bool, err error)
 }
 
 // Status is where a channel's consumption stands.
@@ -125,25 +128,30 @@ func (m *Mapping) find(ctx context.Context) (eventSourceMapping, error) {
 
 // Pause disables the mapping: Lambda stops receiving from the queue, and
 // the messages wait there. The reason goes to the caller's log; the
-// mapping keeps no text.
-func (m *Mapping) Pause(ctx context.Context, _ string) error { return m.set(ctx, false) }
+// mapping keeps no text. A mapping disabled or being disabled already is
+// left as it is (paused is false).
+func (m *Mapping) Pause(ctx context.Context, _ string) (paused bool, err error) {
+	return m.set(ctx, false)
+}
 
-// Resume enables the mapping again.
-func (m *Mapping) Resume(ctx context.Context) error { return m.set(ctx, true) }
+// Resume enables the mapping again; resumed is false when it was enabled
+// or being enabled already.
+func (m *Mapping) Resume(ctx context.Context) (resumed bool, err error) { return m.set(ctx, true) }
 
-func (m *Mapping) set(ctx context.Context, enabled bool) error {
+// set enables or disables the mapping and reports whether it changed it.
+func (m *Mapping) set(ctx context.Context, enabled bool) (bool, error) {
 	c, err := m.find(ctx)
 	if err != nil {
-		return err
+		return false, err
 	}
 	if state := c.State; enabled && (state == "Enabled" || state == "Enabling") || !enabled && (state == "Disabled" || state == "Disabling") {
-		return nil
+		return false, nil
 	}
 	in := struct{ Enabled bool }{enabled}
 	if err := m.client.REST(ctx, "UpdateEventSourceMapping", http.MethodPut, mappingsPath+url.PathEscape(c.UUID), nil, in, nil); err != nil {
-		return fmt.Errorf("update the event source mapping %s of %s: %w", c.UUID, m.function, err)
+		return false, fmt.Errorf("update the event source mapping %s of %s: %w", c.UUID, m.function, err)
 	}
-	return nil
+	return true, nil
 }
 
 // Status reads the mapping's state.

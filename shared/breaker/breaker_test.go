@@ -30,15 +30,23 @@ func TestAMappingPausesAndResumesItsFunctionsEventSource(t *testing.T) {
 		}
 	}
 	status(false)
-	for range 2 { // pausing a paused channel is no error
-		if err := m.Pause(ctx, "SLACK_WEBHOOK_URL: HTTP 404 no_service"); err != nil {
+	for i := range 2 { // pausing a paused channel is no error, and says it changed nothing
+		paused, err := m.Pause(ctx, "SLACK_WEBHOOK_URL: HTTP 404 no_service")
+		if err != nil {
 			t.Fatal(err)
+		}
+		if paused != (i == 0) {
+			t.Errorf("pause %d reported paused %v, want %v", i+1, paused, i == 0)
 		}
 		status(true)
 	}
-	for range 2 {
-		if err := m.Resume(ctx); err != nil {
+	for i := range 2 {
+		resumed, err := m.Resume(ctx)
+		if err != nil {
 			t.Fatal(err)
+		}
+		if resumed != (i == 0) {
+			t.Errorf("resume %d reported resumed %v, want %v", i+1, resumed, i == 0)
 		}
 		status(false)
 	}
@@ -48,7 +56,7 @@ func TestAFunctionWithoutAMappingOnItsQueueCannotPause(t *testing.T) {
 	queue := localaws.Queue(t, "src")
 	fn := localaws.EventSourceMapping(t, queue)
 	other := localaws.Queue(t, "other")
-	err := breaker.NewMapping(awsjson.New(localaws.Config(t), awsjson.Lambda, nil), fn, other).Pause(context.Background(), "x")
+	_, err := breaker.NewMapping(awsjson.New(localaws.Config(t), awsjson.Lambda, nil), fn, other).Pause(context.Background(), "x")
 	if !errors.Is(err, breaker.ErrNoMapping) {
 		t.Errorf("Pause = %v, want ErrNoMapping", err)
 	}

@@ -46,24 +46,28 @@ func twoPages(state string) map[string]string {
 }
 
 func TestAMappingIsFoundAcrossPagesAndSwitchedByItsUUID(t *testing.T) {
+	pause := func(m *breaker.Mapping) (bool, error) { return m.Pause(context.Background(), "x") }
+	resume := func(m *breaker.Mapping) (bool, error) { return m.Resume(context.Background()) }
 	tests := []struct {
 		name   string
 		state  string
-		flip   func(m *breaker.Mapping) error
-		update string // the update sent; "" for none
+		flip   func(m *breaker.Mapping) (bool, error)
+		update string // the update sent; "" for none, and the flip reports no change
 	}{
-		{"pause an enabled mapping", "Enabled", func(m *breaker.Mapping) error { return m.Pause(context.Background(), "x") },
-			`UpdateEventSourceMapping PUT /2015-03-31/event-source-mappings/u-slack? {"Enabled":false}`},
-		{"resume a disabled one", "Disabled", func(m *breaker.Mapping) error { return m.Resume(context.Background()) },
-			`UpdateEventSourceMapping PUT /2015-03-31/event-source-mappings/u-slack? {"Enabled":true}`},
-		{"pausing a disabling one is done", "Disabling", func(m *breaker.Mapping) error { return m.Pause(context.Background(), "x") }, ""},
-		{"resuming an enabling one is done", "Enabling", func(m *breaker.Mapping) error { return m.Resume(context.Background()) }, ""},
+		{"pause an enabled mapping", "Enabled", pause, `UpdateEventSourceMapping PUT /2015-03-31/event-source-mappings/u-slack? {"Enabled":false}`},
+		{"resume a disabled one", "Disabled", resume, `UpdateEventSourceMapping PUT /2015-03-31/event-source-mappings/u-slack? {"Enabled":true}`},
+		{"pausing a disabling one is done", "Disabling", pause, ""},
+		{"resuming an enabling one is done", "Enabling", resume, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			f := &fakeLambda{pages: twoPages(tt.state)}
-			if err := tt.flip(breaker.NewMapping(f, "relay-SlackFunction-1", queueURL)); err != nil {
+			changed, err := tt.flip(breaker.NewMapping(f, "relay-SlackFunction-1", queueURL))
+			if err != nil {
 				t.Fatal(err)
+			}
+			if changed != (tt.update != "") {
+				t.Errorf("reported a change: %v, want %v", changed, tt.update != "")
 			}
 			want := []string{
 				`ListEventSourceMappings GET /2015-03-31/event-source-mappings/?FunctionName=relay-SlackFunction-1 null`,
@@ -92,7 +96,7 @@ func TestAMappingsStatusIsItsStateReasonAndLastChange(t *testing.T) {
 
 func TestALambdaErrorNamesTheFunction(t *testing.T) {
 	denied := &awsjson.Error{Service: "Lambda", Operation: "ListEventSourceMappings", StatusCode: 403, Code: "AccessDeniedException"}
-	err := breaker.NewMapping(&fakeLambda{err: denied}, "relay-SlackFunction-1", queueURL).Pause(context.Background(), "x")
+	_, err := breaker.NewMapping(&fakeLambda{err: denied}, "relay-SlackFunction-1", queueURL).Pause(context.Background(), "x")
 	if !errors.Is(err, denied) || !strings.Contains(err.Error(), "list the event source mappings of relay-SlackFunction-1") {
 		t.Errorf("Pause = %v, want the error naming the function", err)
 	}

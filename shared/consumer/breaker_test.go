@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
@@ -172,12 +173,13 @@ func TestAMisconfiguredChannelPausesAndDeliversEverythingOnceResumed(t *testing.
 type pauseSwitch struct {
 	paused atomic.Bool
 	reason atomic.Pointer[string]
+	calls  atomic.Int32
 }
 
-func (p *pauseSwitch) Pause(_ context.Context, reason string) error {
-	p.paused.Store(true)
+func (p *pauseSwitch) Pause(_ context.Context, reason string) (bool, error) {
+	p.calls.Add(1)
 	p.reason.Store(&reason)
-	return nil
+	return !p.paused.Swap(true), nil
 }
 
 var _ breaker.Pauser = (*pauseSwitch)(nil)
@@ -274,5 +276,123 @@ func TestAMessagePutBackPastItsAttemptsIsDeadLetteredWithItsReason(t *testing.T)
 	letters := e.deadLetters(t)
 	if len(letters) != 1 || letters[0].Failure.Class != delivery.ClassMisconfigured || !strings.Contains(letters[0].Failure.Error, "WEBHOOK_URL") || letters[0].Failure.Attempts != 2 {
 		t.Errorf("dead letters %+v, want one, misconfigured, naming WEBHOOK_URL, after 2 receives", letters)
+	}
+}
+
+// pausedLines are the log lines that say a delivery paused the channel.
+func pausedLines(t *testing.T, e *env, channel string) []map[string]any {
+	var out []map[string]any
+	for _, l := range jsonLines(t, e.logs) {
+		if msg, _ := l["msg"].(string); strings.HasPrefix(msg, "paused the "+channel+" channel") {
+			out = append(out, l)
+		}
+	}
+	return out
+}
+
+func TestAChannelPausedOnceIsSaidToBePausedOnce(t *testing.T) {
+	const n = 6
+	tests := []struct {
+		name          string
+		pausedAlready bool // another instance, or the operator, paused it first
+		wantLines     int
+		wantMetric    float64
+	}{
+		{"the deliveries of one batch that fail at once pause the channel once, and one says so", false, 1, 1},
+		{"an instance that finds the channel paused already does not say it paused it", true, 0, 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			// The far end answers no request before two are in flight (or
+			// a while has passed), so that deliveries fail together, as a
+			// webhook batch's do.
+			var arrived atomic.Int32
+			together := make(chan struct{})
+			s := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+				if arrived.Add(1) == 2 {
+					close(together)
+				}
+				select {
+				case <-together:
+				case <-time.After(10 * time.Second):
+				}
+				w.WriteHeader(http.StatusGone)
+			}))
+			t.Cleanup(s.Close)
+			mapping := &pauseSwitch{}
+			mapping.paused.Store(tt.pausedAlready)
+			e := newEnv(t, webhookTo(t, s.URL), func(cfg *consumer.Config) {
+				cfg.Pauser, cfg.PauseHold, cfg.Concurrency = mapping, time.Second, n
+			})
+			for i := range n {
+				body := fmt.Sprintf(`{"event":"new_chat","data":{"id":%d}}`, i+1)
+				consumertest.Send(t, e.sqs, e.queue, body, map[string]string{"event": "new_chat", "event_id": nicechat.EventID([]byte(body))})
+			}
+			ev, resp := e.drive(t)
+			if len(ev.Records) != n || len(resp.BatchItemFailures) != n {
+				t.Fatalf("%d records, %d reported back; want all %d back on the queue", len(ev.Records), len(resp.BatchItemFailures), n)
+			}
+			if got := mapping.calls.Load(); got != 1 {
+				t.Errorf("the batch paused the channel %d times, want once", got)
+			}
+			if got := pausedLines(t, e, "webhook"); len(got) != tt.wantLines {
+				t.Errorf("%d lines say the webhook channel was paused, want %d:\n%s", len(got), tt.wantLines, e.logs)
+			}
+			if got := metricTotal(t, e, consumer.MetricPaused); got != tt.wantMetric {
+				t.Errorf("ChannelPaused = %v, want %v", got, tt.wantMetric)
+			}
+			for _, o := range outcomes(t, e.logs) {
+				if o != consumer.OutcomePaused && o != consumer.OutcomeDeferred {
+					t.Errorf("outcomes %v, want each message paused or left untried", outcomes(t, e.logs))
+					break
+				}
+			}
+			if letters := e.deadLetters(t); len(letters) != 0 {
+				t.Errorf("%d dead letters, want none", len(letters))
+			}
+		})
+	}
+}
+
+func TestThePauseLineNamesTheWholeCommandThatResumes(t *testing.T) {
+	tests := []struct {
+		name string
+		env  map[string]string
+		want string
+	}{
+		{"deployed: the stack the template names", map[string]string{"AWS_LAMBDA_FUNCTION_NAME": "my-relay-prod-WebhookFunction-AbC123", "STACK_NAME": "my-relay-prod"},
+			"go run ./cmd/relayctl channel resume --stack my-relay-prod --channel webhook"},
+		{"deployed by a template that does not name its stack", map[string]string{"AWS_LAMBDA_FUNCTION_NAME": "my-relay-WebhookFunction-AbC123"},
+			"go run ./cmd/relayctl channel resume --stack <stack name> --channel webhook"},
+		{"the local relay on its default data directory, which relayctl finds", nil,
+			"go run ./cmd/relayctl channel resume --channel webhook"},
+		{"a local relay on another data directory", map[string]string{"RELAY_DATA_DIR": "var2"},
+			"RELAY_DATA_DIR=var2 go run ./cmd/relayctl channel resume --channel webhook"},
+		{"a local relay on a directory a shell splits", map[string]string{"RELAY_DATA_DIR": "/tmp/my relay"},
+			"RELAY_DATA_DIR='/tmp/my relay' go run ./cmd/relayctl channel resume --channel webhook"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			env := map[string]string{"QUEUE_URL": "q", "DLQ_URL": "d"}
+			maps.Copy(env, tt.env)
+			cfg, err := consumer.ConfigFromEnv("webhook", func(k string) string { return env[k] })
+			if err != nil {
+				t.Fatal(err)
+			}
+			s := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusGone) }))
+			t.Cleanup(s.Close)
+			e := newEnv(t, webhookTo(t, s.URL), func(c *consumer.Config) {
+				c.Pauser, c.PauseHold, c.ResumeCommand = &pauseSwitch{}, time.Second, cfg.ResumeCommand
+			})
+			e.enqueue(t, nicechat.TypeNewChat, nil)
+			e.drive(t)
+			lines := pausedLines(t, e, "webhook")
+			if len(lines) != 1 {
+				t.Fatalf("%d lines say the channel paused, want 1:\n%s", len(lines), e.logs)
+			}
+			if msg := lines[0]["msg"].(string); !strings.HasSuffix(msg, "then run "+tt.want) || lines[0]["resume"] != tt.want {
+				t.Errorf("the line says %q (resume %q), want it to end with the command %q", msg, lines[0]["resume"], tt.want)
+			}
+		})
 	}
 }

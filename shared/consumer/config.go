@@ -11,6 +11,7 @@ import (
 
 	"github.com/nicechat-relay/nicechat-relay/shared/breaker"
 	"github.com/nicechat-relay/nicechat-relay/shared/idempotency"
+	"github.com/nicechat-relay/nicechat-relay/shared/localrelay"
 )
 
 // Environment variables.
@@ -79,10 +80,15 @@ type Config struct {
 	// again, for the pause to take hold (default 30 s).
 	Pauser    breaker.Pauser
 	PauseHold time.Duration
+	// ResumeCommand is the command line that resumes the channel, which
+	// the log line saying it paused prints whole (see ResumeCommand);
+	// the local relay's when empty.
+	ResumeCommand string
 }
 
 // ConfigFromEnv reads QUEUE_URL, DLQ_URL, MAX_ATTEMPTS (default 8),
-// IDEMPOTENCY_TABLE (unset: no store) and IDEMPOTENCY_WINDOW (default 24h).
+// IDEMPOTENCY_TABLE (unset: no store) and IDEMPOTENCY_WINDOW (default 24h),
+// and makes the command that resumes the channel (see ResumeCommand).
 func ConfigFromEnv(channel string, getenv func(string) string) (Config, error) {
 	cfg := Config{
 		Channel:          channel,
@@ -90,6 +96,7 @@ func ConfigFromEnv(channel string, getenv func(string) string) (Config, error) {
 		DLQURL:           strings.TrimSpace(getenv(EnvDLQURL)),
 		MaxAttempts:      DefaultMaxAttempts,
 		IdempotencyTable: strings.TrimSpace(getenv(idempotency.EnvTable)),
+		ResumeCommand:    ResumeCommand(channel, getenv),
 	}
 	if cfg.QueueURL == "" {
 		return Config{}, fmt.Errorf("%s is required", EnvQueueURL)
@@ -146,7 +153,46 @@ func (cfg Config) withDefaults(channelName string) Config {
 	if cfg.IdempotencyWindow <= 0 {
 		cfg.IdempotencyWindow = idempotency.DefaultWindow
 	}
+	if cfg.ResumeCommand == "" {
+		cfg.ResumeCommand = ResumeCommand(cfg.Channel, func(string) string { return "" })
+	}
 	return cfg
+}
+
+// EnvStackName is the stack's name, which the template gives every
+// function (Lambda gives only the function's own, and a stack's name may
+// hold the dashes CloudFormation joins it with).
+const EnvStackName = "STACK_NAME"
+
+// ResumeCommand is the command line that resumes channel, whole, as an
+// operator copies it from the log: deployed (the template sets
+// STACK_NAME, Lambda AWS_LAMBDA_FUNCTION_NAME), relayctl on the stack
+// STACK_NAME names; else on the local relay, which relayctl finds from
+// its data directory (RELAY_DATA_DIR, when it is not the default).
+func ResumeCommand(channel string, getenv func(string) string) string {
+	const relayctl = "go run ./cmd/relayctl channel resume"
+	stack := shellWord(strings.TrimSpace(getenv(EnvStackName)))
+	if stack != "" || strings.TrimSpace(getenv(EnvFunctionName)) != "" {
+		if stack == "" {
+			stack = "<stack name>" // a stack deployed before the template named it
+		}
+		return relayctl + " --stack " + stack + " --channel " + channel
+	}
+	if dir := strings.TrimSpace(getenv(localrelay.EnvDataDir)); dir != "" && dir != localrelay.DefaultDataDir {
+		return localrelay.EnvDataDir + "=" + shellWord(dir) + " " + relayctl + " --channel " + channel
+	}
+	return relayctl + " --channel " + channel
+}
+
+// shellWord quotes s for a shell when it holds more than a path's usual
+// characters.
+func shellWord(s string) string {
+	if strings.IndexFunc(s, func(r rune) bool {
+		return !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune("-_./:=@+,", r))
+	}) < 0 {
+		return s
+	}
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }
 
 func fullJitter(step time.Duration) time.Duration {

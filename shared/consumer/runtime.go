@@ -78,7 +78,7 @@ func (r *Runtime) Handle(ctx context.Context, ev events.SQSEvent) (events.SQSEve
 	failed := make([]bool, len(ev.Records))
 	// Once a delivery of this batch has paused the channel, the rest of
 	// the batch waits in the queue untried.
-	var paused atomic.Bool
+	paused := new(batchPause)
 	slots := make(chan struct{}, r.cfg.Concurrency)
 	var wg sync.WaitGroup
 	for i, rec := range ev.Records {
@@ -96,7 +96,7 @@ func (r *Runtime) Handle(ctx context.Context, ev events.SQSEvent) (events.SQSEve
 					failed[i] = !r.deadLetter(ctx, a, delivery.Permanent(fmt.Sprintf("delivery panicked: %v", p), nil))
 				}
 			}()
-			failed[i] = !r.process(ctx, rec, &paused)
+			failed[i] = !r.process(ctx, rec, paused)
 		})
 	}
 	wg.Wait()
@@ -111,7 +111,7 @@ func (r *Runtime) Handle(ctx context.Context, ev events.SQSEvent) (events.SQSEve
 
 // process handles one record and reports whether it is done with (delivered
 // or dead-lettered) and may be deleted from the source queue.
-func (r *Runtime) process(ctx context.Context, rec events.SQSMessage, paused *atomic.Bool) bool {
+func (r *Runtime) process(ctx context.Context, rec events.SQSMessage, paused *batchPause) bool {
 	a := attempt{rec: rec, number: receiveCount(rec)}
 	m, err := message.FromRecord(rec)
 	a.msg = m
@@ -121,7 +121,7 @@ func (r *Runtime) process(ctx context.Context, rec events.SQSMessage, paused *at
 	if err != nil {
 		return r.deadLetter(ctx, a, delivery.InvalidMessage(err.Error(), err))
 	}
-	if paused.Load() {
+	if paused.done.Load() {
 		if a.number > r.cfg.MaxAttempts {
 			return r.deadLetter(ctx, a, r.tooManyReceives(a, "while the channel was paused"))
 		}
@@ -215,25 +215,54 @@ func (r *Runtime) warnEventID(ctx context.Context, a attempt) {
 // as long as the message.
 const maxClaimedIDBytes = 128
 
+// batchPause is one invocation's pause of its channel. The deliveries of
+// a batch run at once, and several may find the channel misconfigured:
+// the first pauses it, the others wait for that and follow it.
+type batchPause struct {
+	once    sync.Once
+	changed bool  // this invocation paused the channel (it was not paused already)
+	err     error // the channel could not be paused
+	// done is set once the channel is paused: the records not started
+	// yet wait in the queue untried.
+	done atomic.Bool
+}
+
 // pause stops the channel, whose settings are wrong, and puts the message
 // back: it and the ones after it wait in the queue, none dead-lettered
 // for a configuration error, until the operator fixes the setting and
 // resumes the channel. If the channel cannot be paused, the message is
 // dead-lettered with the reason, as without a breaker.
-func (r *Runtime) pause(ctx context.Context, a attempt, de *delivery.Error, paused *atomic.Bool) bool {
+//
+// One invocation pauses the channel once, and only the delivery that
+// paused it says so, at ERROR, with the command that resumes it: the
+// others of the batch, and those of an instance that finds the channel
+// paused already, say they were put back, at WARN.
+func (r *Runtime) pause(ctx context.Context, a attempt, de *delivery.Error, paused *batchPause) bool {
 	if a.number > r.cfg.MaxAttempts {
 		// Put back once more, SQS's redrive would move it without a
 		// reason: it goes with this one.
 		return r.deadLetter(ctx, a, de)
 	}
-	if err := r.cfg.Pauser.Pause(ctx, reason(de)); err != nil {
-		r.log.LogAttrs(ctx, slog.LevelError, "could not pause the channel; dead-lettering instead", slog.String("event_id", a.msg.EventID), slog.String("pause_error", err.Error()))
+	first := false
+	paused.once.Do(func() {
+		first = true
+		if paused.changed, paused.err = r.cfg.Pauser.Pause(ctx, reason(de)); paused.err != nil {
+			r.log.LogAttrs(ctx, slog.LevelError, "could not pause the channel; dead-lettering instead", slog.String("event_id", a.msg.EventID), slog.String("pause_error", paused.err.Error()))
+			return
+		}
+		paused.done.Store(true)
+	})
+	if paused.err != nil {
 		return r.deadLetter(ctx, a, de)
 	}
-	paused.Store(true)
 	seconds := r.hide(ctx, a, r.cfg.PauseHold)
-	r.logAttempt(ctx, slog.LevelError, fmt.Sprintf("paused the %s channel: it is misconfigured; fix %s, then run relayctl channel resume --channel %s", r.cfg.Channel, de.Setting, r.cfg.Channel),
-		a, OutcomePaused, slog.String("failure_class", string(de.Class)), slog.String("error", reason(de)), slog.String("setting", de.Setting), slog.Int("retry_in_s", int(seconds)))
+	attrs := []slog.Attr{slog.String("failure_class", string(de.Class)), slog.String("error", reason(de)), slog.String("setting", de.Setting), slog.Int("retry_in_s", int(seconds))}
+	if !first || !paused.changed {
+		r.logAttempt(ctx, slog.LevelWarn, fmt.Sprintf("not delivered: the %s channel is paused (it is misconfigured); the message waits in the queue", r.cfg.Channel), a, OutcomePaused, attrs...)
+		return false
+	}
+	r.logAttempt(ctx, slog.LevelError, fmt.Sprintf("paused the %s channel: it is misconfigured; fix %s, then run %s", r.cfg.Channel, de.Setting, r.cfg.ResumeCommand),
+		a, OutcomePaused, append(attrs, slog.String("resume", r.cfg.ResumeCommand))...)
 	r.count(OutcomePaused)
 	return false
 }
