@@ -300,6 +300,8 @@ go run ./cmd/relayctl dlq redrive --relay {{$.Base}} --channel {{.Channel}} --al
 {{if .Quarantine.Latest}}<table><tr><th>received</th><th>event id</th><th>status</th><th>field</th><th>reason</th></tr>
 {{range .Quarantine.Latest}}<tr><td class="t">{{when .ReceivedAt}} <span class="ago">{{ago .ReceivedAt}}</span></td><td><code>{{.EventID}}</code></td><td>{{.Status}}</td><td>{{.Field}}</td><td>{{.Reason}}</td></tr>
 {{end}}</table>{{end}}
+{{if .Quarantine.Total}}<pre>go run ./cmd/relayctl quarantine list --relay {{.Base}}
+go run ./cmd/relayctl quarantine purge --relay {{.Base}} --all</pre>{{end}}
 {{if or .Sink.Used .Sink.Received}}<h2>Built-in webhook sink</h2>
 <p>{{.Sink.Received}} received at <code>{{.Sink.URL}}</code> since start.</p>
 {{if .Sink.Latest}}<table><tr><th>received</th><th>event</th><th>event id</th><th>signed</th><th>bytes</th></tr>

@@ -201,6 +201,8 @@ func TestStatusPageGivesRelayctlCommandsToCopyAndPaste(t *testing.T) {
 	for _, want := range []string{
 		"go run ./cmd/relayctl dlq list --relay " + r.admin + " --channel webhook",
 		"go run ./cmd/relayctl dlq redrive --relay " + r.admin + " --channel webhook --all",
+		"go run ./cmd/relayctl quarantine list --relay " + r.admin,
+		"go run ./cmd/relayctl quarantine purge --relay " + r.admin + " --all",
 	} {
 		if !strings.Contains(page, want) {
 			t.Errorf("the page does not show %q", want)
