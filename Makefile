@@ -86,7 +86,7 @@ run: ## run the whole relay locally: callbacks on 127.0.0.1:8080, status page an
 	@$(GO) build -o $(TOOLS_BIN)/relay ./cmd/relay
 	@exec $(TOOLS_BIN)/relay
 
-demo: ## post every events/ example to the relay that `make run` started (found from $RELAY_DATA_DIR/relay.json, default ./var)
+demo: ## post every events/ example, about a new lead each run, to the relay `make run` started (found from $RELAY_DATA_DIR/relay.json, default ./var), and say what became of each
 	$(GO) run ./cmd/relay demo
 
 clean: ## remove build output and installed tools

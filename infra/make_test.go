@@ -60,6 +60,10 @@ func TestMakeDemoFindsTheRelayMakeRunStarted(t *testing.T) {
 	if accepted != 6 || !strings.Contains(string(out), "See what happened: "+run.admin+"/") {
 		t.Errorf("make demo: %d callbacks answered 202, want the 6 examples, and the status page on %s:\n%s", accepted, run.admin, out)
 	}
+	// Then what became of each: the built-in sink took every one.
+	if delivered := strings.Count(string(out), "webhook       delivered\n"); delivered != 6 {
+		t.Errorf("make demo: %d events delivered on the webhook, want the 6 examples:\n%s", delivered, out)
+	}
 	for _, want := range []string{"callback URL  " + run.callback + "/callback/", "status        " + run.admin + "/"} {
 		if !strings.Contains(run.out.String(), want) {
 			t.Errorf("the banner has no %q:\n%s", want, run.out)

@@ -5,13 +5,13 @@
 // Deployed, the same handlers run as Lambdas on real SQS (template.yaml).
 //
 //	relay         serve (make run)
-//	relay demo    post every events/ fixture to a running relay (make demo)
+//	relay demo    post every events/ fixture, about a new lead, to a running
+//	              relay and say what became of each (make demo)
 package main
 
 import (
 	"context"
 	"fmt"
-	"io"
 	"log/slog"
 	"os"
 	"os/signal"
@@ -21,7 +21,8 @@ import (
 const usage = `Usage:
   relay          run the relay: callbacks on RELAY_ADDR (default 127.0.0.1:8080),
                  the status page and relayctl's API on RELAY_ADMIN_ADDR (default 127.0.0.1:8090)
-  relay demo     post every events/ fixture to the running relay
+  relay demo     post every events/ fixture, about a new lead, to the running relay
+                 and say what became of each
 `
 
 func main() {
@@ -57,22 +58,4 @@ func serve() int {
 		return 1
 	}
 	return 0
-}
-
-// banner tells the person at the terminal where to point Nice Chat. It
-// holds the token, so it goes to the terminal and never to the log.
-func (r *relay) banner(w io.Writer) {
-	prefix := ""
-	if r.settings != "" {
-		prefix = r.settings + " "
-	}
-	fmt.Fprintf(w, `
-  nicechat-relay is running (data in %s)
-    callback URL  %s/callback/%s
-    status        %s/  (this machine only; relayctl's --relay)
-    channels      %s
-  Stop with Ctrl-C; '%smake demo' posts every example event;
-  '%sgo run ./cmd/relayctl dlq list --channel webhook' lists the webhook's dead letters.
-
-`, r.dataDir, r.base, r.token, r.admin, r.describeChannels(), prefix, prefix)
 }

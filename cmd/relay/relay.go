@@ -28,6 +28,7 @@ import (
 	"github.com/nicechat-relay/nicechat-relay/shared/localqueue"
 	"github.com/nicechat-relay/nicechat-relay/shared/localrelay"
 	"github.com/nicechat-relay/nicechat-relay/shared/nicechat"
+	"github.com/nicechat-relay/nicechat-relay/shared/webhook"
 )
 
 // Local settings; every other variable is the one the Lambdas read.
@@ -55,6 +56,8 @@ type relay struct {
 	admin    string // the admin listener's URL: this machine's
 	dataDir  string
 	settings string // the non-default RELAY_DATA_DIR, as a shell assignment
+	language string // the humane messages' language and time zone, for the banner
+	signing  string // whether the webhook signs, for the banner
 	token    string
 	// callbacks holds a place per callback being read or handled; full,
 	// further callbacks are refused.
@@ -63,6 +66,7 @@ type relay struct {
 	store     *localqueue.Store
 	once      *idempotency.Local // what each channel has delivered
 	pauses    *pauses            // which channels are paused
+	outcomes  *eventOutcomes     // what each channel did with each event, for make demo
 	// The callback listener serves POST /callback/{token} alone; the
 	// admin listener everything else.
 	listener      *connLimit
@@ -115,7 +119,7 @@ func start(ctx context.Context, lookupEnv func(string) (string, bool), log *slog
 // startWith is start with the server's limits; tests shorten them.
 func startWith(ctx context.Context, lookupEnv func(string) (string, bool), log *slog.Logger, lim limits) (_ *relay, err error) {
 	getenv := func(k string) string { v, _ := lookupEnv(k); return v }
-	r := &relay{log: log, ctx: ctx, stopped: make(chan error, 1), sink: newSink(log), callbacks: make(chan struct{}, lim.callbacks)}
+	r := &relay{log: log, ctx: ctx, stopped: make(chan error, 1), sink: newSink(log), callbacks: make(chan struct{}, lim.callbacks), outcomes: newEventOutcomes(maxTrackedEvents)}
 	r.dataDir = localrelay.DataDir(getenv)
 	if v := getenv(envDataDir); v != "" {
 		// make demo and relayctl find the relay from its data directory.
@@ -203,6 +207,10 @@ func startWith(ctx context.Context, lookupEnv func(string) (string, bool), log *
 	if err := r.startConsumers(ctx, lookup, env); err != nil {
 		return nil, err
 	}
+
+	r.language = describeLanguage(lookup)
+	hook := r.channel(webhook.Name)
+	r.signing = describeSigning(lookup, hook != nil && hook.on)
 
 	cfg, err := ingest.LoadConfig(lookup)
 	if err != nil {
@@ -292,7 +300,7 @@ func (r *relay) startConsumers(ctx context.Context, lookup func(string) string, 
 		src := spec.Source
 		instances := make([]batchHandler, max(1, src.MaxConcurrency))
 		for i := range instances {
-			rt, err := spec.Runtime(getenv, r.store, awsCfg, local.Open, r.log, func(cfg *consumer.Config) {
+			rt, err := spec.Runtime(getenv, r.store, awsCfg, local.Open, r.outcomes.logger(spec.Name, r.log), func(cfg *consumer.Config) {
 				cfg.OnOutcome = c.count
 				cfg.Metrics = io.Discard // CloudWatch's metrics: locally the status page counts
 				cfg.Idempotency = r.once // in place of IDEMPOTENCY_TABLE's DynamoDB table
@@ -302,7 +310,7 @@ func (r *relay) startConsumers(ctx context.Context, lookup func(string) string, 
 			if err != nil {
 				return fmt.Errorf("the %s channel: %w", spec.Name, err)
 			}
-			instances[i] = rt.Handle
+			instances[i] = r.outcomes.watch(spec.Name, rt.Handle)
 		}
 		c.source = eventSource{
 			Queue: r.store, URL: queueURL, BatchSize: src.BatchSize, BatchWindow: src.BatchWindow,

@@ -131,6 +131,7 @@ func (r *relay) adminRoutes() http.Handler {
 	mux.HandleFunc("GET /api/status", func(w http.ResponseWriter, req *http.Request) {
 		writeJSON(w, http.StatusOK, r.status())
 	})
+	mux.HandleFunc("GET /api/events/{id}", r.eventRoute)
 	mux.HandleFunc("GET /{$}", r.statusPage)
 	mux.Handle("POST /api/channels/{channel}/pause", r.pauseRoute(true))
 	mux.Handle("POST /api/channels/{channel}/resume", r.pauseRoute(false))

@@ -124,6 +124,7 @@ func TestEveryOperatorRouteRefusesARequestNamingAnotherHost(t *testing.T) {
 	}{
 		{"the status page", "GET", "/", "", nil, http.StatusOK},
 		{"the status", "GET", "/api/status", "", nil, http.StatusOK},
+		{"an event's outcomes", "GET", "/api/events/evt_aaaaaaaaaaaaaaaaaaaaaaaaaa", "", nil, http.StatusOK},
 		{"the SQS API", "POST", "/sqs", `{"QueueName":"webhook"}`,
 			map[string]string{"Content-Type": "application/x-amz-json-1.0", "X-Amz-Target": "AmazonSQS.GetQueueUrl"}, http.StatusOK},
 		{"a channel's switch", "POST", "/api/channels/webhook/resume", "", nil, http.StatusOK},
@@ -563,6 +564,7 @@ func TestThroughATCPForwarderToTheCallbackPortOnlyTheCallbackAnswers(t *testing.
 	}{
 		{"the status page", "GET", "/", "", nil, http.StatusOK},
 		{"the status", "GET", "/api/status", "", nil, http.StatusOK},
+		{"an event's outcomes", "GET", "/api/events/evt_aaaaaaaaaaaaaaaaaaaaaaaaaa", "", nil, http.StatusOK},
 		{"the SQS API (read a queue's payloads)", "POST", "/sqs", `{"QueueUrl":"` + r.admin + `/sqs/000000000000/webhook"}`, sqsHeaders, http.StatusOK},
 		{"the SQS API, a queue's own path", "POST", "/sqs/000000000000/webhook", `{"QueueUrl":"` + r.admin + `/sqs/000000000000/webhook"}`, sqsHeaders, http.StatusOK},
 		{"pause", "POST", "/api/channels/webhook/pause", "", nil, http.StatusOK},

@@ -250,7 +250,8 @@ var statusTemplate = template.Must(template.New("status").Funcs(template.FuncMap
 		}
 		return t.UTC().Format(time.RFC3339)
 	},
-	"count": count,
+	"count":  count,
+	"resume": resumeCommand,
 	"ago": func(t time.Time) string {
 		if t.IsZero() {
 			return ""
@@ -283,7 +284,7 @@ code{font-size:13px;background:#f4f4f4;padding:0 .2em}pre{background:#f4f4f4;pad
 <td class="n">{{.Delivered}}</td><td class="n">{{.Duplicates}}</td><td class="n">{{.Retried}}</td><td class="n">{{.DeadLettered}}</td><td class="n{{if .DLQ.Total}} bad{{end}}">{{.DLQ.Total}}</td></tr>
 {{end}}</table>
 {{range .Channels}}{{if .Paused}}<p class="bad"><b>The {{.Channel}} channel is paused</b> since {{when .PausedSince}} <span class="ago">{{ago .PausedSince}}</span>: {{.PausedReason}}. Its messages wait in the queue. Fix the setting, restart the relay with it, then:</p>
-<pre>go run ./cmd/relayctl channel resume --relay {{$.Base}} --channel {{.Channel}}</pre>
+<pre>{{resume $.Base .Channel}}</pre>
 {{end}}{{end}}
 <h2>Dead letters</h2>
 {{if not .DeadLetters}}<p>None. A channel's dead letters, when it has some: <code>go run ./cmd/relayctl dlq list --relay {{.Base}} --channel webhook</code></p>{{end}}
