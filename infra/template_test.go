@@ -7,6 +7,7 @@
 package infra_test
 
 import (
+	"cmp"
 	"context"
 	"encoding/base64"
 	"fmt"
@@ -1218,6 +1219,49 @@ func TestTheLanguageParametersOfferTheCatalogsLanguages(t *testing.T) {
 	for _, f := range s.functions() {
 		if _, err := loaders[f.ID](f.getenv); err != nil {
 			t.Errorf("%s would not start: %v", f.ID, err)
+		}
+	}
+}
+
+// A stack that names no DisplayTimezone shows its times in its language's
+// zone (the shop's), whatever a channel's own language; one that names a
+// zone shows them there. CloudFormation takes both.
+func TestTheDisplayTimezoneDefaultsToHumanizeLanguagesZone(t *testing.T) {
+	tpl := loadTemplate(t)
+	param := tpl.Parameters["DisplayTimezone"]
+	if param.Default == nil || *param.Default != "" {
+		t.Fatalf("DisplayTimezone has the default %q (or none), want empty: HumanizeLanguage's zone", *cmp.Or(param.Default, new(string)))
+	}
+	for _, v := range []string{"", "UTC", "Europe/Kyiv", "America/Argentina/Buenos_Aires", "Etc/GMT+3"} {
+		if err := cfnAccepts(param, v); err != nil {
+			t.Errorf("DisplayTimezone=%q is refused: %v", v, err)
+		}
+	}
+	tests := []struct {
+		params map[string]string
+		want   string
+	}{
+		{with(), "UTC"},
+		{with("HumanizeLanguage", "uk"), "Europe/Kyiv"},
+		{with("HumanizeLanguage", "uk", "EmailLanguage", "en", "SlackLanguage", "pl"), "Europe/Kyiv"},
+		{with("HumanizeLanguage", "pl"), "Europe/Warsaw"},
+		{with("HumanizeLanguage", "uk", "DisplayTimezone", "America/New_York"), "America/New_York"},
+	}
+	for _, tc := range tests {
+		s := newStack(t, tpl, tc.params)
+		for _, spec := range channels.All {
+			f := s.function(functionID(spec))
+			if _, ok := f.Env[humanize.EnvTimezone]; !ok {
+				t.Fatalf("%s has no %s", f.ID, humanize.EnvTimezone)
+			}
+			opts, err := humanize.OptionsFromEnv(f.getenv, "")
+			if err != nil {
+				t.Errorf("%s with %v: %v", f.ID, tc.params, err)
+				continue
+			}
+			if got := opts.Location.String(); got != tc.want {
+				t.Errorf("%s with %v shows times in %s, want %s", f.ID, tc.params, got, tc.want)
+			}
 		}
 	}
 }

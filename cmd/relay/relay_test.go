@@ -270,10 +270,10 @@ func TestRelayDeliversEveryFixtureOnEveryChannel(t *testing.T) {
 		return len(subjects) >= len(humanTypes)+1
 	})
 	wantSubjects := []string{
-		"Angry lead: Guest from Kryvyy Rih",
+		"Angry lead: Visitor #725 from Kryvyy Rih",
 		"Form filled: There are no operators available now",
 		"Hot lead: <!channel> Eve <@U123> <https://evil.example|your invoice>", // email has no mention syntax
-		"Hot lead: Guest from Kryvyy Rih",
+		"Hot lead: Visitor #725 from Kryvyy Rih",
 		"New order #23: 1,000.00 UAH",
 	}
 	slices.Sort(subjects)

@@ -1,6 +1,7 @@
 package email
 
 import (
+	"cmp"
 	"slices"
 	"strings"
 	"testing"
@@ -16,6 +17,7 @@ func TestConfigFromEnv(t *testing.T) {
 		env          map[string]string
 		wantTo       []string
 		wantLanguage string // "" means not checked
+		wantZone     string // "" means UTC
 		wantErr      string // the variable the error must name; "" means valid
 		wantErrToo   string // more the error must say
 	}{
@@ -35,10 +37,10 @@ func TestConfigFromEnv(t *testing.T) {
 		{name: "a bad humanize option", env: map[string]string{"EMAIL_FROM": "relay@example.com", "EMAIL_TO": "a@example.com", "DISPLAY_TIMEZONE": "Mars/Olympus"}, wantErr: "DISPLAY_TIMEZONE"},
 		{name: "English by default", env: map[string]string{"EMAIL_FROM": "relay@example.com", "EMAIL_TO": "a@example.com"}, wantTo: []string{"a@example.com"}, wantLanguage: "en"},
 		{name: "the language of every humane message", env: map[string]string{"EMAIL_FROM": "relay@example.com", "EMAIL_TO": "a@example.com", "HUMANIZE_LANGUAGE": "uk"},
-			wantTo: []string{"a@example.com"}, wantLanguage: "uk"},
-		{name: "the accountant's email stays English while the chats are Ukrainian",
+			wantTo: []string{"a@example.com"}, wantLanguage: "uk", wantZone: "Europe/Kyiv"},
+		{name: "the accountant's email stays English, in the shop's Kyiv time, while the chats are Ukrainian",
 			env:    map[string]string{"EMAIL_FROM": "relay@example.com", "EMAIL_TO": "a@example.com", "HUMANIZE_LANGUAGE": "uk", "EMAIL_LANGUAGE": "en", "SLACK_LANGUAGE": "pl"},
-			wantTo: []string{"a@example.com"}, wantLanguage: "en"},
+			wantTo: []string{"a@example.com"}, wantLanguage: "en", wantZone: "Europe/Kyiv"},
 		{name: "an unknown EMAIL_LANGUAGE, listing the languages", env: map[string]string{"EMAIL_FROM": "relay@example.com", "EMAIL_TO": "a@example.com", "EMAIL_LANGUAGE": "english"},
 			wantErr: `EMAIL_LANGUAGE: "english" is not a language`, wantErrToo: "available: " + strings.Join(humanize.Languages(), ", ")},
 		{name: "an unknown HUMANIZE_LANGUAGE, listing the languages", env: map[string]string{"EMAIL_FROM": "relay@example.com", "EMAIL_TO": "a@example.com", "HUMANIZE_LANGUAGE": "ru"},
@@ -59,8 +61,8 @@ func TestConfigFromEnv(t *testing.T) {
 			if !slices.Equal(cfg.To, tt.wantTo) || cfg.ConfigurationSet != tt.env["EMAIL_CONFIGURATION_SET"] || cfg.Timeout != DefaultTimeout {
 				t.Errorf("got To %q set %q timeout %v, want To %q set %q", cfg.To, cfg.ConfigurationSet, cfg.Timeout, tt.wantTo, tt.env["EMAIL_CONFIGURATION_SET"])
 			}
-			if cfg.Humanize.Location != time.UTC {
-				t.Errorf("humanize options not read: %+v", cfg.Humanize)
+			if want := cmp.Or(tt.wantZone, time.UTC.String()); cfg.Humanize.Location.String() != want {
+				t.Errorf("humanize options not read: %+v, want the zone %s", cfg.Humanize, want)
 			}
 			if tt.wantLanguage != "" && cfg.Humanize.Language != tt.wantLanguage {
 				t.Errorf("language = %q, want %q", cfg.Humanize.Language, tt.wantLanguage)

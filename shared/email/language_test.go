@@ -86,3 +86,23 @@ func TestNewRefusesALanguageThatIsNotAvailable(t *testing.T) {
 		t.Errorf("New = %v, want an error naming %s and listing the languages", err, EnvLanguage)
 	}
 }
+
+// TestHumanEmailShowsNoEventNameOrUntranslatedWord reads each fixture's
+// email, subject and body, as the owner of a shop in Ukrainian or Polish
+// would: once what came from the event is cut out, no event type's name
+// and no word of Latin letters is left but the brands, currencies and UTC.
+func TestHumanEmailShowsNoEventNameOrUntranslatedWord(t *testing.T) {
+	for _, lang := range humanizetest.Translations() {
+		for _, ev := range humanizetest.Fixtures() {
+			t.Run(lang+"/"+ev.Name, func(t *testing.T) {
+				e := parseEvent(t, ev.Body)
+				opts := humanize.Options{Language: lang, ShowIP: true, ChatURLTemplate: chatLinks + "{chat_id}", Location: humanizetest.Location(t, lang)}
+				subject, text := sendHuman(t, ev.Body, opts)
+				shown := subject + "\n" + text
+				if found := humanizetest.Untranslated(t, lang, shown, append(humanizetest.DataTexts(ev.Body), e.ID, chatLinks)...); len(found) > 0 {
+					t.Errorf("%q in the %s email:\nSubject: %s\n\n%s", found, lang, subject, text)
+				}
+			})
+		}
+	}
+}

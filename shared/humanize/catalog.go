@@ -25,10 +25,17 @@
 // {n} the number, and must give every category the language uses for whole
 // numbers plus "other" (uk and pl: one, few, many, other). format.number is
 // how a number such as an order's is written ("#{n}", "№ {n}"); format.time is
-// a Go time layout (2006-01-02 15:04 MST). Numbers and amounts are grouped as
-// CLDR says for the language, by golang.org/x/text. A catalog with a key
-// English lacks or lacking one it has, a missing plural category or a changed
-// placeholder does not load, and the tests say which.
+// a Go time layout without the zone (02.01.2006 15:04), and format.zoned_time
+// puts the zone beside it ("{time} ({zone})"): every time a message shows
+// says which zone it is in. The zone is named by zone.<IANA name> when the
+// catalogs name it ("за київським часом", "czas polski"), else by its offset
+// (UTC, UTC+3, UTC-4:30). format.zone is the IANA zone a shop writing in
+// the language most likely keeps its hours in (uk: Europe/Kyiv): the times'
+// zone when DISPLAY_TIMEZONE is unset; a catalog names its own zone, or
+// uses UTC. Numbers and amounts are grouped as CLDR says for the language,
+// by golang.org/x/text. A catalog with a key English lacks or lacking one
+// it has, a missing plural category or a changed placeholder does not load,
+// and the tests say which.
 
 package humanize
 
@@ -88,6 +95,7 @@ type Catalog struct {
 	phrases    map[string]phrase
 	texts      []string // every text as written, for Texts
 	timeLayout string
+	zone       *time.Location // format.zone
 }
 
 // phrase is a plain text or, for a count, one text per plural category.
@@ -204,9 +212,40 @@ func (c *Catalog) Amount(v float64) string {
 	return c.printer.Sprint(number.Decimal(v, number.Scale(2)))
 }
 
-// Time is t (already in the display zone) in the language's usual order.
+// Time is t (already in the display zone) in the language's usual order,
+// with the zone it is in: "13.06.2017 21:21 (за київським часом)",
+// "2017-06-13 18:21 UTC".
 func (c *Catalog) Time(t time.Time) string {
-	return t.Format(c.timeLayout)
+	return c.Text(keyZonedTime, nil, "time", t.Format(c.timeLayout), "zone", c.zoneName(t))
+}
+
+// zoneName is the catalog's name for t's zone, or its offset from UTC at t
+// (so summer and winter time each read right).
+func (c *Catalog) zoneName(t time.Time) string {
+	if p, ok := c.phrases[keyZonePrefix+t.Location().String()]; ok && p.forms == nil {
+		return p.text.fill(nil, nil)
+	}
+	return utcOffset(t)
+}
+
+// Zone is where a shop writing in the catalog's language most likely keeps
+// its hours (format.zone): the display zone when DISPLAY_TIMEZONE is unset.
+func (c *Catalog) Zone() *time.Location { return c.zone }
+
+// EventName is an event type as the language names it ("чат без
+// відповіді" for unanswered); a type the catalogs do not name is shown as
+// the vendor sent it.
+func (c *Catalog) EventName(typ string) string {
+	if p, ok := c.phrases[keyEventNamePrefix+typ]; ok && p.forms == nil {
+		return p.text.fill(nil, nil)
+	}
+	return typ
+}
+
+// has reports whether the catalog has a text for key.
+func (c *Catalog) has(key string) bool {
+	_, ok := c.phrases[key]
+	return ok
 }
 
 // Texts lists every text of the catalog as written, each plural form on
@@ -250,9 +289,14 @@ func (t template) names() map[string]bool {
 
 // Keys with a meaning beyond their text, and Text's own.
 const (
-	keyTimeLayout = "format.time"
-	keyNumber     = "format.number"
-	keyEventID    = "footer.event_id" // labels the event id closing the plain text
+	keyTimeLayout      = "format.time"
+	keyZonedTime       = "format.zoned_time" // {time} and {zone}
+	keyZone            = "format.zone"       // an IANA zone name, not a text shown
+	keyNumber          = "format.number"
+	keyEventID         = "footer.event_id" // labels the event id closing the plain text
+	keyZonePrefix      = "zone."           // + an IANA zone name: the zone as the language names it
+	keyEventNamePrefix = "event_name."     // + an event type: the type as the language names it
+	keyLanguagePrefix  = "language."       // + an ISO 639 code: the language's name, for a browser's
 )
 
 // loadCatalogs reads every <language>.json at the root of fsys and checks
@@ -351,7 +395,32 @@ func parseCatalog(lang string, data []byte, base *Catalog) (*Catalog, error) {
 	if n, ok := c.phrases[keyNumber]; !ok || n.forms != nil || !n.text.names()["n"] {
 		return nil, fmt.Errorf("%s must be a text with {n}, the number", keyNumber)
 	}
+	if z, ok := c.phrases[keyZonedTime]; !ok || z.forms != nil || !maps.Equal(z.text.names(), map[string]bool{"time": true, "zone": true}) {
+		return nil, fmt.Errorf("%s must be a text with {time} and {zone}", keyZonedTime)
+	}
+	if c.zone, err = catalogZone(c); err != nil {
+		return nil, fmt.Errorf("%s: %w", keyZone, err)
+	}
 	return c, nil
+}
+
+// catalogZone loads the catalog's format.zone, which must be UTC or a zone
+// the catalogs name: the zone a shop gets by default is always shown in
+// words.
+func catalogZone(c *Catalog) (*time.Location, error) {
+	p, ok := c.phrases[keyZone]
+	if !ok || p.forms != nil {
+		return nil, fmt.Errorf("must be a text: an IANA time zone name such as Europe/Kyiv, or UTC")
+	}
+	name := p.text.fill(nil, nil)
+	loc, err := time.LoadLocation(name)
+	if err != nil || loc.String() != name || name == "Local" {
+		return nil, fmt.Errorf("%q is not an IANA time zone name such as Europe/Kyiv, or UTC", name)
+	}
+	if name != "UTC" && !c.has(keyZonePrefix+name) {
+		return nil, fmt.Errorf("%s has no name in the catalogs: add %s%s to each", name, keyZonePrefix, name)
+	}
+	return loc, nil
 }
 
 type entry struct {
@@ -410,10 +479,14 @@ func usedForms(tag language.Tag) map[plural.Form]bool {
 }
 
 func (c *Catalog) parsePhrase(e entry, used map[plural.Form]bool) (phrase, error) {
+	// format.* are conventions (a layout, a zone's name), not words shown.
+	shown := !strings.HasPrefix(e.key, "format.")
 	var s string
 	if json.Unmarshal(e.raw, &s) == nil {
 		t, err := parseTemplate(s)
-		c.texts = append(c.texts, s)
+		if shown {
+			c.texts = append(c.texts, s)
+		}
 		return phrase{text: t}, err
 	}
 	forms, err := decodeObject(e.raw)
@@ -437,7 +510,9 @@ func (c *Catalog) parsePhrase(e entry, used map[plural.Form]bool) (phrase, error
 			return phrase{}, fmt.Errorf("%s: %w", f.key, err)
 		}
 		p.forms[form] = t
-		c.texts = append(c.texts, s)
+		if shown {
+			c.texts = append(c.texts, s)
+		}
 	}
 	for _, name := range slices.Sorted(maps.Keys(formNames)) {
 		if form := formNames[name]; used[form] && p.forms[form] == nil {
@@ -538,6 +613,10 @@ func checkTimeLayout(t template) error {
 	}
 	layout := t[0].text
 	ref := time.Date(2017, 6, 13, 16, 54, 0, 0, time.UTC)
+	// format.zoned_time shows the zone, in the language's words.
+	if elsewhere := time.Date(2017, 6, 13, 16, 54, 0, 0, time.FixedZone("XYZ", 3*3600)); ref.Format(layout) != elsewhere.Format(layout) {
+		return fmt.Errorf("%q shows the time zone; leave it to %s", layout, keyZonedTime)
+	}
 	for _, later := range []time.Time{ref.Add(time.Minute), ref.Add(time.Hour), ref.AddDate(0, 0, 1), ref.AddDate(0, 1, 0), ref.AddDate(1, 0, 0)} {
 		if ref.Format(layout) == later.Format(layout) {
 			return fmt.Errorf("%q does not show the minute, hour, day, month and year: write it with Go's reference time, 2006-01-02 15:04", layout)

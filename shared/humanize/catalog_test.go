@@ -61,45 +61,57 @@ func TestEveryCatalogHasExactlyEnglishKeys(t *testing.T) {
 }
 
 func TestLoadCatalogsRefusesABrokenCatalog(t *testing.T) {
-	const en = `{"greeting":"Hello {name}","count":{"one":"{n} item","other":"{n} items"},"format.number":"#{n}","format.time":"2006-01-02 15:04"}`
+	const en = `{"greeting":"Hello {name}","count":{"one":"{n} item","other":"{n} items"},"format.number":"#{n}","format.time":"2006-01-02 15:04","format.zoned_time":"{time} {zone}","format.zone":"UTC"}`
 	tests := []struct {
 		name    string
 		files   map[string]string
 		wantErr []string // all of these in the error
 	}{
 		{name: "a key English has is missing",
-			files:   map[string]string{"uk.json": `{"count":{"one":"{n} товар","few":"{n} товари","many":"{n} товарів","other":"{n} товару"},"format.number":"№ {n}","format.time":"02.01.2006 15:04"}`},
+			files:   map[string]string{"uk.json": `{"count":{"one":"{n} товар","few":"{n} товари","many":"{n} товарів","other":"{n} товару"},"format.number":"№ {n}","format.time":"02.01.2006 15:04","format.zoned_time":"{time} ({zone})","format.zone":"UTC"}`},
 			wantErr: []string{"uk.json", "greeting is missing"}},
 		{name: "a key English lacks",
-			files:   map[string]string{"pl.json": `{"greeting":"Cześć {name}","extra":"x","count":{"one":"{n} rzecz","few":"{n} rzeczy","many":"{n} rzeczy","other":"{n} rzeczy"},"format.number":"nr {n}","format.time":"02.01.2006 15:04"}`},
+			files:   map[string]string{"pl.json": `{"greeting":"Cześć {name}","extra":"x","count":{"one":"{n} rzecz","few":"{n} rzeczy","many":"{n} rzeczy","other":"{n} rzeczy"},"format.number":"nr {n}","format.time":"02.01.2006 15:04","format.zoned_time":"{time} ({zone})","format.zone":"UTC"}`},
 			wantErr: []string{"pl.json", "extra", "English has no such key"}},
 		{name: "a placeholder left out",
-			files:   map[string]string{"pl.json": `{"greeting":"Cześć","count":{"one":"{n} rzecz","few":"{n} rzeczy","many":"{n} rzeczy","other":"{n} rzeczy"},"format.number":"nr {n}","format.time":"02.01.2006 15:04"}`},
+			files:   map[string]string{"pl.json": `{"greeting":"Cześć","count":{"one":"{n} rzecz","few":"{n} rzeczy","many":"{n} rzeczy","other":"{n} rzeczy"},"format.number":"nr {n}","format.time":"02.01.2006 15:04","format.zoned_time":"{time} ({zone})","format.zone":"UTC"}`},
 			wantErr: []string{"greeting", "{name}"}},
 		{name: "a placeholder English does not fill",
-			files:   map[string]string{"pl.json": `{"greeting":"Cześć {imie}","count":{"one":"{n} rzecz","few":"{n} rzeczy","many":"{n} rzeczy","other":"{n} rzeczy"},"format.number":"nr {n}","format.time":"02.01.2006 15:04"}`},
+			files:   map[string]string{"pl.json": `{"greeting":"Cześć {imie}","count":{"one":"{n} rzecz","few":"{n} rzeczy","many":"{n} rzeczy","other":"{n} rzeczy"},"format.number":"nr {n}","format.time":"02.01.2006 15:04","format.zoned_time":"{time} ({zone})","format.zone":"UTC"}`},
 			wantErr: []string{"greeting", "{imie}"}},
 		{name: "a plural category the language uses is missing",
-			files:   map[string]string{"uk.json": `{"greeting":"Привіт, {name}","count":{"one":"{n} товар","other":"{n} товару"},"format.number":"№ {n}","format.time":"02.01.2006 15:04"}`},
+			files:   map[string]string{"uk.json": `{"greeting":"Привіт, {name}","count":{"one":"{n} товар","other":"{n} товару"},"format.number":"№ {n}","format.time":"02.01.2006 15:04","format.zoned_time":"{time} ({zone})","format.zone":"UTC"}`},
 			wantErr: []string{"count", `"few" is missing`}},
 		{name: "a plural category the language never uses",
-			files:   map[string]string{"en.json": `{"greeting":"Hello {name}","count":{"one":"{n} item","few":"{n} items","other":"{n} items"},"format.number":"#{n}","format.time":"2006-01-02 15:04"}`},
+			files:   map[string]string{"en.json": `{"greeting":"Hello {name}","count":{"one":"{n} item","few":"{n} items","other":"{n} items"},"format.number":"#{n}","format.time":"2006-01-02 15:04","format.zoned_time":"{time} {zone}","format.zone":"UTC"}`},
 			wantErr: []string{"en.json", "count", `"few"`}},
 		{name: "a text where English counts",
-			files:   map[string]string{"pl.json": `{"greeting":"Cześć {name}","count":"{n} rzeczy","format.number":"nr {n}","format.time":"02.01.2006 15:04"}`},
+			files:   map[string]string{"pl.json": `{"greeting":"Cześć {name}","count":"{n} rzeczy","format.number":"nr {n}","format.time":"02.01.2006 15:04","format.zoned_time":"{time} ({zone})","format.zone":"UTC"}`},
 			wantErr: []string{"count", "plural forms"}},
 		{name: "a key given twice",
 			files:   map[string]string{"pl.json": `{"greeting":"Cześć {name}","greeting":"Hej {name}"}`},
 			wantErr: []string{"pl.json", "greeting is there twice"}},
 		{name: "a text on two lines",
-			files:   map[string]string{"pl.json": `{"greeting":"Cześć\n{name}","count":{"one":"{n} rzecz","few":"{n} rzeczy","many":"{n} rzeczy","other":"{n} rzeczy"},"format.number":"nr {n}","format.time":"02.01.2006 15:04"}`},
+			files:   map[string]string{"pl.json": `{"greeting":"Cześć\n{name}","count":{"one":"{n} rzecz","few":"{n} rzeczy","many":"{n} rzeczy","other":"{n} rzeczy"},"format.number":"nr {n}","format.time":"02.01.2006 15:04","format.zoned_time":"{time} ({zone})","format.zone":"UTC"}`},
 			wantErr: []string{"greeting", "one line"}},
 		{name: "a brace that is not a placeholder",
-			files:   map[string]string{"pl.json": `{"greeting":"Cześć {name} :}","count":{"one":"{n} rzecz","few":"{n} rzeczy","many":"{n} rzeczy","other":"{n} rzeczy"},"format.number":"nr {n}","format.time":"02.01.2006 15:04"}`},
+			files:   map[string]string{"pl.json": `{"greeting":"Cześć {name} :}","count":{"one":"{n} rzecz","few":"{n} rzeczy","many":"{n} rzeczy","other":"{n} rzeczy"},"format.number":"nr {n}","format.time":"02.01.2006 15:04","format.zoned_time":"{time} ({zone})","format.zone":"UTC"}`},
 			wantErr: []string{"greeting", "closes nothing"}},
 		{name: "a time layout in words rather than Go's reference time",
-			files:   map[string]string{"uk.json": `{"greeting":"Привіт, {name}","count":{"one":"{n} товар","few":"{n} товари","many":"{n} товарів","other":"{n} товару"},"format.number":"№ {n}","format.time":"ДД.ММ.РРРР"}`},
+			files:   map[string]string{"uk.json": `{"greeting":"Привіт, {name}","count":{"one":"{n} товар","few":"{n} товари","many":"{n} товарів","other":"{n} товару"},"format.number":"№ {n}","format.time":"ДД.ММ.РРРР","format.zoned_time":"{time} ({zone})","format.zone":"UTC"}`},
 			wantErr: []string{"format.time", "reference time"}},
+		{name: "a time layout that shows the zone, which format.zoned_time names",
+			files:   map[string]string{"en.json": `{"greeting":"Hello {name}","count":{"one":"{n} item","other":"{n} items"},"format.number":"#{n}","format.time":"2006-01-02 15:04 MST","format.zoned_time":"{time} {zone}","format.zone":"UTC"}`},
+			wantErr: []string{"en.json", "format.time", "shows the time zone"}},
+		{name: "a zoned time without the zone",
+			files:   map[string]string{"en.json": `{"greeting":"Hello {name}","count":{"one":"{n} item","other":"{n} items"},"format.number":"#{n}","format.time":"2006-01-02 15:04","format.zoned_time":"{time}","format.zone":"UTC"}`},
+			wantErr: []string{"en.json", "format.zoned_time", "{zone}"}},
+		{name: "a zone that is not an IANA zone",
+			files:   map[string]string{"en.json": `{"greeting":"Hello {name}","count":{"one":"{n} item","other":"{n} items"},"format.number":"#{n}","format.time":"2006-01-02 15:04","format.zoned_time":"{time} {zone}","format.zone":"Kyiv"}`},
+			wantErr: []string{"en.json", "format.zone", "IANA"}},
+		{name: "a zone the catalogs do not name",
+			files:   map[string]string{"en.json": `{"greeting":"Hello {name}","count":{"one":"{n} item","other":"{n} items"},"format.number":"#{n}","format.time":"2006-01-02 15:04","format.zoned_time":"{time} {zone}","format.zone":"Europe/Kyiv"}`},
+			wantErr: []string{"en.json", "Europe/Kyiv has no name", "zone.Europe/Kyiv"}},
 		{name: "a file that is not named for a language",
 			files:   map[string]string{"ukrainian!.json": `{}`},
 			wantErr: []string{"BCP 47"}},
@@ -196,28 +208,87 @@ func TestNumbersAndAmountsFollowTheLanguage(t *testing.T) {
 	}
 }
 
-func TestTimesFollowTheLanguage(t *testing.T) {
-	at := time.Date(2017, 6, 13, 13, 54, 45, 0, time.UTC)
-	kyiv, err := time.LoadLocation("Europe/Kyiv")
-	if err != nil {
-		t.Fatal(err)
+func TestTimesFollowTheLanguageAndNameTheirZone(t *testing.T) {
+	summer := time.Date(2017, 6, 13, 13, 54, 45, 0, time.UTC)
+	winter := time.Date(2017, 12, 13, 13, 54, 45, 0, time.UTC)
+	zone := func(name string) *time.Location {
+		loc, err := LoadZone(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return loc
 	}
 	tests := []struct {
 		lang string
+		at   time.Time
 		loc  *time.Location
 		want string
 	}{
-		{"en", time.UTC, "2017-06-13 13:54 UTC"},
-		{"en", kyiv, "2017-06-13 16:54 EEST"},
-		{"uk", kyiv, "13.06.2017 16:54"},
-		{"pl", time.UTC, "13.06.2017 13:54"},
+		{"en", summer, time.UTC, "2017-06-13 13:54 UTC"},
+		{"en", summer, zone("Europe/Kyiv"), "2017-06-13 16:54 Kyiv time"},
+		{"en", winter, zone("Europe/Kyiv"), "2017-12-13 15:54 Kyiv time"},
+		{"uk", summer, zone("Europe/Kyiv"), "13.06.2017 16:54 (за київським часом)"},
+		{"uk", winter, zone("Europe/Kyiv"), "13.12.2017 15:54 (за київським часом)"},
+		{"uk", summer, zone("Europe/Kiev"), "13.06.2017 16:54 (за київським часом)"},
+		{"uk", summer, time.UTC, "13.06.2017 13:54 (UTC)"},
+		{"uk", summer, zone("Europe/Warsaw"), "13.06.2017 15:54 (за варшавським часом)"},
+		{"pl", summer, zone("Europe/Warsaw"), "13.06.2017 15:54 (czas polski)"},
+		{"pl", winter, zone("Europe/Warsaw"), "13.12.2017 14:54 (czas polski)"},
+		{"pl", summer, zone("Europe/Kyiv"), "13.06.2017 16:54 (czas kijowski)"},
+		{"pl", summer, time.UTC, "13.06.2017 13:54 (UTC)"},
+		// A zone the catalogs do not name is named by its offset, which
+		// follows its summer time.
+		{"en", summer, zone("America/New_York"), "2017-06-13 09:54 UTC-4"},
+		{"uk", winter, zone("America/New_York"), "13.12.2017 08:54 (UTC-5)"},
+		{"pl", summer, zone("Asia/Kolkata"), "13.06.2017 19:24 (UTC+5:30)"},
+		{"en", winter, zone("Europe/London"), "2017-12-13 13:54 UTC"},
 	}
 	for _, tc := range tests {
-		t.Run(tc.lang+"/"+tc.loc.String(), func(t *testing.T) {
-			if got := catalog(t, tc.lang).Time(at.In(tc.loc)); got != tc.want {
+		t.Run(tc.lang+"/"+tc.want, func(t *testing.T) {
+			if got := catalog(t, tc.lang).Time(tc.at.In(tc.loc)); got != tc.want {
 				t.Errorf("Time = %q, want %q", got, tc.want)
 			}
 		})
+	}
+}
+
+func TestEachLanguageHasTheZoneOfItsShops(t *testing.T) {
+	for lang, want := range map[string]string{"en": "UTC", "uk": "Europe/Kyiv", "pl": "Europe/Warsaw"} {
+		if got := catalog(t, lang).Zone().String(); got != want {
+			t.Errorf("%s: Zone = %s, want %s", lang, got, want)
+		}
+	}
+}
+
+func TestEventNameIsTheLanguagesForAKnownType(t *testing.T) {
+	tests := []struct{ lang, typ, want string }{
+		{"uk", "unanswered", "чат без відповіді"},
+		{"pl", "push_form", "zgłoszenie z formularza"},
+		{"en", "new_order", "new order"},
+		{"uk", "new_review", "new_review"},
+	}
+	for _, tc := range tests {
+		if got := catalog(t, tc.lang).EventName(tc.typ); got != tc.want {
+			t.Errorf("%s: EventName(%s) = %q, want %q", tc.lang, tc.typ, got, tc.want)
+		}
+	}
+}
+
+func TestEarlierStepsAreCountedAsEventsInTheLanguage(t *testing.T) {
+	tests := []struct {
+		lang string
+		n    int64
+		want string
+	}{
+		{"uk", 1, "1 попередня подія"}, {"uk", 3, "3 попередні події"}, {"uk", 5, "5 попередніх подій"},
+		{"uk", 21, "21 попередня подія"}, {"uk", 14, "14 попередніх подій"},
+		{"pl", 1, "1 wcześniejsze zdarzenie"}, {"pl", 3, "3 wcześniejsze zdarzenia"}, {"pl", 5, "5 wcześniejszych zdarzeń"},
+		{"pl", 22, "22 wcześniejsze zdarzenia"}, {"pl", 21, "21 wcześniejszych zdarzeń"},
+	}
+	for _, tc := range tests {
+		if got := catalog(t, tc.lang).Plural(KeyEarlierSteps, tc.n, nil); got != tc.want {
+			t.Errorf("%d earlier steps in %s = %q, want %q", tc.n, tc.lang, got, tc.want)
+		}
 	}
 }
 

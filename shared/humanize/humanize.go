@@ -11,8 +11,10 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	// The Lambda base image may have no zoneinfo; DISPLAY_TIMEZONE must
-	// still resolve.
+	// The Lambda base image may have no zoneinfo; DISPLAY_TIMEZONE and the
+	// catalogs' zones (with their summer time) must still resolve. Every
+	// humane channel imports this package, so each of their binaries
+	// embeds the data.
 	_ "time/tzdata"
 
 	"github.com/nicechat-relay/nicechat-relay/shared/delivery"
@@ -29,7 +31,7 @@ const EnvLanguage = "HUMANIZE_LANGUAGE"
 
 // Options tune rendering for one deployment.
 type Options struct {
-	Location        *time.Location // times are shown here; nil means UTC
+	Location        *time.Location // times are shown here, zone named; nil means UTC
 	ShowIP          bool           // the client IP is personal data, so it is opt-in
 	ChatURLTemplate string         // e.g. https://example/chats/{chat_id}; empty means no link
 	// Language is the catalog the messages are written from, one of
@@ -37,31 +39,43 @@ type Options struct {
 	Language string
 }
 
-// OptionsFromEnv reads DISPLAY_TIMEZONE (an IANA name, default UTC),
-// HUMANIZE_SHOW_IP (true/false, default false), CHAT_URL_TEMPLATE (an
-// http(s) URL containing {chat_id}, optional) and HUMANIZE_LANGUAGE (one of
-// Languages(), default en). languageEnv names the channel's own language
-// variable, such as SLACK_LANGUAGE, which wins over HUMANIZE_LANGUAGE when
-// set; "" for none. A language that is not available is an error naming
-// its variable and listing the languages there are.
+// OptionsFromEnv reads DISPLAY_TIMEZONE (an IANA name; unset, the zone of
+// HUMANIZE_LANGUAGE: see below), HUMANIZE_SHOW_IP (true/false, default
+// false), CHAT_URL_TEMPLATE (an http(s) URL containing {chat_id},
+// optional) and HUMANIZE_LANGUAGE (one of Languages(), default en).
+// languageEnv names the channel's own language variable, such as
+// SLACK_LANGUAGE, which wins over HUMANIZE_LANGUAGE when set; "" for none.
+// A language that is not available is an error naming its variable and
+// listing the languages there are.
+//
+// Without DISPLAY_TIMEZONE the times are in the zone of HUMANIZE_LANGUAGE's
+// catalog (uk: Europe/Kyiv, pl: Europe/Warsaw, en: UTC), never of the
+// channel's own language: a shop keeps one set of hours, so a Kyiv shop
+// whose accountant reads the emails in English (EMAIL_LANGUAGE=en) sees
+// the same Kyiv times in them as the team in Slack, each named as such.
 func OptionsFromEnv(getenv func(string) string, languageEnv string) (Options, error) {
-	opts := Options{Location: time.UTC}
-	lang, err := languageFromEnv(getenv, EnvLanguage, baseLanguage)
+	var opts Options
+	shopLang, err := languageFromEnv(getenv, EnvLanguage, baseLanguage)
 	if err != nil {
 		return Options{}, err
 	}
+	lang := shopLang
 	if languageEnv != "" {
-		if lang, err = languageFromEnv(getenv, languageEnv, lang); err != nil {
+		if lang, err = languageFromEnv(getenv, languageEnv, shopLang); err != nil {
 			return Options{}, err
 		}
 	}
 	opts.Language = lang
-	if tz := strings.TrimSpace(getenv("DISPLAY_TIMEZONE")); tz != "" {
-		loc, err := time.LoadLocation(tz)
-		if err != nil {
-			return Options{}, fmt.Errorf("DISPLAY_TIMEZONE %q is not an IANA time zone name: %w", tz, err)
+	if tz := strings.TrimSpace(getenv(EnvTimezone)); tz != "" {
+		if opts.Location, err = LoadZone(tz); err != nil {
+			return Options{}, err
 		}
-		opts.Location = loc
+	} else {
+		cat, err := CatalogFor(shopLang)
+		if err != nil {
+			return Options{}, err
+		}
+		opts.Location = cat.Zone()
 	}
 	if v := strings.TrimSpace(getenv("HUMANIZE_SHOW_IP")); v != "" {
 		show, err := strconv.ParseBool(v)

@@ -118,11 +118,6 @@ var translatedCases = []string{
 	"show_ip", "chat_link_order", "order_multi_currency", "order_thousands", "form_nested_groups",
 }
 
-// languageZones are where a shop writing in the language most likely is,
-// so the golden files show the times its owner would read; the same as
-// humanizetest.Location, which this package's own tests cannot import.
-var languageZones = map[string]string{"uk": "Europe/Kyiv", "pl": "Europe/Warsaw"}
-
 func TestRenderMatchesGoldenTextInEachLanguage(t *testing.T) {
 	for _, lang := range Languages() {
 		if lang == baseLanguage {
@@ -135,8 +130,10 @@ func TestRenderMatchesGoldenTextInEachLanguage(t *testing.T) {
 			t.Run(lang+"/"+tc.name, func(t *testing.T) {
 				opts := tc.opts
 				opts.Language = lang
-				if zone, ok := languageZones[lang]; ok && opts.Location == nil {
-					opts.Location = location(t, zone)
+				if opts.Location == nil {
+					// The times the shop's owner reads, as with
+					// HUMANIZE_LANGUAGE and no DISPLAY_TIMEZONE.
+					opts.Location = catalog(t, lang).Zone()
 				}
 				got := Render(parse(t, tc.body), opts).Text()
 				golden.Check(t, lang+"/"+tc.name+".txt", []byte(got))
@@ -151,22 +148,76 @@ func TestRenderHeadlinesInEachLanguage(t *testing.T) {
 		body string
 		want string
 	}{
-		{"uk", string(fixtures.Body(nicechat.TypeNewVisitor)), "Холодний лід: Guest"},
-		{"uk", string(fixtures.Body(nicechat.TypeUnanswered)), "Сердитий лід: Guest (Kryvyy Rih)"},
+		{"uk", string(fixtures.Body(nicechat.TypeNewVisitor)), "Новий відвідувач на сайті: Гість №\u00a0725"},
+		{"uk", string(fixtures.Body(nicechat.TypeNewChat)), "Новий чат: Гість №\u00a0725 (Kryvyy Rih)"},
+		{"uk", string(fixtures.Body(nicechat.TypeFirstMessage)), "Клієнт написав у чат: Гість №\u00a0725 (Kryvyy Rih)"},
+		{"uk", string(fixtures.Body(nicechat.TypeUnanswered)), "Клієнт чекає на відповідь: Гість №\u00a0725 (Kryvyy Rih)"},
 		{"uk", string(fixtures.Body(nicechat.TypeNewOrder)), "Нове замовлення №\u00a023: 1\u00a0000,00 UAH"},
-		{"uk", string(fixtures.Body(nicechat.TypePushForm)), "Заповнено форму: There are no operators available now"},
-		{"uk", `{"event":"new_chat","data":{"id":7,"client_id":9,"geoCountry":"Poland"}}`, "Теплий лід: Відвідувач №\u00a09 (Poland)"},
+		{"uk", string(fixtures.Body(nicechat.TypePushForm)), "Нова заявка з форми «There are no operators available now»"},
+		{"uk", `{"event":"new_visitor","data":{"id":7,"client_name":"Олена"}}`, "Новий відвідувач на сайті: Олена"},
+		{"uk", `{"event":"new_chat","data":{"id":7,"client_id":9,"geoCountry":"Poland"}}`, "Новий чат: Гість №\u00a09 (Poland)"},
+		{"uk", `{"event":"unanswered","data":{"id":7}}`, "Клієнт чекає на відповідь: Гість"},
+		{"uk", `{"event":"push_form","data":{"id":7}}`, "Нова заявка з форми"},
 		{"uk", `{"event":"refund","data":{"id":7}}`, "Подія Nice Chat: refund"},
-		{"pl", string(fixtures.Body(nicechat.TypeFirstMessage)), "Gorący lead: Guest (Kryvyy Rih)"},
+		{"pl", string(fixtures.Body(nicechat.TypeNewVisitor)), "Nowy odwiedzający na stronie: Gość nr\u00a0725"},
+		{"pl", string(fixtures.Body(nicechat.TypeNewChat)), "Nowy czat: Gość nr\u00a0725 (Kryvyy Rih)"},
+		{"pl", string(fixtures.Body(nicechat.TypeFirstMessage)), "Klient napisał na czacie: Gość nr\u00a0725 (Kryvyy Rih)"},
+		{"pl", string(fixtures.Body(nicechat.TypeUnanswered)), "Klient czeka na odpowiedź: Gość nr\u00a0725 (Kryvyy Rih)"},
 		{"pl", string(fixtures.Body(nicechat.TypeNewOrder)), "Nowe zamówienie nr\u00a023: 1\u00a0000,00 UAH"},
-		{"pl", `{"event":"new_visitor","data":{"id":7}}`, "Zimny lead: Odwiedzający nr\u00a07"},
-		{"pl", `{"event":"unanswered","data":{"id":7}}`, "Zdenerwowany lead: Odwiedzający"},
-		{"pl", `{"event":"push_form","data":{"id":7}}`, "Wypełniono formularz"},
+		{"pl", string(fixtures.Body(nicechat.TypePushForm)), "Nowe zgłoszenie z formularza „There are no operators available now”"},
+		{"pl", `{"event":"new_visitor","data":{"id":7}}`, "Nowy odwiedzający na stronie: Gość nr\u00a07"},
+		{"pl", `{"event":"unanswered","data":{"id":7}}`, "Klient czeka na odpowiedź: Gość"},
+		{"pl", `{"event":"push_form","data":{"id":7}}`, "Nowe zgłoszenie z formularza"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.lang+"/"+tc.want, func(t *testing.T) {
 			if got := Render(parse(t, tc.body), Options{Language: tc.lang}).Headline; got != tc.want {
 				t.Errorf("headline = %q, want %q", got, tc.want)
+			}
+		})
+	}
+}
+
+// TestRenderSaysTheVendorsOwnWordsInTheLanguage: what Nice Chat fills in
+// for what it does not know (a visitor's name, a referrer) and a browser's
+// language code are the message's words, not the visitor's.
+func TestRenderSaysTheVendorsOwnWordsInTheLanguage(t *testing.T) {
+	chat := func(fields string) string {
+		return `{"event":"first_message","data":{"id":109,"client_id":725,` + fields + `}}`
+	}
+	tests := []struct {
+		name, lang, body string
+		want, notWant    []string
+	}{
+		{"a guest is a nameless visitor", "uk", chat(`"client_name":"Guest"`),
+			[]string{"Клієнт написав у чат: Гість №\u00a0725\n"}, []string{"Guest", "Клієнт:"}},
+		{"a guest in any case", "pl", chat(`"client_name":" guest "`), []string{": Gość nr\u00a0725\n"}, []string{"uest"}},
+		{"a name is kept", "uk", chat(`"client_name":"Guestina"`), []string{"Клієнт: Guestina\n"}, nil},
+		{"a direct visit", "uk", chat(`"page_ref":"(direct)"`), []string{"Джерело переходу: немає (прямий захід)\n"}, []string{"direct"}},
+		{"a direct visit", "pl", chat(`"page_ref":"(Direct)"`), []string{"Strona odsyłająca: brak (wejście bezpośrednie)\n"}, []string{"irect"}},
+		{"a direct visit", "en", chat(`"page_ref":"(direct)"`), []string{"Referrer: none (a direct visit)\n"}, nil},
+		{"a referrer is kept", "uk", chat(`"page_ref":"https://google.com/"`), []string{"Джерело переходу: https://google.com/\n"}, nil},
+		{"a language code", "uk", chat(`"sys_lang":"uk","sys_lang_full":"uk"`), []string{"Мова браузера: українська\n"}, nil},
+		{"a language tag with a region", "pl", chat(`"sys_lang_full":"de-DE"`), []string{"Język przeglądarki: niemiecki\n"}, nil},
+		{"an Accept-Language list", "uk", chat(`"sys_lang_full":"ru-RU,ru;q=0.9,en;q=0.8"`), []string{"Мова браузера: російська\n"}, nil},
+		{"the short code when the full one is missing", "pl", chat(`"sys_lang":"CS"`), []string{"Język przeglądarki: czeski\n"}, nil},
+		{"a language the catalogs do not name stays a code", "uk", chat(`"sys_lang_full":"ja"`), []string{"Мова браузера: ja\n"}, nil},
+		{"a language's name stays as sent", "pl", chat(`"sys_lang_full":"українська"`), []string{"Język przeglądarki: українська\n"}, nil},
+		{"an order's browser language", "uk", `{"event":"new_order","data":{"id":1,"product_detail":{"sysLangFull":"en-GB"}}}`, []string{"Мова браузера: англійська\n"}, nil},
+		{"every language the catalogs name", "uk", chat(`"sys_lang_full":"kk"`), []string{"Мова браузера: казахська\n"}, nil},
+	}
+	for _, tc := range tests {
+		t.Run(tc.lang+"/"+tc.name, func(t *testing.T) {
+			text := Render(parse(t, tc.body), Options{Language: tc.lang}).Text()
+			for _, w := range tc.want {
+				if !strings.Contains(text, w) {
+					t.Errorf("%q is not in:\n%s", w, text)
+				}
+			}
+			for _, w := range tc.notWant {
+				if strings.Contains(text, w) {
+					t.Errorf("%q is in:\n%s", w, text)
+				}
 			}
 		})
 	}
@@ -227,10 +278,10 @@ func TestRenderHeadlines(t *testing.T) {
 		body string
 		want string
 	}{
-		{string(fixtures.Body(nicechat.TypeNewVisitor)), "Cold lead: Guest"},
-		{string(fixtures.Body(nicechat.TypeNewChat)), "Warm lead: Guest from Kryvyy Rih"},
-		{string(fixtures.Body(nicechat.TypeFirstMessage)), "Hot lead: Guest from Kryvyy Rih"},
-		{string(fixtures.Body(nicechat.TypeUnanswered)), "Angry lead: Guest from Kryvyy Rih"},
+		{string(fixtures.Body(nicechat.TypeNewVisitor)), "Cold lead: Visitor #725"},
+		{string(fixtures.Body(nicechat.TypeNewChat)), "Warm lead: Visitor #725 from Kryvyy Rih"},
+		{string(fixtures.Body(nicechat.TypeFirstMessage)), "Hot lead: Visitor #725 from Kryvyy Rih"},
+		{string(fixtures.Body(nicechat.TypeUnanswered)), "Angry lead: Visitor #725 from Kryvyy Rih"},
 		{string(fixtures.Body(nicechat.TypeNewOrder)), "New order #23: 1,000.00 UAH"},
 		{string(fixtures.Body(nicechat.TypePushForm)), "Form filled: There are no operators available now"},
 		{`{"event":"new_visitor","data":{"id":7}}`, "Cold lead: Visitor #7"},
@@ -269,7 +320,7 @@ func TestRenderKeepsVisitorTextRawButStripsControlCharacters(t *testing.T) {
 }
 
 func TestOptionsFromEnv(t *testing.T) {
-	kyiv := location(t, "Europe/Kyiv")
+	kyiv, warsaw := location(t, "Europe/Kyiv"), location(t, "Europe/Warsaw")
 	tests := []struct {
 		name        string
 		env         map[string]string
@@ -283,13 +334,19 @@ func TestOptionsFromEnv(t *testing.T) {
 			env:  map[string]string{"DISPLAY_TIMEZONE": "Europe/Kyiv", "HUMANIZE_SHOW_IP": "true", "CHAT_URL_TEMPLATE": "https://example.test/chats/{chat_id}", "HUMANIZE_LANGUAGE": "uk"},
 			want: Options{Location: kyiv, ShowIP: true, ChatURLTemplate: "https://example.test/chats/{chat_id}", Language: "uk"}},
 		{name: "accepts false", env: map[string]string{"HUMANIZE_SHOW_IP": "false"}, want: Options{Location: time.UTC, Language: "en"}},
-		{name: "reads the language in any case, spaces aside", env: map[string]string{"HUMANIZE_LANGUAGE": " PL "}, want: Options{Location: time.UTC, Language: "pl"}},
-		{name: "the channel's language wins over HUMANIZE_LANGUAGE", languageEnv: "SLACK_LANGUAGE",
-			env: map[string]string{"HUMANIZE_LANGUAGE": "uk", "SLACK_LANGUAGE": "en"}, want: Options{Location: time.UTC, Language: "en"}},
+		{name: "reads the language in any case, spaces aside", env: map[string]string{"HUMANIZE_LANGUAGE": " PL "}, want: Options{Location: warsaw, Language: "pl"}},
+		{name: "without a zone, a shop in Ukrainian reads Kyiv's times", env: map[string]string{"HUMANIZE_LANGUAGE": "uk"}, want: Options{Location: kyiv, Language: "uk"}},
+		{name: "without a zone, a shop in Polish reads Warsaw's times", env: map[string]string{"HUMANIZE_LANGUAGE": "pl"}, want: Options{Location: warsaw, Language: "pl"}},
+		{name: "DISPLAY_TIMEZONE wins over the language's zone", env: map[string]string{"HUMANIZE_LANGUAGE": "uk", "DISPLAY_TIMEZONE": "UTC"}, want: Options{Location: time.UTC, Language: "uk"}},
+		{name: "an old zone name loads under the new one", env: map[string]string{"DISPLAY_TIMEZONE": " Europe/Kiev "}, want: Options{Location: kyiv, Language: "en"}},
+		{name: "the channel's language wins over HUMANIZE_LANGUAGE; the zone stays the shop's", languageEnv: "SLACK_LANGUAGE",
+			env: map[string]string{"HUMANIZE_LANGUAGE": "uk", "SLACK_LANGUAGE": "en"}, want: Options{Location: kyiv, Language: "en"}},
+		{name: "a channel in Ukrainian for a shop in English keeps UTC", languageEnv: "TELEGRAM_LANGUAGE",
+			env: map[string]string{"TELEGRAM_LANGUAGE": "uk"}, want: Options{Location: time.UTC, Language: "uk"}},
 		{name: "an empty channel language leaves HUMANIZE_LANGUAGE's", languageEnv: "SLACK_LANGUAGE",
-			env: map[string]string{"HUMANIZE_LANGUAGE": "uk", "SLACK_LANGUAGE": " "}, want: Options{Location: time.UTC, Language: "uk"}},
+			env: map[string]string{"HUMANIZE_LANGUAGE": "uk", "SLACK_LANGUAGE": " "}, want: Options{Location: kyiv, Language: "uk"}},
 		{name: "another channel's language is not read", languageEnv: "EMAIL_LANGUAGE",
-			env: map[string]string{"HUMANIZE_LANGUAGE": "pl", "SLACK_LANGUAGE": "uk"}, want: Options{Location: time.UTC, Language: "pl"}},
+			env: map[string]string{"HUMANIZE_LANGUAGE": "pl", "SLACK_LANGUAGE": "uk"}, want: Options{Location: warsaw, Language: "pl"}},
 		{name: "rejects an unknown language, listing the available ones", env: map[string]string{"HUMANIZE_LANGUAGE": "ua"},
 			wantErr: "HUMANIZE_LANGUAGE", wantErrToo: "available: " + strings.Join(Languages(), ", ")},
 		{name: "rejects an unknown channel language, naming its variable", languageEnv: "TELEGRAM_LANGUAGE",
@@ -297,6 +354,8 @@ func TestOptionsFromEnv(t *testing.T) {
 		{name: "rejects an unknown HUMANIZE_LANGUAGE even when the channel sets its own", languageEnv: "EMAIL_LANGUAGE",
 			env: map[string]string{"HUMANIZE_LANGUAGE": "english", "EMAIL_LANGUAGE": "en"}, wantErr: "HUMANIZE_LANGUAGE"},
 		{name: "rejects an unknown zone", env: map[string]string{"DISPLAY_TIMEZONE": "Mars/Olympus"}, wantErr: "DISPLAY_TIMEZONE"},
+		{name: "rejects a city, suggesting its zone", env: map[string]string{"DISPLAY_TIMEZONE": "Kyiv"}, wantErr: "DISPLAY_TIMEZONE", wantErrToo: "did you mean Europe/Kyiv?"},
+		{name: "rejects a city's old name, suggesting its zone's current one", env: map[string]string{"DISPLAY_TIMEZONE": "Kiev"}, wantErr: "DISPLAY_TIMEZONE", wantErrToo: "did you mean Europe/Kyiv?"},
 		{name: "rejects a non-boolean IP switch", env: map[string]string{"HUMANIZE_SHOW_IP": "yes please"}, wantErr: "HUMANIZE_SHOW_IP"},
 		{name: "rejects a template without the placeholder", env: map[string]string{"CHAT_URL_TEMPLATE": "https://example.test/chats"}, wantErr: "CHAT_URL_TEMPLATE"},
 		{name: "rejects a template that is not http(s)", env: map[string]string{"CHAT_URL_TEMPLATE": "javascript:alert({chat_id})"}, wantErr: "CHAT_URL_TEMPLATE"},

@@ -1,6 +1,7 @@
 package humanize_test
 
 import (
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -51,9 +52,9 @@ func TestRenderKeepsVisitorTextAsSentInEveryLanguage(t *testing.T) {
 		typ  string
 		want []string
 	}{
-		{nicechat.TypeUnanswered, []string{"Guest", "Kryvyy Rih, Ukraine", "Chrome 59.0.3071.86", "(direct)"}},
+		{nicechat.TypeUnanswered, []string{"Kryvyy Rih, Ukraine", "Chrome 59.0.3071.86", "MacOS Macintosh X 10.12.5"}},
 		{nicechat.TypeNewOrder, []string{"Примет товара", "Admin adminus <admin@example.com>"}},
-		{nicechat.TypePushForm, []string{": There are no operators available now\n", "\nName: My name is Test\n", "\nEmail: test@example.com\n"}},
+		{nicechat.TypePushForm, []string{"There are no operators available now", "\nName: My name is Test\n", "\nEmail: test@example.com\n"}},
 	}
 	for _, lang := range humanize.Languages() {
 		for _, tc := range tests {
@@ -69,6 +70,53 @@ func TestRenderKeepsVisitorTextAsSentInEveryLanguage(t *testing.T) {
 					}
 				}
 			})
+		}
+	}
+}
+
+// TestRenderShowsNoEventNameOrUntranslatedWord reads each fixture as the
+// owner of a shop in Ukrainian or Polish would: once what the visitor and
+// the shop wrote is cut out, no event type's name and no word of Latin
+// letters is left but the brands, currencies and UTC.
+func TestRenderShowsNoEventNameOrUntranslatedWord(t *testing.T) {
+	for _, lang := range humanizetest.Translations() {
+		for _, ev := range humanizetest.Fixtures() {
+			t.Run(lang+"/"+ev.Name, func(t *testing.T) {
+				e, err := nicechat.Parse(ev.Body)
+				if err != nil {
+					t.Fatal(err)
+				}
+				opts := humanize.Options{Language: lang, ShowIP: true, ChatURLTemplate: chatLinks + "{chat_id}", Location: humanizetest.Location(t, lang)}
+				text := humanize.Render(e, opts).Text()
+				if found := humanizetest.Untranslated(t, lang, text, append(humanizetest.DataTexts(ev.Body), e.ID, chatLinks)...); len(found) > 0 {
+					t.Errorf("%q in the %s message:\n%s", found, lang, text)
+				}
+			})
+		}
+	}
+}
+
+// TestUntranslatedFindsEnglishAndEventNames keeps the check above from
+// passing by finding nothing: an English message, its vendor's words and a
+// footer naming the event type are all found.
+func TestUntranslatedFindsEnglishAndEventNames(t *testing.T) {
+	e, err := nicechat.Parse(fixtures.Body(nicechat.TypeUnanswered))
+	if err != nil {
+		t.Fatal(err)
+	}
+	strip := append(humanizetest.DataTexts(fixtures.Body(nicechat.TypeUnanswered)), e.ID)
+	text := humanize.Render(e, humanize.Options{}).Text() + "\nGuest (direct)\nNice Chat · unanswered"
+	for _, lang := range humanizetest.Translations() {
+		found := humanizetest.Untranslated(t, lang, text, strip...)
+		for _, want := range []string{"unanswered", "angry", "lead", "visitor", "browser", "language", "ukrainian", "guest", "direct"} {
+			if !slices.Contains(found, want) {
+				t.Errorf("%s: %q not found in %q", lang, want, found)
+			}
+		}
+		for _, allowed := range []string{"nice", "chat", "chrome", "kryvyy", "macos"} {
+			if slices.Contains(found, allowed) {
+				t.Errorf("%s: %q found", lang, allowed)
+			}
 		}
 	}
 }

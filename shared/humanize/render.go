@@ -11,23 +11,34 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"golang.org/x/text/language"
+
 	"github.com/nicechat-relay/nicechat-relay/shared/nicechat"
 )
 
-// The vendor grades chat events by lead temperature; these are the
-// catalog's keys for the grades.
-var leadTemperature = map[string]string{
-	nicechat.TypeNewVisitor:   "lead.cold",
-	nicechat.TypeNewChat:      "lead.warm",
-	nicechat.TypeFirstMessage: "lead.hot",
-	nicechat.TypeUnanswered:   "lead.angry",
-}
+// keyHeadlinePrefix + a visitor's or a chat's event type is its headline,
+// with {who}: English grades the leads by temperature (cold, warm, hot,
+// angry), as the vendor does; other languages say what happened.
+const keyHeadlinePrefix = "headline."
+
+// Values the vendor fills in for what it does not know. They are its
+// words, not the visitor's, so a message says them in its own language.
+const (
+	// vendorGuest is the name of a visitor who has given none: the
+	// message names them as it names any nameless visitor.
+	vendorGuest = "Guest"
+	// vendorDirect is the referrer of a visit that had none (an address
+	// typed in, a bookmark).
+	vendorDirect = "(direct)"
+)
 
 const (
 	// maxFormDepth bounds the nesting of "flat" groups followed.
 	maxFormDepth = 8
 	// maxGenericFields bounds what an unknown event type shows.
 	maxGenericFields = 30
+	// maxLanguageTag bounds the browser language tags looked up by name.
+	maxLanguageTag = 35
 )
 
 type renderer struct {
@@ -94,14 +105,54 @@ func (r *renderer) ip(ip nicechat.String) {
 	}
 }
 
+// visitorName is a visitor's name, "" when they have given none.
+func visitorName(s nicechat.String) string {
+	name := Line(s.Value)
+	if strings.EqualFold(name, vendorGuest) {
+		return ""
+	}
+	return name
+}
+
+// referrer is where the visit came from; a visit from nowhere says so in
+// the message's language.
+func (r *renderer) referrer(s nicechat.String) string {
+	ref := Line(s.Value)
+	if strings.EqualFold(ref, vendorDirect) {
+		return r.text("referrer.direct")
+	}
+	return ref
+}
+
+// language is the visitor's browser language by its name in the message's
+// language ("uk-UA": "українська"); a language the catalogs do not name,
+// or a value that is not a language tag, is shown as sent.
+func (r *renderer) language(values ...string) string {
+	v := Line(firstOf(values...))
+	// An Accept-Language header's first language: "uk-UA,uk;q=0.9".
+	tag, _, _ := strings.Cut(v, ",")
+	tag, _, _ = strings.Cut(tag, ";")
+	// A browser's tag is short ("uk", "zh-Hant-TW"); a longer value is
+	// not one, and the parser is not given it.
+	if tag = strings.TrimSpace(tag); len(tag) > maxLanguageTag {
+		return v
+	}
+	if t, err := language.Parse(tag); err == nil {
+		if base, _ := t.Base(); r.cat.has(keyLanguagePrefix + base.String()) {
+			return r.text(keyLanguagePrefix + base.String())
+		}
+	}
+	return v
+}
+
 func (r *renderer) visitor(e *nicechat.Event) {
 	v := e.Visitor()
-	name := Line(v.ClientName.Value)
+	name := visitorName(v.ClientName)
 	who := name
 	if who == "" {
 		who = r.text("visitor.numbered", "number", r.number(strconv.FormatInt(e.DataID, 10)))
 	}
-	r.m.Headline = r.text(leadTemperature[e.Type]) + ": " + who
+	r.m.Headline = r.text(keyHeadlinePrefix+e.Type, "who", who)
 	r.field("field.client", name)
 	r.field("field.visits", r.count(v.VisitCount))
 	r.field("field.chats", r.count(v.ChatCount))
@@ -112,7 +163,7 @@ func (r *renderer) visitor(e *nicechat.Event) {
 
 func (r *renderer) chat(e *nicechat.Event) {
 	c := e.Chat()
-	name, city, country := Line(c.ClientName.Value), Line(c.City.Value), Line(c.Country.Value)
+	name, city, country := visitorName(c.ClientName), Line(c.City.Value), Line(c.Country.Value)
 	who := name
 	switch {
 	case who != "":
@@ -124,13 +175,13 @@ func (r *renderer) chat(e *nicechat.Event) {
 	if where := firstOf(city, country); where != "" {
 		who = r.text("visitor.from", "who", who, "place", where)
 	}
-	r.m.Headline = r.text(leadTemperature[e.Type]) + ": " + who
+	r.m.Headline = r.text(keyHeadlinePrefix+e.Type, "who", who)
 	r.field("field.client", name)
 	r.field("field.location", join(", ", city, country))
-	r.field("field.language", Line(firstOf(c.LangFull.Value, c.Lang.Value)))
+	r.field("field.language", r.language(c.LangFull.Value, c.Lang.Value))
 	r.field("field.browser", Line(c.Browser.Value))
 	r.field("field.os", Line(c.OS.Value))
-	r.field("field.referrer", Line(c.Referrer.Value))
+	r.field("field.referrer", r.referrer(c.Referrer))
 	r.field("field.utm", utm(c.UTM))
 	r.field("field.chat_opened", r.time(c.Opened))
 	r.field("field.chat_closed", r.time(c.Closed))
@@ -161,7 +212,7 @@ func (r *renderer) order(e *nicechat.Event) {
 	r.field("field.agents", agents(o.Agents))
 	d := o.Detail
 	r.field("field.client_location", join(", ", Line(d.City.Value), Line(d.Country.Value)))
-	r.field("field.language", Line(d.LangFull.Value))
+	r.field("field.language", r.language(d.LangFull.Value))
 	r.field("field.browser", Line(d.Browser.Value))
 	r.field("field.os", Line(d.OS.Value))
 	r.ip(d.IP)
@@ -207,7 +258,7 @@ func (r *renderer) form(e *nicechat.Event) {
 	f := e.Form()
 	r.m.Headline = r.text("form.headline")
 	if label := Line(f.Label.Value); label != "" {
-		r.m.Headline += ": " + label
+		r.m.Headline = r.text("form.headline_labelled", "label", label)
 	}
 	r.m.Fields = r.formFields(r.m.Fields, f.Result, "", 0)
 	r.field("field.submitted", r.time(f.Created))

@@ -28,7 +28,10 @@ func Step(e *nicechat.Event, opts Options) string {
 		_, sum := r.products(e.Order())
 		s = r.text("step.new_order", "total", Truncate(strings.Join(sum, " + "), maxStepTotal))
 	case nicechat.TypePushForm:
-		s = r.text("step.push_form", "label", Truncate(Line(e.Form().Label.Value), maxStepLabel))
+		s = r.cat.EventName(e.Type) // "form «…»" would show empty quotes
+		if label := Truncate(Line(e.Form().Label.Value), maxStepLabel); label != "" {
+			s = r.text("step.push_form", "label", label)
+		}
 	default:
 		s = r.text("step.other", "type", Truncate(e.Type, maxStepLabel))
 	}

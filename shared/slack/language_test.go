@@ -48,8 +48,8 @@ func TestPayloadSaysWhatItLeftOutInTheOwnersLanguage(t *testing.T) {
 		want string
 	}{
 		{"en", "_… 154 more blocks left out: the message is longer than Slack allows._"},
-		{"uk", "_… ще 154 блоки не показано: повідомлення задовге для Slack._"},
-		{"pl", "_… pominięto jeszcze 154 bloki: wiadomość jest dłuższa, niż pozwala Slack._"},
+		{"uk", "_… не показано ще 154 частини повідомлення: для Slack воно задовге._"},
+		{"pl", "_… pominięto jeszcze 154 części wiadomości: jest za długa dla Slacka._"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.lang, func(t *testing.T) {
@@ -75,12 +75,14 @@ func TestLeftOutCountsInTheLanguagesPluralForms(t *testing.T) {
 	}{
 		{"en", 1, "_… 1 more block left out: the message is longer than Slack allows._"},
 		{"en", 2, "_… 2 more blocks left out: the message is longer than Slack allows._"},
-		{"uk", 1, "_… ще 1 блок не показано: повідомлення задовге для Slack._"},
-		{"uk", 3, "_… ще 3 блоки не показано: повідомлення задовге для Slack._"},
-		{"uk", 5, "_… ще 5 блоків не показано: повідомлення задовге для Slack._"},
-		{"pl", 1, "_… pominięto jeszcze 1 blok: wiadomość jest dłuższa, niż pozwala Slack._"},
-		{"pl", 22, "_… pominięto jeszcze 22 bloki: wiadomość jest dłuższa, niż pozwala Slack._"},
-		{"pl", 12, "_… pominięto jeszcze 12 bloków: wiadomość jest dłuższa, niż pozwala Slack._"},
+		{"uk", 1, "_… не показано ще 1 частину повідомлення: для Slack воно задовге._"},
+		{"uk", 3, "_… не показано ще 3 частини повідомлення: для Slack воно задовге._"},
+		{"uk", 5, "_… не показано ще 5 частин повідомлення: для Slack воно задовге._"},
+		{"uk", 21, "_… не показано ще 21 частину повідомлення: для Slack воно задовге._"},
+		{"uk", 12, "_… не показано ще 12 частин повідомлення: для Slack воно задовге._"},
+		{"pl", 1, "_… pominięto jeszcze 1 część wiadomości: jest za długa dla Slacka._"},
+		{"pl", 22, "_… pominięto jeszcze 22 części wiadomości: jest za długa dla Slacka._"},
+		{"pl", 12, "_… pominięto jeszcze 12 części wiadomości: jest za długa dla Slacka._"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.lang+"/"+tc.want, func(t *testing.T) {
@@ -95,5 +97,34 @@ func TestNewRefusesALanguageThatIsNotAvailable(t *testing.T) {
 	_, err := New(Config{WebhookURL: "https://hooks.slack.com/services/T000/B000/XXXX", Humanize: humanize.Options{Language: "de"}}, Deps{})
 	if err == nil || !strings.Contains(err.Error(), EnvLanguage) || !strings.Contains(err.Error(), "available: "+strings.Join(humanize.Languages(), ", ")) {
 		t.Errorf("New = %v, want an error naming %s and listing the languages", err, EnvLanguage)
+	}
+}
+
+// TestPayloadShowsNoEventNameOrUntranslatedWord reads each fixture's
+// message, its notification text and every block, as the owner of a shop
+// in Ukrainian or Polish would: once what came from the event is cut out,
+// no event type's name and no word of Latin letters is left but the
+// brands, currencies and UTC.
+func TestPayloadShowsNoEventNameOrUntranslatedWord(t *testing.T) {
+	unescape := strings.NewReplacer("&lt;", "<", "&gt;", ">", "&amp;", "&")
+	for _, lang := range humanizetest.Translations() {
+		for _, ev := range humanizetest.Fixtures() {
+			t.Run(lang+"/"+ev.Name, func(t *testing.T) {
+				e := parse(t, ev.Body)
+				opts := humanize.Options{Language: lang, ShowIP: true, ChatURLTemplate: chatLinks + "{chat_id}", Location: humanizetest.Location(t, lang)}
+				raw, err := json.Marshal(Payload(e, opts))
+				if err != nil {
+					t.Fatal(err)
+				}
+				fallback, _, texts := payloadTexts(t, raw)
+				shown := unescape.Replace(fallback)
+				for _, tx := range texts {
+					shown += "\n" + unescape.Replace(tx.text)
+				}
+				if found := humanizetest.Untranslated(t, lang, shown, append(humanizetest.DataTexts(ev.Body), e.ID, chatLinks)...); len(found) > 0 {
+					t.Errorf("%q in the %s message:\n%s", found, lang, shown)
+				}
+			})
+		}
 	}
 }

@@ -83,7 +83,7 @@ func mrkdwnSection(text string) *slackapi.SectionBlock {
 }
 
 func contextBlock(e *nicechat.Event, cat *humanize.Catalog) *slackapi.ContextBlock {
-	text := cat.Text(humanize.KeyContext, escape, "event", escape(humanize.Truncate(e.Type, 64)), "id", escape(e.ID))
+	text := cat.Text(humanize.KeyContext, escape, "event", escape(humanize.Truncate(cat.EventName(e.Type), 64)), "id", escape(e.ID))
 	return slackapi.NewContextBlock("", slackapi.NewTextBlockObject(slackapi.MarkdownType, text, false, true))
 }
 

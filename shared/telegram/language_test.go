@@ -82,3 +82,22 @@ func TestNewRefusesALanguageThatIsNotAvailable(t *testing.T) {
 		t.Errorf("New = %v, want an error naming %s and listing the languages", err, EnvLanguage)
 	}
 }
+
+// TestTextShowsNoEventNameOrUntranslatedWord reads each fixture's message
+// as Telegram shows it to the owner of a shop in Ukrainian or Polish: once
+// what came from the event is cut out, no event type's name and no word of
+// Latin letters is left but the brands, currencies and UTC.
+func TestTextShowsNoEventNameOrUntranslatedWord(t *testing.T) {
+	for _, lang := range humanizetest.Translations() {
+		for _, ev := range humanizetest.Fixtures() {
+			t.Run(lang+"/"+ev.Name, func(t *testing.T) {
+				e := parse(t, ev.Body)
+				opts := humanize.Options{Language: lang, ShowIP: true, ChatURLTemplate: "https://example.test/chats/{chat_id}", Location: humanizetest.Location(t, lang)}
+				shown := checkHTML(t, Text(e, opts))
+				if found := humanizetest.Untranslated(t, lang, shown, append(humanizetest.DataTexts(ev.Body), e.ID)...); len(found) > 0 {
+					t.Errorf("%q in the %s message:\n%s", found, lang, shown)
+				}
+			})
+		}
+	}
+}

@@ -78,7 +78,7 @@ func Text(e *nicechat.Event, opts humanize.Options) string {
 		tail = append(tail, link)
 	}
 	tail = append(tail, cat.Text(humanize.KeyContext, escapeText,
-		"event", escapeText(humanize.Truncate(humanize.Line(e.Type), maxType)),
+		"event", escapeText(humanize.Truncate(humanize.Line(cat.EventName(e.Type)), maxType)),
 		"id", "<code>"+escapeText(humanize.Truncate(humanize.Line(e.ID), maxType))+"</code>"))
 
 	return fit(head, body, tail, cutNotice(cat))

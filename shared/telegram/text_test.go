@@ -160,7 +160,7 @@ func TestTextLaysOutAnEvent(t *testing.T) {
 	if lines[1] != "" {
 		t.Errorf("no blank line after the headline: %q", lines[1])
 	}
-	for _, want := range []string{"<b>Order:</b> #23", "<b>Products</b>", "• Примет товара — 1,000.00 UAH", "<b>Placed:</b> 2017-06-13 16:54 EEST"} {
+	for _, want := range []string{"<b>Order:</b> #23", "<b>Products</b>", "• Примет товара — 1,000.00 UAH", "<b>Placed:</b> 2017-06-13 16:54 Kyiv time"} {
 		if !contains(lines, want) {
 			t.Errorf("no line %q in\n%s", want, strings.Join(lines, "\n"))
 		}
@@ -168,7 +168,7 @@ func TestTextLaysOutAnEvent(t *testing.T) {
 	if got, want := lines[len(lines)-2], fmt.Sprintf(chatLink, 170); got != want {
 		t.Errorf("next to last line = %q, want the chat link %q", got, want)
 	}
-	if got, want := lines[len(lines)-1], "Nice Chat · new_order · <code>"+nicechat.EventID(body)+"</code>"; got != want {
+	if got, want := lines[len(lines)-1], "Nice Chat · new order · <code>"+nicechat.EventID(body)+"</code>"; got != want {
 		t.Errorf("last line = %q, want %q", got, want)
 	}
 }
@@ -269,7 +269,7 @@ func TestTextStaysWithinTelegramsLimit(t *testing.T) {
 			text := Text(e, goldenOpts)
 			checkHTML(t, text)
 			lines := strings.Split(text, "\n")
-			if last := lines[len(lines)-1]; last != "Nice Chat · "+e.Type+" · <code>"+e.ID+"</code>" {
+			if last := lines[len(lines)-1]; last != "Nice Chat · "+goldenOpts.Catalog().EventName(e.Type)+" · <code>"+e.ID+"</code>" {
 				t.Errorf("the event id line was cut: last line %q", last)
 			}
 			if link := lines[len(lines)-2]; !strings.HasPrefix(link, `<a href="https://example.test/chats/`) {

@@ -3,13 +3,17 @@
 package humanizetest
 
 import (
+	"encoding/json"
 	"slices"
 	"strings"
 	"testing"
 	"time"
 	"unicode"
+	"unicode/utf8"
 
+	fixtures "github.com/nicechat-relay/nicechat-relay/events"
 	"github.com/nicechat-relay/nicechat-relay/shared/humanize"
+	"github.com/nicechat-relay/nicechat-relay/shared/nicechat"
 )
 
 // Event is a body to render, named for the test.
@@ -60,19 +64,173 @@ func Events() []Event {
 }
 
 // Location is where a shop writing in lang most likely is, so golden files
-// show the times its owner would read: Europe/Kyiv for uk, Europe/Warsaw
-// for pl, else UTC.
+// show the times its owner would read: the zone its catalog gives when
+// DISPLAY_TIMEZONE is unset (Europe/Kyiv for uk, Europe/Warsaw for pl,
+// UTC for en).
 func Location(t testing.TB, lang string) *time.Location {
 	t.Helper()
-	zone, ok := map[string]string{"uk": "Europe/Kyiv", "pl": "Europe/Warsaw"}[lang]
-	if !ok {
-		return time.UTC
-	}
-	loc, err := time.LoadLocation(zone)
+	c, err := humanize.CatalogFor(lang)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return loc
+	return c.Zone()
+}
+
+// Fixtures are the events/ fixtures, one per event type as Nice Chat
+// sends it (its own words in them: a visitor named "Guest", a referrer
+// "(direct)", a browser language "uk"), and the chat of a visitor whose
+// browser is in German and whose visit had no referrer at all.
+func Fixtures() []Event {
+	var events []Event
+	for _, typ := range nicechat.KnownTypes {
+		events = append(events, Event{typ, fixtures.Body(typ)})
+	}
+	var chat map[string]any
+	if err := json.Unmarshal(fixtures.Body(nicechat.TypeFirstMessage), &chat); err != nil {
+		panic(err)
+	}
+	data := chat["data"].(map[string]any)
+	data["sys_lang"], data["sys_lang_full"] = "de", "de-DE"
+	delete(data, "page_ref")
+	body, _ := json.Marshal(chat)
+	return append(events, Event{"first_message_german_no_referrer", body})
+}
+
+// vendorWords are what Nice Chat writes in an event's data for what it
+// does not know: the message says them in its own language, so
+// DataTexts keeps them for Untranslated to find.
+var vendorWords = []string{"Guest", "(direct)"}
+
+// DataTexts are the texts of body's data, its keys and string values at
+// every depth (names, messages, URLs, product titles, form labels): what
+// a message shows as sent, to be cut out before looking for words the
+// relay left untranslated. The vendor's own words are left in.
+func DataTexts(body []byte) []string {
+	var ev struct{ Data any }
+	if err := json.Unmarshal(body, &ev); err != nil {
+		panic(err)
+	}
+	var texts []string
+	var walk func(v any)
+	walk = func(v any) {
+		switch v := v.(type) {
+		case string:
+			if !slices.Contains(vendorWords, strings.TrimSpace(v)) {
+				texts = append(texts, v)
+			}
+		case []any:
+			for _, x := range v {
+				walk(x)
+			}
+		case map[string]any:
+			for k, x := range v {
+				texts = append(texts, k)
+				walk(x)
+			}
+		}
+	}
+	walk(ev.Data)
+	return texts
+}
+
+// AllowedLatin are the words of Latin letters a message in any language
+// may hold: the brands it names, the currencies, and UTC.
+var AllowedLatin = []string{"Nice", "Chat", "Slack", "Telegram", "UTM", "UTC", "UAH", "PLN", "USD", "EUR"}
+
+// Untranslated returns what text, a message in lang, shows that is neither
+// lang's nor the event's: the name of any event type (new_chat, …), and
+// each word of three or more ASCII letters that AllowedLatin does not
+// hold and lang's catalog does not use (a word English uses too does not
+// count as lang's: a Polish "lead" is English). strip are cut out of text
+// first, longest first: what came from the event (DataTexts), its id, the
+// chat link.
+func Untranslated(t testing.TB, lang, text string, strip ...string) []string {
+	t.Helper()
+	var found []string
+	for _, typ := range nicechat.KnownTypes {
+		if strings.Contains(text, typ) {
+			found = append(found, typ)
+		}
+	}
+	allowed := map[string]bool{}
+	for _, w := range AllowedLatin {
+		allowed[strings.ToLower(w)] = true
+	}
+	if lang != "en" {
+		english := catalogWords(t, "en")
+		for w := range catalogWords(t, lang) {
+			if !english[w] {
+				allowed[w] = true
+			}
+		}
+	}
+	strip = slices.Clone(strip)
+	slices.SortFunc(strip, func(a, b string) int { return len(b) - len(a) })
+	for _, x := range strip {
+		text = cutWhole(text, x)
+	}
+	for _, w := range words(text) {
+		if len(w) >= 3 && isASCII(w) && !allowed[w] && !slices.Contains(found, w) {
+			found = append(found, w)
+		}
+	}
+	return found
+}
+
+// cutWhole cuts x out of text where it is not part of a longer word: a
+// visitor's language "uk" goes, the "uk" in "Produkty" stays.
+func cutWhole(text, x string) string {
+	if x == "" {
+		return text
+	}
+	first, size := utf8.DecodeRuneInString(x)
+	last, _ := utf8.DecodeLastRuneInString(x)
+	var b strings.Builder
+	kept := 0 // text[:kept] is written
+	for from := 0; ; {
+		i := strings.Index(text[from:], x)
+		if i < 0 {
+			break
+		}
+		i += from
+		before, _ := utf8.DecodeLastRuneInString(text[:i])
+		after, _ := utf8.DecodeRuneInString(text[i+len(x):])
+		if unicode.IsLetter(first) && unicode.IsLetter(before) || unicode.IsLetter(last) && unicode.IsLetter(after) {
+			from = i + size
+			continue
+		}
+		b.WriteString(text[kept:i])
+		b.WriteByte(' ')
+		kept = i + len(x)
+		from = kept
+	}
+	b.WriteString(text[kept:])
+	return b.String()
+}
+
+// catalogWords are the lower-cased words of lang's catalog.
+func catalogWords(t testing.TB, lang string) map[string]bool {
+	t.Helper()
+	c, err := humanize.CatalogFor(lang)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ws := map[string]bool{}
+	for _, s := range c.Texts() {
+		for _, w := range words(withoutPlaceholders(s)) {
+			ws[w] = true
+		}
+	}
+	return ws
+}
+
+func isASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= utf8.RuneSelf {
+			return false
+		}
+	}
+	return true
 }
 
 // Translations are the languages other than English.
