@@ -130,6 +130,9 @@ func startWith(ctx context.Context, lookupEnv func(string) (string, bool), log *
 	}
 
 	addr, adminAddr := or(getenv(envAddr), defaultAddr), or(getenv(envAdminAddr), defaultAdminAddr)
+	if err := errors.Join(checkListenAddr(envAddr, addr), checkListenAddr(envAdminAddr, adminAddr)); err != nil {
+		return nil, err
+	}
 	callbacks, err := net.Listen("tcp", addr)
 	if err != nil {
 		return nil, fmt.Errorf("listen on %s (set %s to use another address): %w", addr, envAddr, err)
