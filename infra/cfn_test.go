@@ -62,14 +62,20 @@ func loadTemplate(t testing.TB) *cfnTemplate {
 	if err != nil {
 		t.Fatalf("read the template: %v", err)
 	}
+	return parseTemplate(t, templatePath, raw)
+}
+
+// parseTemplate reads a template from raw, named name in failures.
+func parseTemplate(t testing.TB, name string, raw []byte) *cfnTemplate {
+	t.Helper()
 	var doc yaml.Node
 	if err := yaml.Unmarshal(raw, &doc); err != nil {
-		t.Fatalf("parse %s: %v", templatePath, err)
+		t.Fatalf("parse %s: %v", name, err)
 	}
 	expandShortForms(&doc)
 	var tpl cfnTemplate
 	if err := doc.Decode(&tpl); err != nil {
-		t.Fatalf("decode %s: %v", templatePath, err)
+		t.Fatalf("decode %s: %v", name, err)
 	}
 	return &tpl
 }
