@@ -16,6 +16,8 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+
+	"github.com/nicechat-relay/nicechat-relay/shared/settings"
 )
 
 const usage = `Usage:
@@ -47,6 +49,9 @@ func serve() int {
 	// unfinished comes back on the next start).
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	go func() { <-ctx.Done(); stop() }()
+	// A variable that looks like a mistyped setting (HUMANIZE_LANGAUGE) is
+	// named before anything else: the relay would start without it.
+	settings.Warn(log.With("channel", "local"), os.Environ())
 	r, err := start(ctx, os.LookupEnv, log)
 	if err != nil {
 		log.Error("relay cannot start", "channel", "local", "error", err.Error())

@@ -1,18 +1,13 @@
 package main
 
 import (
-	"context"
-	"log/slog"
 	"net/http"
 	"slices"
 	"strings"
 	"sync"
 	"time"
 
-	"github.com/aws/aws-lambda-go/events"
-
 	"github.com/nicechat-relay/nicechat-relay/shared/consumer"
-	"github.com/nicechat-relay/nicechat-relay/shared/message"
 )
 
 // maxTrackedEvents bounds what the relay remembers of events' outcomes:
@@ -94,93 +89,19 @@ func (o *eventOutcomes) of(eventID string) []deliveryOutcome {
 	return out
 }
 
-// routesKey is the context key of a batch's routes by message id, which
-// watch puts where the consumer's log lines find it.
-type routesKey struct{}
-
-// watch wraps one channel's batch handler so that what its consumer logs
-// about each record is kept, under the record's route.
-func (o *eventOutcomes) watch(channel string, h batchHandler) batchHandler {
-	return func(ctx context.Context, ev events.SQSEvent) (events.SQSEventResponse, error) {
-		routes := make(map[string]string, len(ev.Records))
-		for _, rec := range ev.Records {
-			routes[rec.MessageId] = routeOf(channel, rec)
+// reporter keeps what one channel's consumer reports doing with each
+// record, under the record's route.
+func (o *eventOutcomes) reporter(channel string) func(consumer.Report) {
+	return func(rep consumer.Report) {
+		route := channel
+		if rep.Format != "" {
+			route += ":" + string(rep.Format)
 		}
-		return h(context.WithValue(ctx, routesKey{}, routes), ev)
+		o.record(rep.EventID, deliveryOutcome{
+			Channel: route, Outcome: rep.Outcome, Final: finalOutcome(rep.Outcome), Attempt: rep.Attempt,
+			Status: rep.Status, Error: rep.Error, RetryInS: int(rep.RetryIn / time.Second), At: rep.At,
+		})
 	}
-}
-
-// routeOf is a record's route as ingest names it: the channel, and the
-// format for a channel with several.
-func routeOf(channel string, rec events.SQSMessage) string {
-	if a, ok := rec.MessageAttributes[message.AttrFormat]; ok && a.StringValue != nil && *a.StringValue != "" {
-		return channel + ":" + *a.StringValue
-	}
-	return channel
-}
-
-// logger is the log a channel's consumer writes to: the relay's, through
-// a handler that also keeps each record's outcome. The consumer tells
-// what it did with a record, by event id, only in its log line (its
-// OnOutcome hook gets the outcome alone), so that line is read here.
-func (o *eventOutcomes) logger(channel string, log *slog.Logger) *slog.Logger {
-	return slog.New(outcomeTap{next: log.Handler(), channel: channel, outcomes: o})
-}
-
-type outcomeTap struct {
-	next     slog.Handler
-	channel  string
-	outcomes *eventOutcomes
-}
-
-// Enabled is true at every level: an outcome is kept even when its line
-// is below the log's level.
-func (h outcomeTap) Enabled(context.Context, slog.Level) bool { return true }
-
-func (h outcomeTap) Handle(ctx context.Context, rec slog.Record) error {
-	var eventID, messageID string
-	d := deliveryOutcome{At: rec.Time}
-	rec.Attrs(func(a slog.Attr) bool {
-		switch a.Key {
-		case "event_id":
-			eventID = a.Value.String()
-		case "message_id":
-			messageID = a.Value.String()
-		case "outcome":
-			d.Outcome = a.Value.String()
-		case "attempt":
-			d.Attempt = int(a.Value.Int64())
-		case "status":
-			d.Status = a.Value.String()
-		case "error":
-			d.Error = a.Value.String()
-		case "retry_in_s":
-			d.RetryInS = int(a.Value.Int64())
-		}
-		return true
-	})
-	if eventID != "" && d.Outcome != "" {
-		d.Channel = h.channel
-		if routes, ok := ctx.Value(routesKey{}).(map[string]string); ok && routes[messageID] != "" {
-			d.Channel = routes[messageID]
-		}
-		d.Final = finalOutcome(d.Outcome)
-		h.outcomes.record(eventID, d)
-	}
-	if !h.next.Enabled(ctx, rec.Level) {
-		return nil
-	}
-	return h.next.Handle(ctx, rec)
-}
-
-func (h outcomeTap) WithAttrs(attrs []slog.Attr) slog.Handler {
-	h.next = h.next.WithAttrs(attrs)
-	return h
-}
-
-func (h outcomeTap) WithGroup(name string) slog.Handler {
-	h.next = h.next.WithGroup(name)
-	return h
 }
 
 // eventStatus is GET /api/events/{id}: what each route has done with the

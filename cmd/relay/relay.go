@@ -303,8 +303,9 @@ func (r *relay) startConsumers(ctx context.Context, lookup func(string) string, 
 		src := spec.Source
 		instances := make([]batchHandler, max(1, src.MaxConcurrency))
 		for i := range instances {
-			rt, err := spec.Runtime(getenv, r.store, awsCfg, local.Open, r.outcomes.logger(spec.Name, r.log), func(cfg *consumer.Config) {
+			rt, err := spec.Runtime(getenv, r.store, awsCfg, local.Open, r.log, func(cfg *consumer.Config) {
 				cfg.OnOutcome = c.count
+				cfg.OnReport = r.outcomes.reporter(spec.Name)
 				cfg.Metrics = io.Discard // CloudWatch's metrics: locally the status page counts
 				cfg.Idempotency = r.once // in place of IDEMPOTENCY_TABLE's DynamoDB table
 				cfg.Pauser = pauser{r.pauses, spec.Name}
@@ -313,7 +314,7 @@ func (r *relay) startConsumers(ctx context.Context, lookup func(string) string, 
 			if err != nil {
 				return fmt.Errorf("the %s channel: %w", spec.Name, err)
 			}
-			instances[i] = r.outcomes.watch(spec.Name, rt.Handle)
+			instances[i] = rt.Handle
 		}
 		c.source = eventSource{
 			Queue: r.store, URL: queueURL, BatchSize: src.BatchSize, BatchWindow: src.BatchWindow,

@@ -65,7 +65,10 @@ type Config struct {
 	// in the metrics (delivered, retried, dead_lettered or duplicate); the
 	// local relay shows these counts on its status page.
 	OnOutcome func(outcome string)
-	Now       func() time.Time
+	// OnReport, when set, is told what was done with each record, as it
+	// is logged (see Report).
+	OnReport func(Report)
+	Now      func() time.Time
 
 	// Idempotency, when set, makes delivery once per event and channel
 	// within IdempotencyWindow; nil is at least once. Spec.Runtime builds

@@ -429,6 +429,41 @@ func (r *Runtime) logAttempt(ctx context.Context, level slog.Level, msg string, 
 		slog.String("message_id", a.rec.MessageId),
 	}, extra...)
 	r.log.LogAttrs(ctx, level, msg, attrs...)
+	if r.cfg.OnReport != nil {
+		r.cfg.OnReport(r.report(a, outcome, extra))
+	}
+}
+
+// Report is what the runtime did with one record, as its log line tells
+// it: for a program that runs the runtime and follows events through it
+// (the local relay answers GET /api/events/{id} from these).
+type Report struct {
+	EventID   string
+	Event     string
+	Format    message.Format // email's tech or human; empty for other channels
+	MessageID string
+	Outcome   string // one of the Outcome constants
+	Attempt   int
+	Status    string // the far end's answer: 500, MessageRejected, ok
+	Error     string
+	RetryIn   time.Duration // when the record is tried again, if it is
+	At        time.Time
+}
+
+func (r *Runtime) report(a attempt, outcome string, extra []slog.Attr) Report {
+	rep := Report{
+		EventID: a.msg.EventID, Event: a.msg.Event, Format: a.msg.Format, MessageID: a.rec.MessageId,
+		Outcome: outcome, Attempt: a.number, Status: a.status, At: r.cfg.Now(),
+	}
+	for _, attr := range extra {
+		switch attr.Key {
+		case "error":
+			rep.Error = attr.Value.String()
+		case "retry_in_s":
+			rep.RetryIn = time.Duration(attr.Value.Int64()) * time.Second
+		}
+	}
+	return rep
 }
 
 // reason is what a person reads in the dead letter: the failure's reason

@@ -375,8 +375,10 @@ func TestMixedBatchReportsOnlyTheFailedIDs(t *testing.T) {
 		}
 	})
 	outcomes := map[string]int{}
+	reports := map[string][]consumer.Report{} // by message id
 	e := newEnv(t, webhookTo(t, s.URL), func(cfg *consumer.Config) {
 		cfg.OnOutcome = func(o string) { mu.Lock(); outcomes[o]++; mu.Unlock() }
+		cfg.OnReport = func(r consumer.Report) { mu.Lock(); reports[r.MessageID] = append(reports[r.MessageID], r); mu.Unlock() }
 	})
 	ids := map[string]string{}
 	for _, typ := range []string{"new_chat", "first_message", "unanswered", "new_order", "push_form"} {
@@ -417,6 +419,18 @@ func TestMixedBatchReportsOnlyTheFailedIDs(t *testing.T) {
 	wantOutcomes := map[string]int{consumer.OutcomeDelivered: 4, consumer.OutcomeRetried: 1, consumer.OutcomeDeadLettered: 1}
 	if !maps.Equal(outcomes, wantOutcomes) {
 		t.Errorf("OnOutcome was told %v, want %v", outcomes, wantOutcomes)
+	}
+	// OnReport follows each record by its message and event: the retried
+	// one twice, with the far end's answer and when it comes back.
+	mu.Lock()
+	defer mu.Unlock()
+	retried := reports[ids["first_message"]]
+	if len(retried) != 2 || retried[0].Outcome != consumer.OutcomeRetried || retried[0].Status != "503" || !strings.Contains(retried[0].Error, "try later") ||
+		retried[0].RetryIn <= 0 || retried[1].Outcome != consumer.OutcomeDelivered || retried[1].Attempt != 2 || retried[1].EventID != nicechat.EventIDString(string(ev2.Records[0].Body)) {
+		t.Errorf("reports of the retried record = %+v, want retried (503, try later, a wait) then delivered at attempt 2 under its body's id", retried)
+	}
+	if got := reports[ids["unanswered"]]; len(got) != 1 || got[0].Outcome != consumer.OutcomeDeadLettered || got[0].Event != "unanswered" {
+		t.Errorf("reports of the refused record = %+v, want one dead_lettered", got)
 	}
 }
 
