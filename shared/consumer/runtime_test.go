@@ -378,7 +378,11 @@ func TestMixedBatchReportsOnlyTheFailedIDs(t *testing.T) {
 	reports := map[string][]consumer.Report{} // by message id
 	e := newEnv(t, webhookTo(t, s.URL), func(cfg *consumer.Config) {
 		cfg.OnOutcome = func(o string) { mu.Lock(); outcomes[o]++; mu.Unlock() }
-		cfg.OnReport = func(r consumer.Report) { mu.Lock(); reports[r.MessageID] = append(reports[r.MessageID], r); mu.Unlock() }
+		cfg.OnReport = func(r consumer.Report) {
+			mu.Lock()
+			reports[r.MessageID] = append(reports[r.MessageID], r)
+			mu.Unlock()
+		}
 	})
 	ids := map[string]string{}
 	for _, typ := range []string{"new_chat", "first_message", "unanswered", "new_order", "push_form"} {
