@@ -1,5 +1,7 @@
 // Command slack is the Slack consumer Lambda: it posts each queued event
-// to the SLACK_WEBHOOK_URL incoming webhook as Block Kit.
+// as Block Kit to the SLACK_WEBHOOK_URL incoming webhook, or, with
+// SLACK_BOT_TOKEN and SLACK_CHANNEL, in the visitor's thread of that
+// channel through the Web API.
 package main
 
 import "github.com/nicechat-relay/nicechat-relay/shared/slack"

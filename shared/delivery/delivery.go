@@ -25,7 +25,10 @@ const (
 	ClassRetry Class = "retry"
 	// ClassPermanent: this message will never be accepted; dead-letter it.
 	ClassPermanent Class = "permanent"
-	// ClassMisconfigured: the channel's settings are wrong; dead-letter and tell the operator which.
+	// ClassMisconfigured: the channel's settings are wrong, so no message
+	// of it can be delivered until they are fixed: the runtime pauses the
+	// channel, keeping its messages queued, and tells the operator which
+	// setting to fix (it dead-letters only where nothing can pause).
 	ClassMisconfigured Class = "misconfigured"
 	// ClassInvalidMessage: the SQS record itself cannot be understood.
 	ClassInvalidMessage Class = "invalid_message"

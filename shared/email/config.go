@@ -8,6 +8,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/nicechat-relay/nicechat-relay/shared/humane"
 	"github.com/nicechat-relay/nicechat-relay/shared/humanize"
 )
 
@@ -21,6 +22,10 @@ const (
 	// stay English while the team's chat is Ukrainian.
 	EnvLanguage = "EMAIL_LANGUAGE"
 )
+
+// env names the email channel's settings of the humane kit: its language
+// alone, as SES paces itself and DefaultTimeout bounds a send.
+var env = humane.Env{Language: EnvLanguage}
 
 // DefaultTimeout bounds one SendEmail call, SDK retries included.
 const DefaultTimeout = 10 * time.Second
@@ -62,9 +67,11 @@ func ConfigFromEnv(getenv func(string) string) (Config, error) {
 		}
 		cfg.To = append(cfg.To, to)
 	}
-	if cfg.Humanize, err = humanize.OptionsFromEnv(getenv, EnvLanguage); err != nil {
+	s, err := env.Read(getenv, humane.Settings{Timeout: DefaultTimeout})
+	if err != nil {
 		return Config{}, err
 	}
+	cfg.Humanize = s.Humanize
 	// Every address was parsed above; only the rest is left to check.
 	if err := cfg.validateSettings(); err != nil {
 		return Config{}, err
@@ -99,10 +106,7 @@ func (cfg Config) validateSettings() error {
 	if cfg.Timeout < 0 {
 		return fmt.Errorf("email timeout must not be negative")
 	}
-	if err := cfg.Humanize.Validate(); err != nil {
-		return fmt.Errorf("%s: %w", EnvLanguage, err)
-	}
-	return nil
+	return env.Check(humane.Settings{Humanize: cfg.Humanize})
 }
 
 // parseAddress accepts one RFC 5322 address and returns it in the form SES

@@ -15,6 +15,7 @@ import (
 	sestypes "github.com/aws/aws-sdk-go-v2/service/ses/types"
 
 	"github.com/nicechat-relay/nicechat-relay/shared/delivery"
+	"github.com/nicechat-relay/nicechat-relay/shared/humane"
 	"github.com/nicechat-relay/nicechat-relay/shared/humanize"
 	"github.com/nicechat-relay/nicechat-relay/shared/message"
 	"github.com/nicechat-relay/nicechat-relay/shared/nicechat"
@@ -69,9 +70,9 @@ func (c *Channel) Timeout() time.Duration { return c.cfg.Timeout }
 // Deliver renders m in its format and sends it. Failures come back as a
 // *delivery.Error.
 func (c *Channel) Deliver(ctx context.Context, m message.Message) error {
-	e, err := nicechat.Parse(m.Body)
-	if err != nil {
-		return delivery.InvalidMessage("body is not a Nice Chat event: "+err.Error(), err)
+	e, de := humane.Event(m)
+	if de != nil {
+		return de
 	}
 	subject, body, err := c.render(e, m)
 	if err != nil {

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/nicechat-relay/nicechat-relay/shared/delivery"
+	"github.com/nicechat-relay/nicechat-relay/shared/humane"
 	"github.com/nicechat-relay/nicechat-relay/shared/humanize"
 	"github.com/nicechat-relay/nicechat-relay/shared/idempotency"
 	"github.com/nicechat-relay/nicechat-relay/shared/nicechat"
@@ -29,13 +30,12 @@ const (
 	EnvBroadcastEvents = "SLACK_BROADCAST_EVENTS"
 )
 
-const (
-	defaultTimeout = 10 * time.Second
-	// defaultInterval keeps a webhook at Slack's documented pace, about
-	// one message a second, with the two instances the event source runs
-	// at most (Spec.Source.MaxConcurrency), each posting every 2 seconds.
-	defaultInterval = 2 * time.Second
+// env names Slack's settings of the humane kit, whose defaults
+// (humane.Defaults) keep a webhook or a channel at Slack's documented
+// pace, about one message a second.
+var env = humane.Env{Timeout: EnvTimeout, MinInterval: EnvMinInterval, Language: EnvLanguage}
 
+const (
 	// DefaultAPIURL is Slack's Web API.
 	DefaultAPIURL = "https://slack.com/api"
 	// DefaultThreadTTL is how long a visitor's thread is remembered after
@@ -81,9 +81,10 @@ func (cfg Config) Threaded() bool { return cfg.BotToken != "" }
 // ConfigFromEnv reads SLACK_WEBHOOK_URL, or SLACK_BOT_TOKEN with
 // SLACK_CHANNEL (and SLACK_API_URL, SLACK_THREAD_TTL (default 30d),
 // SLACK_BROADCAST_EVENTS (default unanswered,new_order)); SLACK_TIMEOUT
-// (see delivery.ParseTimeout, default 10s), SLACK_MIN_INTERVAL (default
-// 2s) and the humanize options (DISPLAY_TIMEZONE, HUMANIZE_SHOW_IP,
-// CHAT_URL_TEMPLATE, HUMANIZE_LANGUAGE, and SLACK_LANGUAGE over it).
+// (default 10s), SLACK_MIN_INTERVAL (default 2s) and the humanize
+// options (DISPLAY_TIMEZONE, HUMANIZE_SHOW_IP, CHAT_URL_TEMPLATE,
+// HUMANIZE_LANGUAGE, and SLACK_LANGUAGE over it), as humane.Env.Read
+// reads them.
 func ConfigFromEnv(getenv func(string) string) (Config, error) {
 	cfg := Config{
 		WebhookURL: strings.TrimSpace(getenv(EnvWebhookURL)),
@@ -91,16 +92,11 @@ func ConfigFromEnv(getenv func(string) string) (Config, error) {
 		ChannelID:  strings.TrimSpace(getenv(EnvChannel)),
 		APIURL:     strings.TrimSpace(getenv(EnvAPIURL)),
 	}
-	var err error
-	if cfg.Timeout, err = delivery.ParseTimeout(EnvTimeout, getenv(EnvTimeout), defaultTimeout); err != nil {
+	s, err := env.Read(getenv, humane.Defaults)
+	if err != nil {
 		return Config{}, err
 	}
-	if cfg.Interval, err = delivery.ParseTimeout(EnvMinInterval, getenv(EnvMinInterval), defaultInterval); err != nil {
-		return Config{}, err
-	}
-	if cfg.Humanize, err = humanize.OptionsFromEnv(getenv, EnvLanguage); err != nil {
-		return Config{}, err
-	}
+	cfg.Timeout, cfg.Interval, cfg.Humanize = s.Timeout, s.Interval, s.Humanize
 	if cfg.ThreadTTL, err = idempotency.ParseDays(EnvThreadTTL, getenv(EnvThreadTTL), DefaultThreadTTL, minThreadTTL, maxThreadTTL); err != nil {
 		return Config{}, err
 	}
@@ -160,16 +156,11 @@ func (cfg Config) Validate() error {
 			return err
 		}
 	}
-	if cfg.Timeout < 0 || cfg.Timeout > delivery.MaxTimeout {
-		return fmt.Errorf("%s must be positive and at most %s", EnvTimeout, delivery.MaxTimeout)
-	}
-	if cfg.Interval < 0 || cfg.Interval > delivery.MaxTimeout {
-		return fmt.Errorf("%s must be positive and at most %s", EnvMinInterval, delivery.MaxTimeout)
-	}
-	if err := cfg.Humanize.Validate(); err != nil {
-		return fmt.Errorf("%s: %w", EnvLanguage, err)
-	}
-	return nil
+	return env.Check(cfg.settings())
+}
+
+func (cfg Config) settings() humane.Settings {
+	return humane.Settings{Timeout: cfg.Timeout, Interval: cfg.Interval, Humanize: cfg.Humanize}
 }
 
 func (cfg Config) validateWebAPI() error {

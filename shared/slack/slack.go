@@ -5,7 +5,6 @@
 package slack
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -17,13 +16,9 @@ import (
 	"time"
 
 	"github.com/nicechat-relay/nicechat-relay/shared/delivery"
+	"github.com/nicechat-relay/nicechat-relay/shared/humane"
 	"github.com/nicechat-relay/nicechat-relay/shared/idempotency"
 	"github.com/nicechat-relay/nicechat-relay/shared/message"
-	"github.com/nicechat-relay/nicechat-relay/shared/nicechat"
-)
-
-const (
-	userAgent = "nicechat-relay/1 (+slack)"
 )
 
 // Channel posts to one Slack incoming webhook, or through the Web API to
@@ -32,7 +27,7 @@ const (
 type Channel struct {
 	cfg     Config
 	client  *http.Client
-	pacer   *delivery.Pacer
+	pacer   *humane.Pacer
 	threads idempotency.Docs
 	log     *slog.Logger
 	now     func() time.Time
@@ -58,12 +53,8 @@ func New(cfg Config, deps Deps) (*Channel, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	if cfg.Timeout == 0 {
-		cfg.Timeout = defaultTimeout
-	}
-	if cfg.Interval == 0 {
-		cfg.Interval = defaultInterval
-	}
+	s := cfg.settings().Or(humane.Defaults)
+	cfg.Timeout, cfg.Interval = s.Timeout, s.Interval
 	if cfg.Threaded() {
 		if deps.Threads == nil {
 			return nil, fmt.Errorf("%s needs a store for the visitors' threads: set %s", EnvBotToken, idempotency.EnvTable)
@@ -87,7 +78,7 @@ func New(cfg Config, deps Deps) (*Channel, error) {
 		log = slog.New(slog.DiscardHandler)
 	}
 	return &Channel{
-		cfg: cfg, client: client, pacer: delivery.NewPacer(cfg.Interval),
+		cfg: cfg, client: client, pacer: humane.NewPacer(cfg.Interval),
 		threads: deps.Threads, log: log.With("channel", Name), now: time.Now, pollInterval: 200 * time.Millisecond,
 	}, nil
 }
@@ -107,9 +98,9 @@ func (c *Channel) Timeout() time.Duration {
 
 // Deliver posts the event's message. A failure is a *delivery.Error.
 func (c *Channel) Deliver(ctx context.Context, m message.Message) error {
-	e, err := nicechat.Parse(m.Body)
-	if err != nil {
-		return delivery.InvalidMessage("body is not a Nice Chat event: "+err.Error(), err)
+	e, de := humane.Event(m)
+	if de != nil {
+		return de
 	}
 	msg := Payload(e, c.cfg.Humanize)
 	if c.cfg.Threaded() {
@@ -131,26 +122,13 @@ func (c *Channel) Deliver(ctx context.Context, m message.Message) error {
 	if err != nil {
 		return delivery.Permanent("encode Slack payload: "+err.Error(), err)
 	}
-
-	if de := c.pacer.Turn(ctx); de != nil {
-		return de
-	}
-
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.cfg.WebhookURL, bytes.NewReader(body))
-	if err != nil {
-		// The error would quote the URL, which is a secret.
-		return delivery.Misconfigured(EnvWebhookURL, "webhook URL is not usable", nil)
-	}
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("User-Agent", userAgent)
-	resp, err := c.client.Do(req)
-	if err != nil {
-		return delivery.FromTransportError(err)
-	}
-	respBody := delivery.ReadAnswer(resp.Body, c.cfg.WebhookURL)
-	if de := classify(resp.StatusCode, resp.Header, respBody, c.pacer.Clock()); de != nil {
-		de.Reason = delivery.RedactURL(de.Reason, c.cfg.WebhookURL)
-		c.pacer.Observe(de)
+	if de := c.pacer.Post(ctx, humane.Post{
+		Client: c.client, Channel: Name, URL: c.cfg.WebhookURL, Setting: EnvWebhookURL, What: "webhook URL", Body: body,
+		Redact: func(de *delivery.Error) *delivery.Error {
+			de.Reason = delivery.RedactURL(de.Reason, c.cfg.WebhookURL)
+			return de
+		},
+	}, classify); de != nil {
 		return de
 	}
 	return nil
@@ -160,24 +138,21 @@ func (c *Channel) Deliver(ctx context.Context, m message.Message) error {
 // "channel_not_found".
 var slackCode = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[a-z][a-z0-9_]{0,63}$`) })
 
-// classify reads Slack's answer: the generic HTTP table, except that Slack
-// reports a removed webhook or channel with 403, 404 or 410 (the message
-// is fine, the setting is not) and its webhook URLs never redirect, so
-// those are misconfigured rather than permanent.
-func classify(status int, header http.Header, body []byte, now time.Time) *delivery.Error {
-	if status >= 200 && status < 300 {
+// classify reads an incoming webhook's answer: the humane kit's, except
+// that Slack reports a removed webhook or channel with 403, 404 or 410
+// (the message is fine, the setting is not), so those are misconfigured
+// rather than permanent.
+func classify(a humane.Answer) *delivery.Error {
+	e := humane.Classify(a, EnvWebhookURL, "webhook URL")
+	switch a.Status {
+	case http.StatusForbidden, http.StatusNotFound, http.StatusGone:
+		e = delivery.Misconfigured(EnvWebhookURL, delivery.HTTPReason(a.Status, a.Body), nil)
+		e.Status = a.Status
+	}
+	if e == nil {
 		return nil
 	}
-	e := delivery.FromHTTPResponse(status, header, body, now)
-	switch {
-	case status == http.StatusForbidden, status == http.StatusNotFound, status == http.StatusGone:
-		e = delivery.Misconfigured(EnvWebhookURL, delivery.HTTPReason(status, body), nil)
-		e.Status = status
-	case status >= 300 && status < 400:
-		e = delivery.Misconfigured(EnvWebhookURL, "webhook URL redirects: "+delivery.HTTPReason(status, body), nil)
-		e.Status = status
-	}
-	if code := strings.TrimSpace(string(body)); slackCode().MatchString(code) {
+	if code := strings.TrimSpace(string(a.Body)); slackCode().MatchString(code) {
 		e.Code = code
 	}
 	return e

@@ -16,6 +16,7 @@ import (
 	fixtures "github.com/nicechat-relay/nicechat-relay/events"
 	"github.com/nicechat-relay/nicechat-relay/shared/awsjson"
 	"github.com/nicechat-relay/nicechat-relay/shared/delivery"
+	"github.com/nicechat-relay/nicechat-relay/shared/humane"
 	"github.com/nicechat-relay/nicechat-relay/shared/idempotency"
 	"github.com/nicechat-relay/nicechat-relay/shared/localaws"
 	"github.com/nicechat-relay/nicechat-relay/shared/message"
@@ -350,7 +351,7 @@ func TestSlackWebAPIAnswersSpeakTheSharedFailureVocabulary(t *testing.T) {
 					if err := ch.Deliver(context.Background(), m); delivery.Classify(err).Class != delivery.ClassRetry || api.Calls("chat.postMessage") != calls {
 						t.Errorf("a delivery right after the 429 = %v with %d posts; want a retry and no post", err, api.Calls("chat.postMessage")-calls)
 					}
-					ch.pacer = delivery.NewPacer(time.Millisecond) // the wait has passed
+					ch.pacer = humane.NewPacer(time.Millisecond) // the wait has passed
 				}
 				// Fixed (or passed), the event goes through, once.
 				deliverAsSQSWould(t, ch, m)

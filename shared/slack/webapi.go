@@ -4,12 +4,12 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"io"
 	"net/http"
 	"strings"
 	"time"
 
 	"github.com/nicechat-relay/nicechat-relay/shared/delivery"
+	"github.com/nicechat-relay/nicechat-relay/shared/humane"
 )
 
 // maxAnswerBytes bounds the answer read: a message of Slack's largest
@@ -53,43 +53,39 @@ func (c *Channel) call(ctx context.Context, method string, body apiMessage) (str
 	if err != nil {
 		return "", delivery.Permanent("encode Slack "+method+": "+err.Error(), err)
 	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, strings.TrimSuffix(c.cfg.APIURL, "/")+"/"+method, bytes.NewReader(data))
-	if err != nil {
-		return "", delivery.Misconfigured(EnvAPIURL, "the Web API URL is not usable", nil)
-	}
-	req.Header.Set("Content-Type", "application/json; charset=utf-8")
-	req.Header.Set("Authorization", "Bearer "+c.cfg.BotToken)
-	req.Header.Set("User-Agent", userAgent)
-	resp, err := c.client.Do(req)
-	if err != nil {
-		return "", delivery.FromTransportError(err)
-	}
-	// Slack's answer repeats the whole message: read all of it (within
-	// reason), not only the head a failure's reason keeps.
-	respBody, err := io.ReadAll(io.LimitReader(resp.Body, maxAnswerBytes))
-	resp.Body.Close()
-	if err != nil {
-		return "", delivery.FromTransportError(err)
-	}
 	var answer apiAnswer
-	// The token is taken out of the text a reason is made of before
-	// the reason is cut: a cut through it would leave a part no later
-	// scrub could find.
-	text := bytes.ReplaceAll(respBody, []byte(c.cfg.BotToken), []byte(redactedToken))
-	if resp.StatusCode/100 == 2 {
-		if err := json.Unmarshal(respBody, &answer); err != nil {
-			de := delivery.Retry(method+": Slack's answer is not JSON: "+delivery.HTTPReason(resp.StatusCode, text), err)
-			de.Status = resp.StatusCode
-			return "", de
+	de := c.pacer.Send(ctx, humane.Post{
+		Client: c.client, Channel: Name, URL: strings.TrimSuffix(c.cfg.APIURL, "/") + "/" + method,
+		Setting: EnvAPIURL, What: "the Web API URL", Body: data, ContentType: "application/json; charset=utf-8",
+		Header: http.Header{"Authorization": {"Bearer " + c.cfg.BotToken}},
+		// Slack's answer repeats the whole message: read all of it
+		// (within reason), not only the head a failure's reason keeps.
+		Limit: maxAnswerBytes,
+		// The token is taken out of the text a reason is made of before
+		// the reason is cut: a cut through it would leave a part no
+		// later scrub could find.
+		Scrub: func(b []byte) []byte { return bytes.ReplaceAll(b, []byte(c.cfg.BotToken), []byte(redactedToken)) },
+		Redact: func(de *delivery.Error) *delivery.Error {
+			de.Reason = strings.ReplaceAll(de.Reason, c.cfg.BotToken, redactedToken)
+			return de
+		},
+	}, func(a humane.Answer) *delivery.Error {
+		if a.OK() {
+			if err := json.Unmarshal(a.Body, &answer); err != nil {
+				de := delivery.Retry(method+": Slack's answer is not JSON: "+delivery.HTTPReason(a.Status, a.Body), err)
+				de.Status = a.Status
+				return de
+			}
+			if answer.OK {
+				return nil
+			}
 		}
-		if answer.OK {
-			return answer.TS, nil
-		}
+		return classifyAPI(method, a.Status, a.Header, a.Body, answer, a.At)
+	})
+	if de != nil {
+		return "", de
 	}
-	de := classifyAPI(method, resp.StatusCode, resp.Header, text, answer, c.pacer.Clock())
-	de.Reason = strings.ReplaceAll(de.Reason, c.cfg.BotToken, redactedToken)
-	c.pacer.Observe(de)
-	return "", de
+	return answer.TS, nil
 }
 
 // redactedToken stands for the bot token wherever an answer quotes it.

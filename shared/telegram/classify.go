@@ -5,9 +5,9 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/nicechat-relay/nicechat-relay/shared/delivery"
+	"github.com/nicechat-relay/nicechat-relay/shared/humane"
 )
 
 // answer is the Bot API's reply to every method.
@@ -27,11 +27,12 @@ type answer struct {
 // and a wrong token with 401, or 404 as the token is part of the path;
 // none of these is the message's fault, so each names the setting to fix.
 // Its API never redirects, so a 3xx means the API URL is not Telegram's.
-func classify(status int, header http.Header, body []byte, now time.Time) *delivery.Error {
+func classify(got humane.Answer) *delivery.Error {
+	status, header, body, now := got.Status, got.Header, got.Body, got.At
 	var a answer
 	fromAPI := json.Unmarshal(body, &a) == nil && a.OK != nil
 
-	if status >= 200 && status < 300 {
+	if got.OK() {
 		if fromAPI && *a.OK {
 			return nil
 		}
@@ -58,9 +59,8 @@ func classify(status int, header http.Header, body []byte, now time.Time) *deliv
 	var de *delivery.Error
 	switch {
 	case status >= 300 && status < 400:
-		// The generic reason names where it points, cut to the host.
-		de = delivery.Misconfigured(EnvAPIURL, "Telegram API URL redirects: "+delivery.FromHTTPResponse(status, header, nil, now).Reason, nil)
-	case status == http.StatusTooManyRequests, status == http.StatusRequestTimeout, status >= 500:
+		de = humane.Classify(got, EnvAPIURL, "Telegram API URL")
+	case humane.Retryable(status):
 		de = delivery.Retry(reason(code, text, ""), nil)
 		de.RetryAfter = retryAfter
 	case status == http.StatusUnauthorized, status == http.StatusNotFound:

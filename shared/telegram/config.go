@@ -1,6 +1,7 @@
 package telegram
 
 import (
+	"cmp"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -11,6 +12,7 @@ import (
 	"time"
 
 	"github.com/nicechat-relay/nicechat-relay/shared/delivery"
+	"github.com/nicechat-relay/nicechat-relay/shared/humane"
 	"github.com/nicechat-relay/nicechat-relay/shared/humanize"
 )
 
@@ -30,11 +32,10 @@ const (
 	EnvLanguage = "TELEGRAM_LANGUAGE"
 )
 
-const (
-	defaultAPIURL   = "https://api.telegram.org"
-	defaultTimeout  = 10 * time.Second
-	defaultInterval = 2 * time.Second
-)
+const defaultAPIURL = "https://api.telegram.org"
+
+// env names Telegram's settings of the humane kit.
+var env = humane.Env{Timeout: EnvTimeout, MinInterval: EnvMinInterval, Language: EnvLanguage}
 
 var (
 	// tokenShape is a token as @BotFather hands it out: the bot's id, a
@@ -82,16 +83,11 @@ func ConfigFromEnv(getenv func(string) string) (Config, error) {
 	if cfg.APIURL == "" {
 		cfg.APIURL = defaultAPIURL
 	}
-	var err error
-	if cfg.Timeout, err = delivery.ParseTimeout(EnvTimeout, getenv(EnvTimeout), defaultTimeout); err != nil {
+	s, err := env.Read(getenv, humane.Defaults)
+	if err != nil {
 		return Config{}, err
 	}
-	if cfg.Interval, err = delivery.ParseTimeout(EnvMinInterval, getenv(EnvMinInterval), defaultInterval); err != nil {
-		return Config{}, err
-	}
-	if cfg.Humanize, err = humanize.OptionsFromEnv(getenv, EnvLanguage); err != nil {
-		return Config{}, err
-	}
+	cfg.Timeout, cfg.Interval, cfg.Humanize = s.Timeout, s.Interval, s.Humanize
 	if err := cfg.Validate(); err != nil {
 		return Config{}, err
 	}
@@ -104,16 +100,8 @@ func (cfg Config) Validate() error {
 	if err := cfg.validateTarget(); err != nil {
 		return err
 	}
-	for _, d := range []struct {
-		name  string
-		value time.Duration
-	}{{EnvTimeout, cfg.Timeout}, {EnvMinInterval, cfg.Interval}} {
-		if d.value < 0 || d.value > delivery.MaxTimeout {
-			return fmt.Errorf("%s must be at most %s and not negative (zero takes the default), got %s", d.name, delivery.MaxTimeout, d.value)
-		}
-	}
-	if err := cfg.Humanize.Validate(); err != nil {
-		return fmt.Errorf("%s: %w", EnvLanguage, err)
+	if err := env.Check(cfg.settings()); err != nil {
+		return err
 	}
 	if tpl := cfg.Humanize.ChatURLTemplate; tpl != "" {
 		// A link too long for the message would be left out of every
@@ -171,16 +159,14 @@ func chatIDValue(id string) any {
 	return id
 }
 
+func (cfg Config) settings() humane.Settings {
+	return humane.Settings{Timeout: cfg.Timeout, Interval: cfg.Interval, Humanize: cfg.Humanize}
+}
+
 // withDefaults fills in what a zero value leaves to the default.
 func (cfg Config) withDefaults() Config {
-	if cfg.APIURL == "" {
-		cfg.APIURL = defaultAPIURL
-	}
-	if cfg.Timeout == 0 {
-		cfg.Timeout = defaultTimeout
-	}
-	if cfg.Interval == 0 {
-		cfg.Interval = defaultInterval
-	}
+	cfg.APIURL = cmp.Or(cfg.APIURL, defaultAPIURL)
+	s := cfg.settings().Or(humane.Defaults)
+	cfg.Timeout, cfg.Interval = s.Timeout, s.Interval
 	return cfg
 }

@@ -7,27 +7,24 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"io"
 	"net/http"
 	"strings"
 	"time"
 
 	"github.com/nicechat-relay/nicechat-relay/shared/delivery"
+	"github.com/nicechat-relay/nicechat-relay/shared/humane"
 	"github.com/nicechat-relay/nicechat-relay/shared/message"
-	"github.com/nicechat-relay/nicechat-relay/shared/nicechat"
 )
 
 // Name is the channel's name in routing, logs, metrics and dead letters.
 const Name = "telegram"
-
-const userAgent = "nicechat-relay/1 (+telegram)"
 
 // Channel posts to one Telegram chat as one bot. It is safe for concurrent
 // use; posts are paced to stay within Telegram's per-chat limit.
 type Channel struct {
 	cfg    Config
 	client *http.Client
-	pacer  *delivery.Pacer
+	pacer  *humane.Pacer
 	// endpoint holds the token in its path, so neither it nor an error
 	// quoting it is ever shown.
 	endpoint string
@@ -50,7 +47,7 @@ func New(cfg Config, deps Deps) (*Channel, error) {
 	return &Channel{
 		cfg:      cfg,
 		client:   client,
-		pacer:    delivery.NewPacer(cfg.Interval),
+		pacer:    humane.NewPacer(cfg.Interval),
 		endpoint: strings.TrimRight(cfg.APIURL, "/") + "/bot" + cfg.BotToken + "/sendMessage",
 		chatID:   chatIDValue(cfg.ChatID),
 	}, nil
@@ -80,9 +77,9 @@ type linkPreviewOptions struct {
 // Deliver posts the event's message to the chat. A failure is a
 // *delivery.Error, and none carries the bot token.
 func (c *Channel) Deliver(ctx context.Context, m message.Message) error {
-	e, err := nicechat.Parse(m.Body)
-	if err != nil {
-		return delivery.InvalidMessage("body is not a Nice Chat event: "+err.Error(), err)
+	e, de := humane.Event(m)
+	if de != nil {
+		return de
 	}
 	body, err := json.Marshal(sendMessage{
 		ChatID:             c.chatID,
@@ -93,57 +90,23 @@ func (c *Channel) Deliver(ctx context.Context, m message.Message) error {
 	if err != nil {
 		return delivery.Permanent("encode sendMessage: "+err.Error(), err)
 	}
-
-	if de := c.pacer.Turn(ctx); de != nil {
-		return de
-	}
-	de := c.post(ctx, body)
-	if de != nil {
-		de = c.redact(de)
-		c.pacer.Observe(de)
+	if de := c.pacer.Post(ctx, humane.Post{
+		Client: c.client, Channel: Name, URL: c.endpoint, Setting: EnvAPIURL, What: "Telegram API URL", Body: body,
+		Limit: maxAnswerBytes,
+		// The far end may echo the request's path (a proxy's or a wrong
+		// API URL's error page): the token goes before the answer is
+		// read.
+		Scrub: c.scrub, Redact: c.redact,
+	}, classify); de != nil {
 		return de
 	}
 	return nil
-}
-
-func (c *Channel) post(ctx context.Context, body []byte) *delivery.Error {
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.endpoint, bytes.NewReader(body))
-	if err != nil {
-		// Its error quotes the URL, token and all.
-		return delivery.Misconfigured(EnvAPIURL, "Telegram API URL is not usable", nil)
-	}
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("User-Agent", userAgent)
-	resp, err := c.client.Do(req)
-	if err != nil {
-		return delivery.FromTransportError(err)
-	}
-	answer, err := readAnswer(resp.Body)
-	if err != nil && resp.StatusCode/100 == 2 {
-		// Telegram may have taken the message; at least once means
-		// posting it again.
-		return delivery.FromTransportError(err)
-	}
-	// The far end may echo the request's path (a proxy's or a wrong
-	// API URL's error page). The token is taken out before the answer
-	// is cut to a reason: a cut through it would leave a part no
-	// later scrub could find.
-	return classify(resp.StatusCode, resp.Header, c.scrub(answer), c.pacer.Clock())
 }
 
 // maxAnswerBytes bounds the answer read. A success echoes the message
 // sent (at most 4096 characters, JSON-escaped, with its entities), well
 // within it; the answer must be whole to be read as JSON.
 const maxAnswerBytes = 256 << 10
-
-// readAnswer reads the answer and closes it, draining a bounded remainder
-// so the connection can be reused.
-func readAnswer(body io.ReadCloser) ([]byte, error) {
-	defer body.Close()
-	answer, err := io.ReadAll(io.LimitReader(body, maxAnswerBytes))
-	_, _ = io.Copy(io.Discard, io.LimitReader(body, 64<<10))
-	return answer, err
-}
 
 // redacted stands for the token wherever it would show.
 const redacted = "(token)"

@@ -1,6 +1,6 @@
 // Package deliverytest holds what the channels' tests share: a stand-in
 // HTTP service that records what it got and answers as the test says, and
-// a fake clock for delivery.Pacer. For tests only.
+// a fake clock for humane.Pacer. For tests only.
 package deliverytest
 
 import (
@@ -68,7 +68,7 @@ func (e *Endpoint) Received() []Request {
 	return slices.Clone(e.requests)
 }
 
-// Clock stands in for a delivery.Pacer's clock (its Now and Sleep):
+// Clock stands in for a humane.Pacer's clock (its Now and Sleep):
 // sleeping records the wait and moves time on at once, so pacing is
 // checked without waiting.
 type Clock struct {

@@ -1,10 +1,12 @@
-package delivery
+package humane
 
 import (
 	"context"
 	"net/http"
 	"sync"
 	"time"
+
+	"github.com/nicechat-relay/nicechat-relay/shared/delivery"
 )
 
 // Pacer spaces posts to one rate-limited service (a Slack webhook, a
@@ -29,13 +31,13 @@ func NewPacer(interval time.Duration) *Pacer { return &Pacer{Interval: interval}
 // Turn returns when it is the caller's turn to post. A non-nil error means
 // "do not post": the service asked to back off (a retry after that long),
 // or ctx ended while waiting (a retry wrapping ctx's error).
-func (p *Pacer) Turn(ctx context.Context) *Error {
+func (p *Pacer) Turn(ctx context.Context) *delivery.Error {
 	backOff, err := p.wait(ctx)
 	if err != nil {
-		return Retry("not posted: "+err.Error(), err)
+		return delivery.Retry("not posted: "+err.Error(), err)
 	}
 	if backOff > 0 {
-		de := Retry("not posted: the service asked to slow down", nil)
+		de := delivery.Retry("not posted: the service asked to slow down", nil)
 		de.RetryAfter = backOff
 		return de
 	}
@@ -43,7 +45,7 @@ func (p *Pacer) Turn(ctx context.Context) *Error {
 }
 
 // Observe holds every post back for as long as a failed post's 429 asked.
-func (p *Pacer) Observe(de *Error) {
+func (p *Pacer) Observe(de *delivery.Error) {
 	if de != nil && de.Status == http.StatusTooManyRequests && de.RetryAfter > 0 {
 		p.holdOff(de.RetryAfter)
 	}
@@ -106,17 +108,5 @@ func (p *Pacer) sleep(ctx context.Context, d time.Duration) error {
 	if p.Sleep != nil {
 		return p.Sleep(ctx, d)
 	}
-	return Sleep(ctx, d)
-}
-
-// Sleep waits d, or until ctx ends (its error).
-func Sleep(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
+	return delivery.Sleep(ctx, d)
 }
