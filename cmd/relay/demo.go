@@ -66,7 +66,8 @@ type posted struct {
 func runDemo(ctx context.Context, getenv func(string) string, stdout, stderr io.Writer, opts demoOptions) int {
 	dataDir := localrelay.DataDir(getenv)
 	base, admin := "", "http://"+defaultAdminAddr
-	if running, err := localrelay.Find(dataDir); err == nil {
+	running, err := localrelay.Find(dataDir)
+	if err == nil {
 		base, admin = running.CallbackURL, running.AdminURL
 	} else if getenv(envAddr) == "" {
 		fmt.Fprintf(stderr, "relay demo: %v\nStart the relay first: make run (make demo needs the relay's %s, when it has one)\n", err, envDataDir)
@@ -82,7 +83,13 @@ func runDemo(ctx context.Context, getenv func(string) string, stdout, stderr io.
 	if token == "" {
 		var err error
 		token, err = readToken(dataDir)
-		if err != nil {
+		switch {
+		case err != nil && running.PID != 0:
+			// The relay runs on this data directory, so it took its
+			// token from its environment and kept none here.
+			fmt.Fprintf(stderr, "relay demo: %v\nThe relay at %s was started with CALLBACK_TOKEN set: give make demo the same CALLBACK_TOKEN\n", err, base)
+			return 1
+		case err != nil:
 			fmt.Fprintf(stderr, "relay demo: %v\nStart the relay first: make run\n", err)
 			return 1
 		}
