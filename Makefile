@@ -15,7 +15,7 @@ LAMBDA_FLAGS := -trimpath -tags lambda.norpc -ldflags="-s -w"
 
 export PATH := $(TOOLS_BIN):$(PATH)
 
-.PHONY: help build test lint bench fuzz run demo tools clean FORCE
+.PHONY: help build test lint bench fuzz run demo tools generate clean FORCE
 
 help: ## list the targets
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -35,6 +35,12 @@ build-%Function: FORCE
 	$(LAMBDA_ENV) $(GO) build $(LAMBDA_FLAGS) -o $(ARTIFACTS_DIR)/bootstrap ./functions/$(or $(SAM_FUNCTION),$(call lower,$*))
 
 lower = $(shell echo '$(1)' | tr A-Z a-z)
+
+# What the channel list (shared/channels) describes: template.yaml's
+# channel regions, shared/ingest/routes.go and the README's channel tables.
+# infra's TestEveryGeneratedFileIsCurrent fails while one is stale.
+generate: ## write what the channel list describes: template.yaml's channel regions, ingest's routes, the README's channel tables
+	$(GO) run ./cmd/generate
 
 tools: $(RIE) ## install what the tests need and check what the image ships
 	@command -v python3 >/dev/null && python3 -c 'import moto.server' 2>/dev/null || { echo "moto is missing: the tests run SQS and SES on moto (python3 -m moto.server); install it with: pip install 'moto[server]'" >&2; exit 1; }

@@ -48,21 +48,25 @@ func TestTheDeployTableNamesEveryParameterAndWhatEachSecretArnReplaces(t *testin
 	tpl := loadTemplate(t)
 	section := readmeSection(t, "### Build and deploy")
 	const header = "| parameter | default | what it is |"
-	_, table, ok := strings.Cut(section, header+"\n")
-	if !ok {
+	// The stack's parameters, then each channel's (generated): two
+	// tables of the same columns.
+	tables := strings.Split(section, header+"\n")[1:]
+	if len(tables) == 0 {
 		t.Fatalf("no table %q under Build and deploy", header)
 	}
 	rows := map[string]string{} // parameter -> its row
-	for line := range strings.SplitSeq(table, "\n") {
-		if !strings.HasPrefix(line, "|") {
-			break
-		}
-		cells := strings.Split(line, "|")
-		for _, m := range codeName.FindAllStringSubmatch(cells[1], -1) {
-			if _, twice := rows[m[1]]; twice {
-				t.Errorf("the table names %s twice", m[1])
+	for _, table := range tables {
+		for line := range strings.SplitSeq(table, "\n") {
+			if !strings.HasPrefix(line, "|") {
+				break
 			}
-			rows[m[1]] = line
+			cells := strings.Split(line, "|")
+			for _, m := range codeName.FindAllStringSubmatch(cells[1], -1) {
+				if _, twice := rows[m[1]]; twice {
+					t.Errorf("the table names %s twice", m[1])
+				}
+				rows[m[1]] = line
+			}
 		}
 	}
 	for _, name := range sortedKeys(tpl.Parameters) {

@@ -52,6 +52,9 @@ type Spec struct {
 	// Secrets are the settings that may come from Secrets Manager
 	// instead of the environment (see package secrets).
 	Secrets []string
+	// Deploy is the channel in template.yaml and the README, which
+	// `make generate` writes from it.
+	Deploy Deployment
 }
 
 // OpenFunc reads a channel's settings with getenv and builds the channel;
@@ -79,6 +82,9 @@ type Route struct {
 	// Default is the list template.yaml's parameter and the local relay
 	// use when the variable is not set.
 	Default string
+	// Description is its template parameter's; Doc the README's "what
+	// it is".
+	Description, Doc string
 }
 
 // HumaneEvents are the events a person wants to hear about by default:

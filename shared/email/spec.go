@@ -24,8 +24,16 @@ var Spec = consumer.Spec{
 	Name:  Name,
 	Title: "Email",
 	Routes: []consumer.Route{
-		{Env: "EMAIL_TECH_EVENTS", Format: message.FormatTech},
-		{Env: "EMAIL_HUMAN_EVENTS", Format: message.FormatHuman, Default: consumer.HumaneEvents},
+		{
+			Env: "EMAIL_TECH_EVENTS", Format: message.FormatTech,
+			Description: "Event types emailed as pretty-printed JSON (comma list, * = all, empty = none).",
+			Doc:         "event types emailed as pretty-printed JSON",
+		},
+		{
+			Env: "EMAIL_HUMAN_EVENTS", Format: message.FormatHuman, Default: consumer.HumaneEvents,
+			Description: "Event types emailed as readable text (comma list, * = all, empty = none).",
+			Doc:         "event types emailed as a message a person reads",
+		},
 	},
 	// At most 2 instances sending one at a time: SES's sandbox sends one
 	// message a second, and a burst of throttled sends would spend every
@@ -36,6 +44,62 @@ var Spec = consumer.Spec{
 		return New(cfg, Deps{SES: ses.NewFromConfig(awsCfg)})
 	}),
 	Local: local,
+	Deploy: consumer.Deployment{
+		Label:       "Email",
+		Delivery:    "An email",
+		Description: "Sends queued events as email through SES.",
+		Delivers:    "tech JSON and/or humane text, by SES",
+		OnDoc:       "EmailFrom and EmailTo",
+		LocalOnDoc:  "always (outbox by default)",
+		Params: []consumer.Param{{
+			Env:        EnvFrom,
+			Pattern:    `^$|^[^@\s<>,]+@[^@\s<>,]+\.[^@\s<>,]+$`,
+			Constraint: "empty, or a bare address such as relay@example.com (no display name)",
+			Description: "Sender address, an SES identity verified in this region (the address or " +
+				"its domain). The function may send only as this identity.",
+			Doc: "sender, a bare address (`relay@example.com`) whose address or domain is a verified SES identity; the Lambda may send only as it", DocDefault: "empty = off",
+		}, {
+			Env:         EnvTo,
+			Pattern:     `^$|^[^@\s<>,]+@[^@\s<>,]+( *, *[^@\s<>,]+@[^@\s<>,]+)*$`,
+			Constraint:  "empty, or a comma list of addresses",
+			Description: "Recipients, comma separated. The email channel is off unless both EmailFrom and EmailTo are set.",
+			Doc:         "recipients, comma separated; email is on only when both `EmailFrom` and `EmailTo` are set", DocDefault: "empty = off",
+		}, {
+			Env:         EnvConfigurationSet,
+			Pattern:     "^[A-Za-z0-9_-]{0,64}$",
+			Description: "Optional SES configuration set to send through (for bounce and delivery tracking).",
+			Doc:         "optional SES configuration set (bounce and delivery tracking)",
+		}, {
+			Env: EnvLanguage, Display: true, Values: []string{"", "en", "pl", "uk"},
+			Description: "Language of the human emails; empty = HumanizeLanguage (say, en for the accountant while the chats are uk).",
+			Doc:         "the human emails' language", DocDefault: "empty = `HumanizeLanguage`",
+		}},
+		On: consumer.AllOf(consumer.Set("EmailFrom"), consumer.Set("EmailTo")),
+		Rules: []consumer.Rule{{
+			Name: "EmailNeedsBothAddresses",
+			Assertions: []consumer.Assertion{{
+				Description: "Set both EmailFrom and EmailTo, or neither.",
+				Assert: consumer.AnyOf(
+					consumer.AllOf(consumer.Empty("EmailFrom"), consumer.Empty("EmailTo")),
+					consumer.AllOf(consumer.Set("EmailFrom"), consumer.Set("EmailTo"))),
+			}},
+		}},
+		Conditions:         []consumer.NamedCond{{Name: "HasEmailConfigurationSet", If: consumer.Set("EmailConfigurationSet")}},
+		ConcurrencyComment: "SES's sandbox sends one message per second.",
+		Statements: []consumer.Statement{{
+			Comment: "SendEmail (SES v1), the one call the channel makes, as " +
+				"EmailFrom only: SES authorizes against whichever identity is " +
+				"verified, the address itself or its domain, and the condition " +
+				"keeps a verified domain's other addresses out.",
+			Actions: []string{"ses:SendEmail"},
+			Resources: []string{
+				"!Sub arn:${AWS::Partition}:ses:${AWS::Region}:${AWS::AccountId}:identity/${EmailFrom}",
+				`!Sub ["arn:${AWS::Partition}:ses:${AWS::Region}:${AWS::AccountId}:identity/${Domain}", {Domain: !Select [1, !Split ["@", !Ref EmailFrom]]}]`,
+				"!If [HasEmailConfigurationSet, !Sub \"arn:${AWS::Partition}:ses:${AWS::Region}:${AWS::AccountId}:configuration-set/${EmailConfigurationSet}\", !Ref AWS::NoValue]",
+			},
+			Condition: `{StringEquals: {"ses:FromAddress": !Ref EmailFrom}}`,
+		}},
+	},
 }
 
 // Local settings of the email channel.

@@ -20,9 +20,13 @@ const Name = "slack"
 // Spec is the Slack channel as the relay sees it; functions/slack runs its
 // Main.
 var Spec = consumer.Spec{
-	Name:   Name,
-	Title:  "Slack",
-	Routes: []consumer.Route{{Env: "SLACK_EVENTS", Default: consumer.HumaneEvents}},
+	Name:  Name,
+	Title: "Slack",
+	Routes: []consumer.Route{{
+		Env: "SLACK_EVENTS", Default: consumer.HumaneEvents,
+		Description: "Event types posted to Slack (comma list, * = all, empty = none).",
+		Doc:         "event types posted to Slack",
+	}},
 	// At most 2 instances (the least SQS allows), each posting at most
 	// every SLACK_MIN_INTERVAL (2s): Slack's one post a second per
 	// webhook or channel. A delivery in a thread may wait for another
@@ -46,6 +50,94 @@ var Spec = consumer.Spec{
 	},
 	Local:   local,
 	Secrets: []string{EnvWebhookURL, EnvBotToken},
+	Deploy: consumer.Deployment{
+		Label:       "Slack",
+		Delivery:    "A Slack post",
+		Description: "Posts queued events to Slack, through an incoming webhook (a message per event) or the Web API (a thread per visitor).",
+		Delivers:    "humane Block Kit message, or a thread per visitor",
+		OnDoc:       "SlackWebhookUrl, or SlackBotToken and SlackChannel",
+		LocalOnDoc:  "`SLACK_WEBHOOK_URL`, or `SLACK_BOT_TOKEN` and `SLACK_CHANNEL`",
+		Params: []consumer.Param{{
+			Env:        EnvWebhookURL,
+			Pattern:    `^$|^https?://[^\s]+$`,
+			Constraint: "empty, or a Slack incoming webhook URL",
+			Description: "Slack incoming webhook URL (https://hooks.slack.com/services/...): one " +
+				"message per event. Empty, with SlackBotToken empty too, turns the channel off.",
+			Doc: "Slack incoming webhook URL: a message per event", DocDefault: "empty = off",
+		}, {
+			Env:        EnvBotToken,
+			EnvComment: "A thread per visitor; the threads are kept in IDEMPOTENCY_TABLE (Globals), under keys of their own.",
+			Pattern:    `^$|^xoxb-\S+$`,
+			Constraint: "empty, or a Slack bot token (xoxb-...), the Bot User OAuth Token of an installed Slack app",
+			Description: "Instead of SlackWebhookUrl, for one thread per visitor: the Slack app's " +
+				"Bot User OAuth Token (xoxb-..., under OAuth & Permissions; the app needs " +
+				"the chat:write scope and must be in SlackChannel). Threads are kept in " +
+				"the idempotency table.",
+			Doc: "instead of `SlackWebhookUrl`, a thread per visitor: the Slack app's bot token, `xoxb-…` (not both)", DocDefault: "empty = off",
+		}, {
+			Env:        EnvChannel,
+			Pattern:    `^$|^[CG][A-Z0-9]{6,31}$`,
+			Constraint: "empty, or a Slack channel id such as C0123456789 (not its name)",
+			Description: "With SlackBotToken: the id of the channel the threads go to, such as " +
+				"C0123456789 (in Slack: click the channel's name, About, at the bottom). " +
+				"Invite the app to it first (/invite @YourApp).",
+			Doc: "with `SlackBotToken`: the channel's id, `C0123456789`; Slack in threads is on only when both are set",
+		}, {
+			Env:        EnvThreadTTL,
+			Default:    "30d",
+			Pattern:    `^((6[0-9]|[7-9][0-9]|[1-9][0-9]{2,4}|[1-4][0-9]{5}|5[01][0-9]{4}|52[0-4][0-9]{3}|525[0-5][0-9]{2}|525600)m|([1-9][0-9]{0,2}|[1-7][0-9]{3}|8[0-6][0-9]{2}|87[0-5][0-9]|8760)h|([1-9][0-9]?|[12][0-9]{2}|3[0-5][0-9]|36[0-5])d)$`,
+			Constraint: "minutes (90m), hours (72h) or days (30d), from an hour to 365 days",
+			Description: "With SlackBotToken: how long a visitor's thread is remembered after " +
+				"their last event; a visitor who comes back within it continues their thread.",
+			Doc: "with `SlackBotToken`: how long a visitor's thread is remembered after their last event (`72h`, `30d`; up to `365d`)",
+		}, {
+			Env:        EnvBroadcastEvents,
+			Default:    "unanswered,new_order",
+			Pattern:    `^ *(none|(\*|new_visitor|new_chat|first_message|unanswered|new_order|push_form)?( *, *(\*|new_visitor|new_chat|first_message|unanswered|new_order|push_form)?)*) *$`,
+			Constraint: "a comma list of new_visitor, new_chat, first_message, unanswered, new_order, push_form; or * for all; none for none; empty for the default",
+			Description: "With SlackBotToken: event types whose thread reply is also shown in the " +
+				"channel (comma list, * = all, none = none; empty = unanswered,new_order).",
+			Doc: "with `SlackBotToken`: the replies also shown in the channel (`*` all, `none` none)",
+		}, {
+			Env: EnvLanguage, Display: true, Values: []string{"", "en", "pl", "uk"},
+			Description: "Language of the Slack messages; empty = HumanizeLanguage.",
+			Doc:         "the Slack messages' language", DocDefault: "empty = `HumanizeLanguage`",
+		}},
+		// Either mode: an incoming webhook, or a bot token (threads).
+		On: consumer.AnyOf(consumer.Set("SlackWebhookUrl"), consumer.Set("SlackBotToken")),
+		Rules: []consumer.Rule{{
+			Name: "SlackOneMode",
+			Comment: "The Slack function refuses to start with both, or with a token and no " +
+				"channel; refuse the deploy instead. A channel id without a token would " +
+				"be ignored (an incoming webhook posts to its own channel): refused too.",
+			Assertions: []consumer.Assertion{{
+				Description: "Set SlackWebhookUrl (one message per event) or SlackBotToken with " +
+					"SlackChannel (one thread per visitor), not both.",
+				Assert: consumer.AnyOf(consumer.Empty("SlackWebhookUrl"), consumer.Empty("SlackBotToken")),
+			}},
+		}, {
+			Name: "SlackNeedsTokenAndChannel",
+			Assertions: []consumer.Assertion{{
+				Description: "Set both SlackBotToken (or SlackBotTokenSecretArn) and SlackChannel, or neither.",
+				Assert: consumer.AnyOf(
+					consumer.AllOf(consumer.Empty("SlackBotToken"), consumer.Empty("SlackChannel")),
+					consumer.AllOf(consumer.Set("SlackBotToken"), consumer.Set("SlackChannel"))),
+			}},
+		}},
+		TimeoutComment: "Each instance posts at most once every 2 seconds (SLACK_MIN_INTERVAL's " +
+			"default) and at most 2 run at once (MaximumConcurrency), so the " +
+			"webhook or channel sees at most one post a second. In threads a " +
+			"delivery may also wait for another opening the visitor's thread and " +
+			"update the root's summary line: a batch of 5 with one slow delivery " +
+			"needs about 45 s.",
+		ConcurrencyComment: "The lowest SQS allows; SLACK_MIN_INTERVAL (2s) shares " +
+			"Slack's one post a second between these two instances.",
+		Records: []string{`!Sub "slack-thread#${SlackChannel}#*"`},
+		RecordsComment: "Its own delivery records (<event id>#slack) and, with a bot " +
+			"token, the visitors' threads in its channel " +
+			"(slack-thread#<channel>#<visitor>): item actions, each of which " +
+			"names its key.",
+	},
 }
 
 // local runs the channel in the local relay: threads in the relay's own

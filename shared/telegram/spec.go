@@ -12,9 +12,13 @@ import (
 // Spec is the Telegram channel as the relay sees it; functions/telegram
 // runs its Main.
 var Spec = consumer.Spec{
-	Name:   Name,
-	Title:  "Telegram",
-	Routes: []consumer.Route{{Env: "TELEGRAM_EVENTS", Default: consumer.HumaneEvents}},
+	Name:  Name,
+	Title: "Telegram",
+	Routes: []consumer.Route{{
+		Env: "TELEGRAM_EVENTS", Default: consumer.HumaneEvents,
+		Description: "Event types posted to Telegram (comma list, * = all, empty = none).",
+		Doc:         "event types posted to Telegram",
+	}},
 	// At most 2 instances (the least SQS allows), each posting at most
 	// every TELEGRAM_MIN_INTERVAL (2s): one message a second, Telegram's
 	// limit for one chat. A batch of 5 plus one slow post fits the
@@ -29,6 +33,47 @@ var Spec = consumer.Spec{
 		return "Telegram chat " + getenv(EnvChatID)
 	}),
 	Secrets: []string{EnvBotToken},
+	Deploy: consumer.Deployment{
+		Label:       "Telegram",
+		Delivery:    "A Telegram message",
+		Description: "Posts queued events to a Telegram chat through the Bot API.",
+		Delivers:    "humane HTML message via the Bot API",
+		OnDoc:       "TelegramBotToken and TelegramChatId",
+		LocalOnDoc:  "`TELEGRAM_BOT_TOKEN`",
+		Params: []consumer.Param{{
+			Env:         EnvBotToken,
+			Pattern:     `^$|^[0-9]+:[A-Za-z0-9_-]{20,}$`,
+			Constraint:  "empty, or a bot token as @BotFather gives it (123456789:AA...)",
+			Description: "Telegram bot token from @BotFather. Empty turns the channel off.",
+			Doc:         "the bot's token from @BotFather", DocDefault: "empty = off",
+		}, {
+			Env:         EnvChatID,
+			Pattern:     `^$|^-?[1-9][0-9]{0,18}$|^@[A-Za-z0-9_]{5,32}$`,
+			Constraint:  "empty, a numeric chat id (groups are negative, e.g. -1001234567890) or @channelname",
+			Description: "The chat the bot posts to; add the bot to it first. Empty turns the channel off.",
+			Doc:         "the chat to post to: a numeric id or `@channelname`; Telegram is on only when both are set", DocDefault: "empty = off",
+		}, {
+			Env: EnvLanguage, Display: true, Values: []string{"", "en", "pl", "uk"},
+			Description: "Language of the Telegram messages; empty = HumanizeLanguage.",
+			Doc:         "the Telegram messages' language", DocDefault: "empty = `HumanizeLanguage`",
+		}},
+		On: consumer.AllOf(consumer.Set("TelegramBotToken"), consumer.Set("TelegramChatId")),
+		Rules: []consumer.Rule{{
+			Name: "TelegramNeedsTokenAndChat",
+			Assertions: []consumer.Assertion{{
+				Description: "Set both TelegramBotToken (or TelegramBotTokenSecretArn) and TelegramChatId, or neither.",
+				Assert: consumer.AnyOf(
+					consumer.AllOf(consumer.Empty("TelegramBotToken"), consumer.Empty("TelegramChatId")),
+					consumer.AllOf(consumer.Set("TelegramBotToken"), consumer.Set("TelegramChatId"))),
+			}},
+		}},
+		TimeoutComment: "Each instance posts at most once every 2 seconds " +
+			"(TELEGRAM_MIN_INTERVAL's default) and at most 2 run at once, so the " +
+			"chat gets at most one message a second, Telegram's limit for one " +
+			"chat.",
+		ConcurrencyComment: "The lowest SQS allows; TELEGRAM_MIN_INTERVAL (2s) shares " +
+			"the chat's one message a second between these two instances.",
+	},
 }
 
 // Interval is the least time between two posts of this instance.

@@ -15,9 +15,13 @@ const Name = "webhook"
 // Spec is the webhook channel as the relay sees it; functions/webhook runs
 // its Main.
 var Spec = consumer.Spec{
-	Name:   Name,
-	Title:  "Webhook",
-	Routes: []consumer.Route{{Env: "WEBHOOK_EVENTS", Default: "*"}},
+	Name:  Name,
+	Title: "Webhook",
+	Routes: []consumer.Route{{
+		Env: "WEBHOOK_EVENTS", Default: "*",
+		Description: "Event types the webhook channel receives (comma list, * = all, including types Nice Chat adds later).",
+		Doc:         "event types sent to the webhook",
+	}},
 	// A batch of 10 is delivered 10 at a time (DefaultConcurrency): one
 	// slow endpoint costs one timeout, not ten.
 	Source: consumer.EventSource{BatchSize: 10, BatchWindow: time.Second, MaxConcurrency: 5, FunctionTimeout: 30 * time.Second},
@@ -27,6 +31,32 @@ var Spec = consumer.Spec{
 	Local: local,
 	// The URL may carry a secret too (a token in its path or query).
 	Secrets: []string{EnvURL, EnvSecret},
+	Deploy: consumer.Deployment{
+		Label:       "Webhook",
+		Delivery:    "A webhook delivery",
+		Description: "Delivers queued events to WebhookUrl as signed POSTs.",
+		Delivers:    "the event JSON, signed",
+		OnDoc:       "WebhookUrl",
+		LocalOnDoc:  "always (built-in sink by default)",
+		Params: []consumer.Param{{
+			Env:        EnvURL,
+			Comment:    "The URL often carries a secret (a token in its path or query).",
+			Pattern:    `^$|^https?://[^\s]+$`,
+			Constraint: "empty, or an absolute http(s) URL",
+			Description: "Where the webhook channel POSTs each event's JSON. Empty, with " +
+				"WebhookUrlSecretArn empty too, turns the channel off.",
+			Doc: "where the webhook channel POSTs each event's JSON, byte for byte", DocDefault: "empty = off",
+		}, {
+			Env:        EnvSecret,
+			Pattern:    `^$|^whsec_[A-Za-z0-9+/]+={0,2}( whsec_[A-Za-z0-9+/]+={0,2})?$`,
+			Constraint: "empty, or whsec_ followed by a base64 key; two such, separated by a space, while rotating",
+			Description: "Standard Webhooks signing secret (whsec_<base64>). Empty sends unsigned " +
+				"requests. While rotating, the new and the old secret separated by a " +
+				"space: each request then carries both signatures.",
+			Doc: "`whsec_<base64>`: requests carry Standard Webhooks `webhook-id`, `webhook-timestamp`, `webhook-signature`", DocDefault: "empty = unsigned",
+		}},
+		On: consumer.Set("WebhookUrl"),
+	},
 }
 
 // local posts to WEBHOOK_URL, else to the relay's built-in sink, so a
