@@ -71,9 +71,39 @@ func TestARedeliveredMessageIsNotDeliveredTwice(t *testing.T) {
 	}
 }
 
+// claimsSeen is a store that tells each claim made through it.
+type claimsSeen struct {
+	idempotency.Store
+	claims chan struct{}
+}
+
+func (c claimsSeen) Claim(ctx context.Context, key string, now time.Time, hold time.Duration) (idempotency.Record, bool, error) {
+	r, ok, err := c.Store.Claim(ctx, key, now, hold)
+	select {
+	case c.claims <- struct{}{}:
+	default:
+	}
+	return r, ok, err
+}
+
 func TestACallbackSentTwiceIsDeliveredOnce(t *testing.T) {
-	s := newSink(t, accept)
-	e, _, _ := idempotentEnv(t, s)
+	// The endpoint answers once both records have claimed the event, so
+	// the two run at once however busy the machine (the second must not
+	// find the first already delivered).
+	claims := make(chan struct{}, 2)
+	s := newSink(t, func(n int, b []byte, w http.ResponseWriter) {
+		for range 2 {
+			select {
+			case <-claims:
+			case <-time.After(20 * time.Second):
+			}
+		}
+		accept(n, b, w)
+	})
+	store := claimsSeen{idempotency.NewTable(awsjson.New(localaws.Config(t), awsjson.DynamoDB, nil), localaws.IdempotencyTable(t)), claims}
+	e := newEnv(t, webhookTo(t, s.URL), func(cfg *consumer.Config) {
+		cfg.Idempotency, cfg.IdempotencyWindow = store, time.Hour
+	})
 	// Nice Chat sent the same body twice: two messages, one event id.
 	e.enqueue(t, nicechat.TypeNewOrder, nil)
 	e.enqueue(t, nicechat.TypeNewOrder, nil)
