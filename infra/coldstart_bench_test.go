@@ -25,6 +25,7 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 
 	fixtures "github.com/nicechat-relay/nicechat-relay/events"
+	"github.com/nicechat-relay/nicechat-relay/shared/channels"
 	"github.com/nicechat-relay/nicechat-relay/shared/nicechat"
 )
 
@@ -60,7 +61,7 @@ var baseline = coldStartCase{
 var coldStartFunctions = []coldStartCase{
 	{
 		name: "ingest", id: "IngestFunction", target: "IngestFunction",
-		queues: []string{"QuarantineQueue", "WebhookQueue", "EmailQueue", "SlackQueue", "TelegramQueue"},
+		queues: ingestQueues(),
 		params: func(*testing.B) map[string]string { return with("CallbackToken", fixtureToken) },
 		event:  "apigw-new_chat.json",
 		ok: func(answer []byte) error {
@@ -565,4 +566,14 @@ func machine(res benchResults) string {
 	}
 	return fmt.Sprintf("%s/%s, %d CPUs (%s)%s, %s, %s", res.header["goos"], res.header["goarch"], runtime.NumCPU(), cpu, mem,
 		runtime.Version(), time.Now().Format("2006-01-02"))
+}
+
+// ingestQueues are the queues ingest sends to: the quarantine and each
+// channel's.
+func ingestQueues() []string {
+	out := []string{"QuarantineQueue"}
+	for _, spec := range channels.All {
+		out = append(out, queueID(spec))
+	}
+	return out
 }

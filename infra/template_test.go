@@ -65,10 +65,10 @@ func with(pairs ...string) map[string]string {
 }
 
 var (
-	webhookOff  = []string{"WebhookUrl", "", "WebhookSecret", ""}
-	emailOff    = []string{"EmailFrom", "", "EmailTo", ""}
-	slackOff    = []string{"SlackWebhookUrl", ""}
-	telegramOff = []string{"TelegramBotToken", "", "TelegramChatId", ""}
+	webhookOff  = channelOff(channel("webhook"))
+	emailOff    = channelOff(channel("email"))
+	slackOff    = channelOff(channel("slack"))
+	telegramOff = channelOff(channel("telegram"))
 	// slackThreads turns Slack from its incoming webhook to a thread per
 	// visitor through the Web API.
 	slackThreads = []string{"SlackWebhookUrl", "", "SlackBotToken", testBotToken, "SlackChannel", testSlackChannel}
@@ -81,6 +81,29 @@ const (
 )
 
 func off(groups ...[]string) map[string]string { return with(slices.Concat(groups...)...) }
+
+// channelOff are the pairs that turn spec off in allChannels: each of its
+// parameters allChannels sets (or their SecretArn forms), emptied.
+func channelOff(spec consumer.Spec) []string {
+	var out []string
+	for _, p := range spec.Deploy.Params {
+		for _, name := range []string{p.Name(), p.Name() + "SecretArn"} {
+			if _, ok := allChannels[name]; ok {
+				out = append(out, name, "")
+			}
+		}
+	}
+	return out
+}
+
+// channel is the channel of shared/channels called name.
+func channel(name string) consumer.Spec {
+	spec, ok := channels.Find(name)
+	if !ok {
+		panic("no channel " + name + " in shared/channels")
+	}
+	return spec
+}
 
 // scenarios are parameter sets a user may deploy with.
 var scenarios = []struct {
