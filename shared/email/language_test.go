@@ -2,7 +2,6 @@ package email
 
 import (
 	"context"
-	"strings"
 	"testing"
 	"time"
 
@@ -10,6 +9,7 @@ import (
 
 	fixtures "github.com/nicechat-relay/nicechat-relay/events"
 	"github.com/nicechat-relay/nicechat-relay/shared/golden"
+	"github.com/nicechat-relay/nicechat-relay/shared/humane/humanetest"
 	"github.com/nicechat-relay/nicechat-relay/shared/humanize"
 	"github.com/nicechat-relay/nicechat-relay/shared/humanize/humanizetest"
 	"github.com/nicechat-relay/nicechat-relay/shared/message"
@@ -58,19 +58,11 @@ func TestHumanEmailMatchesGoldenText(t *testing.T) {
 	}
 }
 
-func TestHumanEmailLeavesNoEnglishWordInATranslation(t *testing.T) {
-	for _, lang := range humanizetest.Translations() {
-		for _, ev := range humanizetest.Events() {
-			t.Run(lang+"/"+ev.Name, func(t *testing.T) {
-				e := parseEvent(t, ev.Body)
-				opts := humanize.Options{Language: lang, ShowIP: true, ChatURLTemplate: chatLinks + "{chat_id}", Location: time.UTC}
-				subject, text := sendHuman(t, ev.Body, opts)
-				if words := humanizetest.EnglishWords(t, lang, subject+"\n"+text, e.Type, e.ID, chatLinks); len(words) > 0 {
-					t.Errorf("English words %q in the %s email:\nSubject: %s\n\n%s", words, lang, subject, text)
-				}
-			})
-		}
-	}
+func TestHumanEmailIsTranslated(t *testing.T) {
+	humanetest.CheckTranslations(t, func(t *testing.T, body []byte, opts humanize.Options) string {
+		subject, text := sendHuman(t, body, opts)
+		return subject + "\n" + text
+	})
 }
 
 func TestHumanEmailSubjectKeepsTheNumbersNoBreakSpaces(t *testing.T) {
@@ -81,28 +73,8 @@ func TestHumanEmailSubjectKeepsTheNumbersNoBreakSpaces(t *testing.T) {
 }
 
 func TestNewRefusesALanguageThatIsNotAvailable(t *testing.T) {
-	_, err := New(Config{From: sender, To: []string{"a@example.com"}, Humanize: humanize.Options{Language: "de"}}, Deps{SES: &Outbox{Dir: t.TempDir()}})
-	if err == nil || !strings.Contains(err.Error(), EnvLanguage) || !strings.Contains(err.Error(), "available: "+strings.Join(humanize.Languages(), ", ")) {
-		t.Errorf("New = %v, want an error naming %s and listing the languages", err, EnvLanguage)
-	}
-}
-
-// TestHumanEmailShowsNoEventNameOrUntranslatedWord reads each fixture's
-// email, subject and body, as the owner of a shop in Ukrainian or Polish
-// would: once what came from the event is cut out, no event type's name
-// and no word of Latin letters is left but the brands, currencies and UTC.
-func TestHumanEmailShowsNoEventNameOrUntranslatedWord(t *testing.T) {
-	for _, lang := range humanizetest.Translations() {
-		for _, ev := range humanizetest.Fixtures() {
-			t.Run(lang+"/"+ev.Name, func(t *testing.T) {
-				e := parseEvent(t, ev.Body)
-				opts := humanize.Options{Language: lang, ShowIP: true, ChatURLTemplate: chatLinks + "{chat_id}", Location: humanizetest.Location(t, lang)}
-				subject, text := sendHuman(t, ev.Body, opts)
-				shown := subject + "\n" + text
-				if found := humanizetest.Untranslated(t, lang, shown, append(humanizetest.DataTexts(ev.Body), e.ID, chatLinks)...); len(found) > 0 {
-					t.Errorf("%q in the %s email:\nSubject: %s\n\n%s", found, lang, subject, text)
-				}
-			})
-		}
-	}
+	humanetest.CheckRefusesUnknownLanguage(t, env, func(opts humanize.Options) error {
+		_, err := New(Config{From: sender, To: []string{"a@example.com"}, Humanize: opts}, Deps{SES: &Outbox{Dir: t.TempDir()}})
+		return err
+	})
 }

@@ -2,16 +2,15 @@ package email
 
 import (
 	"context"
-	"strings"
 	"testing"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ses"
 
+	"github.com/nicechat-relay/nicechat-relay/shared/delivery"
+	"github.com/nicechat-relay/nicechat-relay/shared/humane/humanetest"
 	"github.com/nicechat-relay/nicechat-relay/shared/humanize"
-	"github.com/nicechat-relay/nicechat-relay/shared/message"
-	"github.com/nicechat-relay/nicechat-relay/shared/nicechat/nicechattest"
 )
 
 // kept is an SES stand-in that keeps the last message it was handed.
@@ -23,23 +22,9 @@ func (k *kept) SendEmail(_ context.Context, in *ses.SendEmailInput, _ ...func(*s
 }
 
 func TestAPoisonFormIsEmailedWithinItsMemoryBudget(t *testing.T) {
-	for _, p := range nicechattest.Poisons() {
-		t.Run(p.Name, func(t *testing.T) {
-			sent := &kept{}
-			ch := mustNew(t, Config{From: sender, To: []string{"owner@example.com"}, Humanize: humanize.Options{Location: time.UTC}}, sent)
-			m := messageOf(p.Body, "push_form", message.FormatHuman)
-			var err error
-			got := nicechattest.Allocated(func() { err = ch.Deliver(context.Background(), m) })
-			if err != nil {
-				t.Fatalf("Deliver: %v", err)
-			}
-			t.Logf("%d bytes allocated for a %d-byte body", got, len(p.Body))
-			if budget := nicechattest.RenderBudget(len(p.Body)); got > budget {
-				t.Errorf("emailing %d bytes allocated %d bytes, over the budget of %d", len(p.Body), got, budget)
-			}
-			if subject := aws.ToString(sent.in.Message.Subject.Data); !strings.Contains(subject, "Deep") {
-				t.Errorf("subject %q does not name the form", subject)
-			}
-		})
-	}
+	humanetest.CheckPoisons(t, func(t *testing.T) (delivery.Channel, func() string) {
+		sent := &kept{}
+		ch := mustNew(t, Config{From: sender, To: []string{"owner@example.com"}, Humanize: humanize.Options{Location: time.UTC}}, sent)
+		return ch, func() string { return aws.ToString(sent.in.Message.Subject.Data) }
+	})
 }

@@ -4,35 +4,28 @@ import (
 	"encoding/json"
 	"strings"
 	"testing"
-	"time"
 
+	"github.com/nicechat-relay/nicechat-relay/shared/humane/humanetest"
 	"github.com/nicechat-relay/nicechat-relay/shared/humanize"
-	"github.com/nicechat-relay/nicechat-relay/shared/humanize/humanizetest"
 )
 
 const chatLinks = "https://example.test/chats/"
 
-func TestPayloadLeavesNoEnglishWordInATranslation(t *testing.T) {
-	for _, lang := range humanizetest.Translations() {
-		for _, ev := range humanizetest.Events() {
-			t.Run(lang+"/"+ev.Name, func(t *testing.T) {
-				e := parse(t, ev.Body)
-				opts := humanize.Options{Language: lang, ShowIP: true, ChatURLTemplate: chatLinks + "{chat_id}", Location: time.UTC}
-				raw, err := json.Marshal(Payload(e, opts))
-				if err != nil {
-					t.Fatal(err)
-				}
-				fallback, _, texts := payloadTexts(t, raw)
-				all := fallback
-				for _, tx := range texts {
-					all += "\n" + tx.text
-				}
-				if words := humanizetest.EnglishWords(t, lang, all, e.Type, e.ID, chatLinks); len(words) > 0 {
-					t.Errorf("English words %q in the %s payload:\n%s", words, lang, all)
-				}
-			})
+func TestPayloadIsTranslated(t *testing.T) {
+	unescape := strings.NewReplacer("&lt;", "<", "&gt;", ">", "&amp;", "&")
+	humanetest.CheckTranslations(t, func(t *testing.T, body []byte, opts humanize.Options) string {
+		raw, err := json.Marshal(Payload(parse(t, body), opts))
+		if err != nil {
+			t.Fatal(err)
 		}
-	}
+		// As Slack shows it: the notification text and every block.
+		fallback, _, texts := payloadTexts(t, raw)
+		shown := unescape.Replace(fallback)
+		for _, tx := range texts {
+			shown += "\n" + unescape.Replace(tx.text)
+		}
+		return shown
+	})
 }
 
 func TestPayloadSaysWhatItLeftOutInTheOwnersLanguage(t *testing.T) {
@@ -94,37 +87,8 @@ func TestLeftOutCountsInTheLanguagesPluralForms(t *testing.T) {
 }
 
 func TestNewRefusesALanguageThatIsNotAvailable(t *testing.T) {
-	_, err := New(Config{WebhookURL: "https://hooks.slack.com/services/T000/B000/XXXX", Humanize: humanize.Options{Language: "de"}}, Deps{})
-	if err == nil || !strings.Contains(err.Error(), EnvLanguage) || !strings.Contains(err.Error(), "available: "+strings.Join(humanize.Languages(), ", ")) {
-		t.Errorf("New = %v, want an error naming %s and listing the languages", err, EnvLanguage)
-	}
-}
-
-// TestPayloadShowsNoEventNameOrUntranslatedWord reads each fixture's
-// message, its notification text and every block, as the owner of a shop
-// in Ukrainian or Polish would: once what came from the event is cut out,
-// no event type's name and no word of Latin letters is left but the
-// brands, currencies and UTC.
-func TestPayloadShowsNoEventNameOrUntranslatedWord(t *testing.T) {
-	unescape := strings.NewReplacer("&lt;", "<", "&gt;", ">", "&amp;", "&")
-	for _, lang := range humanizetest.Translations() {
-		for _, ev := range humanizetest.Fixtures() {
-			t.Run(lang+"/"+ev.Name, func(t *testing.T) {
-				e := parse(t, ev.Body)
-				opts := humanize.Options{Language: lang, ShowIP: true, ChatURLTemplate: chatLinks + "{chat_id}", Location: humanizetest.Location(t, lang)}
-				raw, err := json.Marshal(Payload(e, opts))
-				if err != nil {
-					t.Fatal(err)
-				}
-				fallback, _, texts := payloadTexts(t, raw)
-				shown := unescape.Replace(fallback)
-				for _, tx := range texts {
-					shown += "\n" + unescape.Replace(tx.text)
-				}
-				if found := humanizetest.Untranslated(t, lang, shown, append(humanizetest.DataTexts(ev.Body), e.ID, chatLinks)...); len(found) > 0 {
-					t.Errorf("%q in the %s message:\n%s", found, lang, shown)
-				}
-			})
-		}
-	}
+	humanetest.CheckRefusesUnknownLanguage(t, env, func(opts humanize.Options) error {
+		_, err := New(Config{WebhookURL: "https://hooks.slack.com/services/T000/B000/XXXX", Humanize: opts}, Deps{})
+		return err
+	})
 }

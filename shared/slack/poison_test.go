@@ -2,34 +2,28 @@ package slack
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/nicechat-relay/nicechat-relay/shared/delivery"
+	"github.com/nicechat-relay/nicechat-relay/shared/humane/humanetest"
 	"github.com/nicechat-relay/nicechat-relay/shared/nicechat/nicechattest"
 	"github.com/nicechat-relay/nicechat-relay/shared/slack/slacktest"
 )
 
 func TestAPoisonFormIsPostedThroughTheWebhookWithinItsMemoryBudget(t *testing.T) {
-	for _, p := range nicechattest.Poisons() {
-		t.Run(p.Name, func(t *testing.T) {
-			s := newSink(t)
-			ch, _ := newChannel(t, s.URL+webhookPath)
-			m := msg(t, p.Body)
-			var err error
-			got := nicechattest.Allocated(func() { err = ch.Deliver(context.Background(), m) })
-			if err != nil {
-				t.Fatalf("Deliver: %v", err)
+	humanetest.CheckPoisons(t, func(t *testing.T) (delivery.Channel, func() string) {
+		s := newSink(t)
+		ch, _ := newChannel(t, s.URL+webhookPath)
+		return ch, func() string {
+			if reqs := s.Received(); len(reqs) != 1 {
+				return fmt.Sprintf("%d messages", len(reqs))
 			}
-			t.Logf("%d bytes allocated for a %d-byte body", got, len(p.Body))
-			if budget := nicechattest.RenderBudget(len(p.Body)); got > budget {
-				t.Errorf("posting %d bytes allocated %d bytes, over the budget of %d", len(p.Body), got, budget)
-			}
-			if reqs := s.Received(); len(reqs) != 1 || !strings.Contains(string(reqs[0].Body), "Deep") {
-				t.Errorf("Slack got %d messages, want one naming the form", len(reqs))
-			}
-		})
-	}
+			return string(s.Received()[0].Body)
+		}
+	})
 }
 
 func TestAPoisonFormOpensAThreadWithinItsMemoryBudget(t *testing.T) {

@@ -5,6 +5,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/nicechat-relay/nicechat-relay/shared/humane"
+	"github.com/nicechat-relay/nicechat-relay/shared/humane/humanetest"
 	"github.com/nicechat-relay/nicechat-relay/shared/humanize"
 )
 
@@ -25,8 +27,7 @@ func TestConfigFromEnv(t *testing.T) {
 		wantErrToo string
 	}{
 		{name: "takes the defaults", env: required, check: func(t *testing.T, c Config) {
-			if c.BotToken != token || c.ChatID != chatID || c.APIURL != "https://api.telegram.org" ||
-				c.Timeout != 10*time.Second || c.Interval != 2*time.Second || c.Humanize.Location != time.UTC {
+			if c.BotToken != token || c.ChatID != chatID || c.APIURL != "https://api.telegram.org" {
 				t.Errorf("config = %+v", c)
 			}
 		}},
@@ -38,12 +39,6 @@ func TestConfigFromEnv(t *testing.T) {
 		{name: "reads a local Bot API server, the timeout and the pace", env: with(EnvAPIURL, "http://127.0.0.1:8081", EnvTimeout, "3", EnvMinInterval, "1500ms"),
 			check: func(t *testing.T, c Config) {
 				if c.APIURL != "http://127.0.0.1:8081" || c.Timeout != 3*time.Second || c.Interval != 1500*time.Millisecond {
-					t.Errorf("config = %+v", c)
-				}
-			}},
-		{name: "reads the humanize options", env: with("DISPLAY_TIMEZONE", "Europe/Kyiv", "HUMANIZE_SHOW_IP", "true", "CHAT_URL_TEMPLATE", "https://x.example/c/{chat_id}"),
-			check: func(t *testing.T, c Config) {
-				if c.Humanize.Location.String() != "Europe/Kyiv" || !c.Humanize.ShowIP || c.Humanize.ChatURLTemplate != "https://x.example/c/{chat_id}" {
 					t.Errorf("config = %+v", c)
 				}
 			}},
@@ -69,29 +64,6 @@ func TestConfigFromEnv(t *testing.T) {
 		{name: "rejects an API URL that is not http(s)", env: with(EnvAPIURL, "api.telegram.org"), wantErr: EnvAPIURL},
 		{name: "rejects an API URL with a query", env: with(EnvAPIURL, "https://api.telegram.org/?x=1"), wantErr: EnvAPIURL},
 		{name: "rejects an API URL with a fragment", env: with(EnvAPIURL, "https://api.telegram.org/#x"), wantErr: EnvAPIURL},
-		{name: "rejects a bad timeout", env: with(EnvTimeout, "soon"), wantErr: EnvTimeout},
-		{name: "rejects a timeout over five minutes", env: with(EnvTimeout, "10m"), wantErr: EnvTimeout},
-		{name: "rejects a zero pace", env: with(EnvMinInterval, "0"), wantErr: EnvMinInterval},
-		{name: "rejects a bad pace", env: with(EnvMinInterval, "fast"), wantErr: EnvMinInterval},
-		{name: "passes on a humanize error", env: with("DISPLAY_TIMEZONE", "Nowhere/Else"), wantErr: "DISPLAY_TIMEZONE"},
-		{name: "writes English by default", env: required, check: func(t *testing.T, c Config) {
-			if c.Humanize.Language != "en" {
-				t.Errorf("language = %q, want en", c.Humanize.Language)
-			}
-		}},
-		{name: "reads HUMANIZE_LANGUAGE", env: with("HUMANIZE_LANGUAGE", "pl"), check: func(t *testing.T, c Config) {
-			if c.Humanize.Language != "pl" {
-				t.Errorf("language = %q, want pl", c.Humanize.Language)
-			}
-		}},
-		{name: "TELEGRAM_LANGUAGE wins over HUMANIZE_LANGUAGE", env: with("HUMANIZE_LANGUAGE", "en", "TELEGRAM_LANGUAGE", "uk", "SLACK_LANGUAGE", "pl"),
-			check: func(t *testing.T, c Config) {
-				if c.Humanize.Language != "uk" {
-					t.Errorf("language = %q, want uk", c.Humanize.Language)
-				}
-			}},
-		{name: "rejects an unknown TELEGRAM_LANGUAGE, listing the languages", env: with("TELEGRAM_LANGUAGE", "ukr"), wantErr: `TELEGRAM_LANGUAGE: "ukr" is not a language`, wantErrToo: "available: " + strings.Join(humanize.Languages(), ", ")},
-		{name: "rejects an unknown HUMANIZE_LANGUAGE, listing the languages", env: with("HUMANIZE_LANGUAGE", "Polski"), wantErr: `HUMANIZE_LANGUAGE: "polski" is not a language`, wantErrToo: "available: " + strings.Join(humanize.Languages(), ", ")},
 		{name: "rejects a chat link too long for a message", env: with("CHAT_URL_TEMPLATE", "https://x.example/c/{chat_id}?p="+strings.Repeat("p", 1000)), wantErr: "CHAT_URL_TEMPLATE"},
 	}
 	for _, tc := range tests {
@@ -112,6 +84,16 @@ func TestConfigFromEnv(t *testing.T) {
 			tc.check(t, c)
 		})
 	}
+}
+
+func TestConfigFromEnvReadsTheHumaneSettings(t *testing.T) {
+	humanetest.CheckSettings(t, humanetest.Settings{
+		Env: env, Defaults: humane.Defaults, Required: map[string]string{EnvBotToken: token, EnvChatID: chatID}, Secret: secret[:12],
+		Read: func(getenv func(string) string) (humane.Settings, error) {
+			c, err := ConfigFromEnv(getenv)
+			return c.settings(), err
+		},
+	})
 }
 
 func TestValidateChecksAConfigBuiltInCode(t *testing.T) {

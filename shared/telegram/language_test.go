@@ -3,26 +3,16 @@ package telegram
 import (
 	"strings"
 	"testing"
-	"time"
 
+	"github.com/nicechat-relay/nicechat-relay/shared/humane/humanetest"
 	"github.com/nicechat-relay/nicechat-relay/shared/humanize"
-	"github.com/nicechat-relay/nicechat-relay/shared/humanize/humanizetest"
 )
 
-func TestTextLeavesNoEnglishWordInATranslation(t *testing.T) {
-	for _, lang := range humanizetest.Translations() {
-		for _, ev := range humanizetest.Events() {
-			t.Run(lang+"/"+ev.Name, func(t *testing.T) {
-				e := parse(t, ev.Body)
-				opts := humanize.Options{Language: lang, ShowIP: true, ChatURLTemplate: "https://example.test/chats/{chat_id}", Location: time.UTC}
-				// As Telegram shows it: the tags, and so the link's URL, gone.
-				shown := checkHTML(t, Text(e, opts))
-				if words := humanizetest.EnglishWords(t, lang, shown, e.Type, e.ID); len(words) > 0 {
-					t.Errorf("English words %q in the %s message:\n%s", words, lang, shown)
-				}
-			})
-		}
-	}
+func TestTextIsTranslated(t *testing.T) {
+	humanetest.CheckTranslations(t, func(t *testing.T, body []byte, opts humanize.Options) string {
+		// As Telegram shows it: the tags, and so the link's URL, gone.
+		return checkHTML(t, Text(parse(t, body), opts))
+	})
 }
 
 func TestTextSaysWhatItLeftOutInTheOwnersLanguage(t *testing.T) {
@@ -77,27 +67,8 @@ func TestValidateMeasuresTheLinkInTheMessagesLanguage(t *testing.T) {
 }
 
 func TestNewRefusesALanguageThatIsNotAvailable(t *testing.T) {
-	_, err := New(Config{BotToken: token, ChatID: chatID, Humanize: humanize.Options{Language: "de"}}, Deps{})
-	if err == nil || !strings.Contains(err.Error(), EnvLanguage) || !strings.Contains(err.Error(), "available: "+strings.Join(humanize.Languages(), ", ")) {
-		t.Errorf("New = %v, want an error naming %s and listing the languages", err, EnvLanguage)
-	}
-}
-
-// TestTextShowsNoEventNameOrUntranslatedWord reads each fixture's message
-// as Telegram shows it to the owner of a shop in Ukrainian or Polish: once
-// what came from the event is cut out, no event type's name and no word of
-// Latin letters is left but the brands, currencies and UTC.
-func TestTextShowsNoEventNameOrUntranslatedWord(t *testing.T) {
-	for _, lang := range humanizetest.Translations() {
-		for _, ev := range humanizetest.Fixtures() {
-			t.Run(lang+"/"+ev.Name, func(t *testing.T) {
-				e := parse(t, ev.Body)
-				opts := humanize.Options{Language: lang, ShowIP: true, ChatURLTemplate: "https://example.test/chats/{chat_id}", Location: humanizetest.Location(t, lang)}
-				shown := checkHTML(t, Text(e, opts))
-				if found := humanizetest.Untranslated(t, lang, shown, append(humanizetest.DataTexts(ev.Body), e.ID)...); len(found) > 0 {
-					t.Errorf("%q in the %s message:\n%s", found, lang, shown)
-				}
-			})
-		}
-	}
+	humanetest.CheckRefusesUnknownLanguage(t, env, func(opts humanize.Options) error {
+		_, err := New(Config{BotToken: token, ChatID: chatID, Humanize: opts}, Deps{})
+		return err
+	})
 }

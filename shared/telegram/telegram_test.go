@@ -4,20 +4,18 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"net/http"
-	"net/http/httptest"
 	"net/url"
-	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	fixtures "github.com/nicechat-relay/nicechat-relay/events"
 	"github.com/nicechat-relay/nicechat-relay/shared/delivery"
 	"github.com/nicechat-relay/nicechat-relay/shared/delivery/deliverytest"
+	"github.com/nicechat-relay/nicechat-relay/shared/humane"
+	"github.com/nicechat-relay/nicechat-relay/shared/humane/humanetest"
 	"github.com/nicechat-relay/nicechat-relay/shared/message"
 	"github.com/nicechat-relay/nicechat-relay/shared/nicechat"
 )
@@ -52,28 +50,34 @@ func newChannel(t *testing.T, apiURL string) (*Channel, *deliverytest.Clock) {
 
 func newChannelTo(t *testing.T, apiURL, chat string) (*Channel, *deliverytest.Clock) {
 	t.Helper()
-	ch, err := New(Config{BotToken: token, ChatID: chat, APIURL: apiURL, Timeout: 5 * time.Second, Humanize: goldenOpts}, Deps{})
+	ch := open(t, Config{BotToken: token, ChatID: chat, APIURL: apiURL, Timeout: 5 * time.Second, Humanize: goldenOpts})
+	return ch, humanetest.OnClock(ch.pacer)
+}
+
+func open(t *testing.T, cfg Config) *Channel {
+	t.Helper()
+	ch, err := New(cfg, Deps{})
 	if err != nil {
 		t.Fatalf("New: %v", err)
 	}
-	clock := deliverytest.NewClock(time.Date(2024, 7, 1, 12, 0, 0, 0, time.UTC))
-	ch.pacer.Now, ch.pacer.Sleep = clock.Now, clock.Sleep
-	return ch, clock
+	return ch
 }
 
-func msg(t *testing.T, body []byte) message.Message {
-	t.Helper()
-	return message.Message{Body: body, Event: "first_message", EventID: nicechat.EventID(body), ReceivedAt: time.Now()}
+// service is the channel as the humane kit's checks drive it.
+var service = humanetest.Service{
+	Open: func(t *testing.T, url string, timeout, interval time.Duration) (delivery.Channel, *humane.Pacer) {
+		ch := open(t, Config{BotToken: token, ChatID: chatID, APIURL: url, Timeout: timeout, Interval: interval, Humanize: goldenOpts})
+		return ch, ch.pacer
+	},
+	OK:         humanetest.Answer{Status: http.StatusOK, Header: http.Header{"Content-Type": {"application/json"}}, Body: okAnswer},
+	TooMany:    humanetest.Answer{Status: http.StatusTooManyRequests, Body: apiError(429, "Too Many Requests: retry after 30", `{"retry_after":30}`)},
+	URLSetting: EnvAPIURL,
+	Secret:     secret,
 }
 
-func asDeliveryError(t *testing.T, err error) *delivery.Error {
-	t.Helper()
-	var de *delivery.Error
-	if !errors.As(err, &de) {
-		t.Fatalf("error %v (%T) is not a *delivery.Error", err, err)
-	}
-	return de
-}
+func msg(_ *testing.T, body []byte) message.Message { return humanetest.Message(body) }
+
+var asDeliveryError = humanetest.AsDeliveryError
 
 // sent decodes a recorded sendMessage body, keeping numbers as they were
 // written.
@@ -184,95 +188,55 @@ func TestDeliverPostsUnderTheAPIURLsPath(t *testing.T) {
 func TestDeliverClassifiesBotAPIAnswers(t *testing.T) {
 	retryAfter := func(v string) http.Header { return http.Header{"Retry-After": {v}} }
 	nginx502 := "<html>\r\n<head><title>502 Bad Gateway</title></head>\r\n<body><center><h1>502 Bad Gateway</h1></center><hr><center>nginx</center></body></html>"
-	tests := []struct {
-		name       string
-		status     int
-		header     http.Header
-		body       string
-		class      delivery.Class // empty: delivered
-		retryAfter time.Duration
-		code       string
-		setting    string
-		reason     string // the reason, or its start when it ends in "…"
-	}{
-		{name: "200 ok true is delivered", status: 200, body: okAnswer},
-		{name: "429 is retried after parameters.retry_after", status: 429,
-			body:  apiError(429, "Too Many Requests: retry after 35", `{"retry_after":35}`),
-			class: delivery.ClassRetry, retryAfter: 35 * time.Second, code: "too_many_requests", reason: "Telegram 429: Too Many Requests: retry after 35"},
-		{name: "429 takes a longer Retry-After header", status: 429, header: retryAfter("60"),
-			body:  apiError(429, "Too Many Requests: retry after 35", `{"retry_after":35}`),
-			class: delivery.ClassRetry, retryAfter: time.Minute, code: "too_many_requests"},
-		{name: "429 takes a longer retry_after than its header", status: 429, header: retryAfter("10"),
-			body:  apiError(429, "Too Many Requests: retry after 35", `{"retry_after":35}`),
-			class: delivery.ClassRetry, retryAfter: 35 * time.Second, code: "too_many_requests"},
-		{name: "400 chat not found is a wrong chat id", status: 400, body: apiError(400, "Bad Request: chat not found", ""),
-			class: delivery.ClassMisconfigured, code: "chat_not_found", setting: EnvChatID, reason: "Telegram 400: Bad Request: chat not found"},
-		{name: "400 from a group that became a supergroup names the new id", status: 400,
-			body:  apiError(400, "Bad Request: group chat was upgraded to a supergroup chat", `{"migrate_to_chat_id":-1001557912345}`),
-			class: delivery.ClassMisconfigured, code: "chat_migrated", setting: EnvChatID,
-			reason: "Telegram 400: Bad Request: group chat was upgraded to a supergroup chat (the chat's new id is -1001557912345)"},
-		{name: "403 bot blocked by the user is a wrong chat", status: 403, body: apiError(403, "Forbidden: bot was blocked by the user", ""),
-			class: delivery.ClassMisconfigured, code: "bot_blocked", setting: EnvChatID, reason: "Telegram 403: Forbidden: bot was blocked by the user"},
-		{name: "403 bot kicked from the group is a wrong chat", status: 403, body: apiError(403, "Forbidden: bot was kicked from the supergroup chat", ""),
-			class: delivery.ClassMisconfigured, code: "bot_kicked", setting: EnvChatID},
-		{name: "403 bot not a member of the channel is a wrong chat", status: 403, body: apiError(403, "Forbidden: bot is not a member of the channel chat", ""),
-			class: delivery.ClassMisconfigured, code: "bot_not_member", setting: EnvChatID},
-		{name: "403 bot cannot start the conversation is a wrong chat", status: 403, body: apiError(403, "Forbidden: bot can't initiate conversation with a user", ""),
-			class: delivery.ClassMisconfigured, code: "bot_cant_initiate_conversation_with_a_user", setting: EnvChatID},
-		{name: "401 Unauthorized is a wrong token", status: 401, body: apiError(401, "Unauthorized", ""),
-			class: delivery.ClassMisconfigured, code: "unauthorized", setting: EnvBotToken, reason: "Telegram 401: Unauthorized"},
-		{name: "404 Not Found is a wrong token", status: 404, body: apiError(404, "Not Found", ""),
-			class: delivery.ClassMisconfigured, code: "not_found", setting: EnvBotToken, reason: "Telegram 404: Not Found"},
-		{name: "400 can't parse entities is permanent", status: 400,
-			body:  apiError(400, `Bad Request: can't parse entities: Unsupported start tag "x" at byte offset 3`, ""),
-			class: delivery.ClassPermanent, code: "cant_parse_entities", reason: `Telegram 400: Bad Request: can't parse entities: Unsupported start tag "x" at byte offset 3`},
-		{name: "400 message is too long is permanent", status: 400, body: apiError(400, "Bad Request: message is too long", ""),
-			class: delivery.ClassPermanent, code: "message_is_too_long"},
-		{name: "413 without a Bot API answer is permanent", status: 413, body: "<html><body>Request Entity Too Large</body></html>",
-			class: delivery.ClassPermanent, reason: "Telegram 413: Request Entity Too Large"},
-		{name: "408 is retried", status: 408, class: delivery.ClassRetry, reason: "Telegram 408"},
-		{name: "500 is retried", status: 500, body: apiError(500, "Internal Server Error", ""),
-			class: delivery.ClassRetry, code: "internal_server_error", reason: "Telegram 500: Internal Server Error"},
-		{name: "502 from a proxy is retried, its page read as text", status: 502, body: nginx502,
-			class: delivery.ClassRetry, reason: "Telegram 502: 502 Bad Gateway 502 Bad Gateway nginx"},
-		{name: "503 is retried after Retry-After", status: 503, header: retryAfter("120"),
-			class: delivery.ClassRetry, retryAfter: 2 * time.Minute},
-		{name: "302 is a wrong API URL, not followed", status: 302, header: http.Header{"Location": {"https://elsewhere.example/bot" + token + "/sendMessage"}},
-			class: delivery.ClassMisconfigured, setting: EnvAPIURL,
-			reason: "Telegram API URL redirects: HTTP 302: redirect not followed (Location: https://elsewhere.example/…)"},
-		{name: "200 that is not the Bot API's answer is a wrong API URL", status: 200, body: "<html><body>Welcome to nginx!</body></html>",
-			class: delivery.ClassMisconfigured, setting: EnvAPIURL, reason: "not the Bot API's answer: HTTP 200: Welcome to nginx!"},
-		{name: "200 with ok false is a wrong API URL", status: 200, body: apiError(400, "Bad Request: chat not found", ""),
-			class: delivery.ClassMisconfigured, setting: EnvAPIURL},
-	}
-	body := fixtures.Body(nicechat.TypeFirstMessage)
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			s := newSink(t)
-			s.Answer(tc.status, tc.header, tc.body)
-			ch, _ := newChannel(t, s.URL)
-			err := ch.Deliver(context.Background(), msg(t, body))
-			if n := len(s.Received()); n != 1 {
-				t.Fatalf("Bot API got %d requests, want 1", n)
-			}
-			if tc.class == "" {
-				if err != nil {
-					t.Fatalf("Deliver = %v, want success", err)
-				}
-				return
-			}
-			de := asDeliveryError(t, err)
-			if de.Class != tc.class || de.RetryAfter != tc.retryAfter || de.Code != tc.code || de.Setting != tc.setting || de.Status != tc.status {
-				t.Errorf("error = %+v, want class %s, retry after %s, code %q, setting %q, status %d", de, tc.class, tc.retryAfter, tc.code, tc.setting, tc.status)
-			}
-			if tc.reason != "" && de.Reason != tc.reason {
-				t.Errorf("reason = %q, want %q", de.Reason, tc.reason)
-			}
-			if len(de.Reason) > delivery.MaxReasonBytes {
-				t.Errorf("reason is %d bytes, over %d", len(de.Reason), delivery.MaxReasonBytes)
-			}
-		})
-	}
+	humanetest.CheckAnswers(t, service, []humanetest.AnswerCase{
+		{Name: "200 ok true is delivered", Status: 200, Body: okAnswer},
+		{Name: "429 is retried after parameters.retry_after", Status: 429,
+			Body:  apiError(429, "Too Many Requests: retry after 35", `{"retry_after":35}`),
+			Class: delivery.ClassRetry, RetryAfter: 35 * time.Second, Code: "too_many_requests", Reason: "Telegram 429: Too Many Requests: retry after 35"},
+		{Name: "429 takes a longer Retry-After header", Status: 429, Header: retryAfter("60"),
+			Body:  apiError(429, "Too Many Requests: retry after 35", `{"retry_after":35}`),
+			Class: delivery.ClassRetry, RetryAfter: time.Minute, Code: "too_many_requests"},
+		{Name: "429 takes a longer retry_after than its header", Status: 429, Header: retryAfter("10"),
+			Body:  apiError(429, "Too Many Requests: retry after 35", `{"retry_after":35}`),
+			Class: delivery.ClassRetry, RetryAfter: 35 * time.Second, Code: "too_many_requests"},
+		{Name: "400 chat not found is a wrong chat id", Status: 400, Body: apiError(400, "Bad Request: chat not found", ""),
+			Class: delivery.ClassMisconfigured, Code: "chat_not_found", Setting: EnvChatID, Reason: "Telegram 400: Bad Request: chat not found"},
+		{Name: "400 from a group that became a supergroup names the new id", Status: 400,
+			Body:  apiError(400, "Bad Request: group chat was upgraded to a supergroup chat", `{"migrate_to_chat_id":-1001557912345}`),
+			Class: delivery.ClassMisconfigured, Code: "chat_migrated", Setting: EnvChatID,
+			Reason: "Telegram 400: Bad Request: group chat was upgraded to a supergroup chat (the chat's new id is -1001557912345)"},
+		{Name: "403 bot blocked by the user is a wrong chat", Status: 403, Body: apiError(403, "Forbidden: bot was blocked by the user", ""),
+			Class: delivery.ClassMisconfigured, Code: "bot_blocked", Setting: EnvChatID, Reason: "Telegram 403: Forbidden: bot was blocked by the user"},
+		{Name: "403 bot kicked from the group is a wrong chat", Status: 403, Body: apiError(403, "Forbidden: bot was kicked from the supergroup chat", ""),
+			Class: delivery.ClassMisconfigured, Code: "bot_kicked", Setting: EnvChatID},
+		{Name: "403 bot not a member of the channel is a wrong chat", Status: 403, Body: apiError(403, "Forbidden: bot is not a member of the channel chat", ""),
+			Class: delivery.ClassMisconfigured, Code: "bot_not_member", Setting: EnvChatID},
+		{Name: "403 bot cannot start the conversation is a wrong chat", Status: 403, Body: apiError(403, "Forbidden: bot can't initiate conversation with a user", ""),
+			Class: delivery.ClassMisconfigured, Code: "bot_cant_initiate_conversation_with_a_user", Setting: EnvChatID},
+		{Name: "401 Unauthorized is a wrong token", Status: 401, Body: apiError(401, "Unauthorized", ""),
+			Class: delivery.ClassMisconfigured, Code: "unauthorized", Setting: EnvBotToken, Reason: "Telegram 401: Unauthorized"},
+		{Name: "404 Not Found is a wrong token", Status: 404, Body: apiError(404, "Not Found", ""),
+			Class: delivery.ClassMisconfigured, Code: "not_found", Setting: EnvBotToken, Reason: "Telegram 404: Not Found"},
+		{Name: "400 can't parse entities is permanent", Status: 400,
+			Body:  apiError(400, `Bad Request: can't parse entities: Unsupported start tag "x" at byte offset 3`, ""),
+			Class: delivery.ClassPermanent, Code: "cant_parse_entities", Reason: `Telegram 400: Bad Request: can't parse entities: Unsupported start tag "x" at byte offset 3`},
+		{Name: "400 message is too long is permanent", Status: 400, Body: apiError(400, "Bad Request: message is too long", ""),
+			Class: delivery.ClassPermanent, Code: "message_is_too_long"},
+		{Name: "413 without a Bot API answer is permanent", Status: 413, Body: "<html><body>Request Entity Too Large</body></html>",
+			Class: delivery.ClassPermanent, Reason: "Telegram 413: Request Entity Too Large"},
+		{Name: "408 is retried", Status: 408, Class: delivery.ClassRetry, Reason: "Telegram 408"},
+		{Name: "500 is retried", Status: 500, Body: apiError(500, "Internal Server Error", ""),
+			Class: delivery.ClassRetry, Code: "internal_server_error", Reason: "Telegram 500: Internal Server Error"},
+		{Name: "502 from a proxy is retried, its page read as text", Status: 502, Body: nginx502,
+			Class: delivery.ClassRetry, Reason: "Telegram 502: 502 Bad Gateway 502 Bad Gateway nginx"},
+		{Name: "302 is a wrong API URL, not followed", Status: 302, Header: http.Header{"Location": {"https://elsewhere.example/bot" + token + "/sendMessage"}},
+			Class: delivery.ClassMisconfigured, Setting: EnvAPIURL,
+			Reason: "Telegram API URL redirects: HTTP 302: redirect not followed (Location: https://elsewhere.example/…)"},
+		{Name: "200 that is not the Bot API's answer is a wrong API URL", Status: 200, Body: "<html><body>Welcome to nginx!</body></html>",
+			Class: delivery.ClassMisconfigured, Setting: EnvAPIURL, Reason: "not the Bot API's answer: HTTP 200: Welcome to nginx!"},
+		{Name: "200 with ok false is a wrong API URL", Status: 200, Body: apiError(400, "Bad Request: chat not found", ""),
+			Class: delivery.ClassMisconfigured, Setting: EnvAPIURL},
+	}...)
 }
 
 func TestDeliverBoundsALongDescriptionButKeepsTheNewChatID(t *testing.T) {
@@ -296,23 +260,8 @@ func failures(t *testing.T) map[string]func(t *testing.T) (apiURL string, timeou
 		}
 	}
 	cases := map[string]func(t *testing.T) (string, time.Duration){
-		"connection refused": func(t *testing.T) (string, time.Duration) {
-			s := httptest.NewServer(http.NotFoundHandler())
-			s.Close()
-			return s.URL, 5 * time.Second
-		},
-		"timeout": func(t *testing.T) (string, time.Duration) {
-			release := make(chan struct{})
-			s := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-				select {
-				case <-r.Context().Done():
-				case <-release:
-				}
-			}))
-			t.Cleanup(s.Close)
-			t.Cleanup(func() { close(release) })
-			return s.URL, 100 * time.Millisecond
-		},
+		"connection refused":                  func(t *testing.T) (string, time.Duration) { return humanetest.Refused(t), 5 * time.Second },
+		"timeout":                             func(t *testing.T) (string, time.Duration) { return humanetest.Hanging(t), 100 * time.Millisecond },
 		"redirect to a URL holding the token": answering(307, http.Header{"Location": {"https://api.example/bot" + token + "/sendMessage?token=" + token}}, ""),
 		"a 404 page quoting the path":         answering(404, nil, "Cannot POST /bot"+token+"/sendMessage"),
 		"a 404 page quoting the escaped path": answering(404, nil, "no route for /bot"+url.QueryEscape(token)+"/sendMessage"),
@@ -358,22 +307,7 @@ func TestDeliverNeverShowsTheToken(t *testing.T) {
 }
 
 func TestDeliverRetriesTransportFailures(t *testing.T) {
-	for _, name := range []string{"connection refused", "timeout"} {
-		t.Run(name, func(t *testing.T) {
-			apiURL, timeout := failures(t)[name](t)
-			ch, err := New(Config{BotToken: token, ChatID: chatID, APIURL: apiURL, Timeout: timeout}, Deps{})
-			if err != nil {
-				t.Fatal(err)
-			}
-			de := asDeliveryError(t, ch.Deliver(context.Background(), msg(t, fixtures.Body(nicechat.TypeNewChat))))
-			if de.Class != delivery.ClassRetry || de.Status != 0 {
-				t.Errorf("error = %+v, want a retry without a status", de)
-			}
-			if !strings.Contains(de.Reason, "http://127.0.0.1:") {
-				t.Errorf("reason %q does not name the host it could not reach", de.Reason)
-			}
-		})
-	}
+	humanetest.CheckTransportFailures(t, service)
 }
 
 func TestDeliverUsesTheGivenHTTPClient(t *testing.T) {
@@ -408,124 +342,8 @@ func TestDeliverRejectsABodyThatIsNotAnEvent(t *testing.T) {
 	}
 }
 
-func TestDeliverPacesPostsOnePerInterval(t *testing.T) {
-	body := fixtures.Body(nicechat.TypeNewChat)
-
-	t.Run("one after another, each waits out the interval", func(t *testing.T) {
-		s := newSink(t)
-		ch, clock := newChannel(t, s.URL)
-		for range 3 {
-			if err := ch.Deliver(context.Background(), msg(t, body)); err != nil {
-				t.Fatal(err)
-			}
-		}
-		if got, want := clock.Sleeps(), []time.Duration{2 * time.Second, 2 * time.Second}; !slices.Equal(got, want) {
-			t.Errorf("waits = %v, want %v", got, want)
-		}
-		if n := len(s.Received()); n != 3 {
-			t.Errorf("Bot API got %d requests, want 3", n)
-		}
-	})
-
-	t.Run("concurrent callers each take the next turn", func(t *testing.T) {
-		s := newSink(t)
-		ch, clock := newChannel(t, s.URL)
-		clock.Freeze()
-		var wg sync.WaitGroup
-		errs := make(chan error, 4)
-		for range 4 {
-			wg.Go(func() { errs <- ch.Deliver(context.Background(), msg(t, body)) })
-		}
-		wg.Wait()
-		close(errs)
-		for err := range errs {
-			if err != nil {
-				t.Fatal(err)
-			}
-		}
-		got := clock.Sleeps()
-		slices.Sort(got)
-		if want := []time.Duration{2 * time.Second, 4 * time.Second, 6 * time.Second}; !slices.Equal(got, want) {
-			t.Errorf("waits = %v, want %v", got, want)
-		}
-	})
-
-	t.Run("a 429 holds later posts back for retry_after", func(t *testing.T) {
-		s := newSink(t)
-		ch, clock := newChannel(t, s.URL)
-		s.Answer(429, nil, apiError(429, "Too Many Requests: retry after 30", `{"retry_after":30}`))
-		if de := asDeliveryError(t, ch.Deliver(context.Background(), msg(t, body))); de.Status != 429 || de.RetryAfter != 30*time.Second {
-			t.Fatalf("first post: %+v", de)
-		}
-		s.Answer(200, nil, okAnswer)
-		clock.Advance(10 * time.Second)
-		de := asDeliveryError(t, ch.Deliver(context.Background(), msg(t, body)))
-		if de.Class != delivery.ClassRetry || de.RetryAfter != 20*time.Second {
-			t.Errorf("during the hold: %+v, want retry after 20s", de)
-		}
-		if n := len(s.Received()); n != 1 {
-			t.Errorf("Bot API got %d requests during the hold, want 1", n)
-		}
-		clock.Advance(20 * time.Second)
-		if err := ch.Deliver(context.Background(), msg(t, body)); err != nil {
-			t.Errorf("after the hold: %v", err)
-		}
-		if n := len(s.Received()); n != 2 {
-			t.Errorf("Bot API got %d requests, want 2", n)
-		}
-	})
-
-	t.Run("a failure other than 429 holds nothing back", func(t *testing.T) {
-		s := newSink(t)
-		ch, clock := newChannel(t, s.URL)
-		s.Answer(503, http.Header{"Retry-After": {"30"}}, apiError(503, "Service Unavailable", ""))
-		_ = ch.Deliver(context.Background(), msg(t, body))
-		s.Answer(200, nil, okAnswer)
-		clock.Advance(2 * time.Second)
-		if err := ch.Deliver(context.Background(), msg(t, body)); err != nil {
-			t.Errorf("next post: %v", err)
-		}
-	})
-}
-
-func TestDeliverStopsWhenTheContextEnds(t *testing.T) {
-	body := fixtures.Body(nicechat.TypeUnanswered)
-
-	t.Run("an ended context posts nothing", func(t *testing.T) {
-		s := newSink(t)
-		ch, _ := newChannel(t, s.URL)
-		ctx, cancel := context.WithCancel(context.Background())
-		cancel()
-		de := asDeliveryError(t, ch.Deliver(ctx, msg(t, body)))
-		if de.Class != delivery.ClassRetry || !errors.Is(de, context.Canceled) {
-			t.Errorf("error = %+v, want a retry wrapping context.Canceled", de)
-		}
-		if n := len(s.Received()); n != 0 {
-			t.Errorf("Bot API got %d requests, want none", n)
-		}
-	})
-
-	t.Run("a context ending while waiting its turn posts nothing", func(t *testing.T) {
-		s := newSink(t)
-		ch, clock := newChannel(t, s.URL)
-		clock.Freeze()
-		if err := ch.Deliver(context.Background(), msg(t, body)); err != nil {
-			t.Fatal(err)
-		}
-		ctx, cancel := context.WithCancel(context.Background())
-		ch.pacer.Sleep = func(ctx context.Context, d time.Duration) error {
-			cancel()
-			<-ctx.Done()
-			return ctx.Err()
-		}
-		de := asDeliveryError(t, ch.Deliver(ctx, msg(t, body)))
-		if de.Class != delivery.ClassRetry || !errors.Is(de, context.Canceled) {
-			t.Errorf("error = %+v, want a retry wrapping context.Canceled", de)
-		}
-		if n := len(s.Received()); n != 1 {
-			t.Errorf("Bot API got %d requests, want only the first", n)
-		}
-	})
+func TestDeliverPacesPostsOnePerIntervalAndStopsWhenTheContextEnds(t *testing.T) {
+	humanetest.CheckPacing(t, service)
 }
 
 func TestChannelIdentity(t *testing.T) {
@@ -561,5 +379,5 @@ func TestNewRejectsAnInvalidConfigWithoutQuotingTheToken(t *testing.T) {
 
 // newSink is a stand-in for the service on 127.0.0.1, answering success.
 func newSink(t *testing.T) *deliverytest.Endpoint {
-	return deliverytest.NewEndpoint(t, http.StatusOK, http.Header{"Content-Type": {"application/json"}}, okAnswer)
+	return humanetest.NewEndpoint(t, service.OK)
 }
