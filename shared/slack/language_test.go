@@ -9,8 +9,6 @@ import (
 	"github.com/nicechat-relay/nicechat-relay/shared/humanize"
 )
 
-const chatLinks = "https://example.test/chats/"
-
 func TestPayloadIsTranslated(t *testing.T) {
 	unescape := strings.NewReplacer("&lt;", "<", "&gt;", ">", "&amp;", "&")
 	humanetest.CheckTranslations(t, func(t *testing.T, body []byte, opts humanize.Options) string {
