@@ -46,6 +46,20 @@ var teams = consumer.Spec{
 			Doc:         "the Teams messages' language", DocDefault: "empty = `HumanizeLanguage`",
 		}},
 		On: consumer.Set("TeamsWebhookUrl"),
+		// Resources beyond the channel's block, as an archive's bucket.
+		Extra: []consumer.Fragment{{Section: "Resources", YAML: `TeamsCards:
+  Type: AWS::S3::Bucket
+  Condition: HasTeams
+  DeletionPolicy: Retain
+  UpdateReplacePolicy: Retain
+  Properties:
+    PublicAccessBlockConfiguration:
+      BlockPublicAcls: true
+      BlockPublicPolicy: true
+      IgnorePublicAcls: true
+      RestrictPublicBuckets: true`}, {Section: "Outputs", YAML: `TeamsCardsBucket:
+  Condition: HasTeams
+  Value: !Ref TeamsCards`}},
 	},
 }
 
@@ -109,7 +123,10 @@ func TestAChannelAddedToTheListReachesTheTemplateRoutesDocsAndScenarios(t *testi
 				t.Errorf("no parameter %s", p)
 			}
 		}
-		for _, o := range []string{teams.QueueOutput(), teams.DLQOutput(), teams.FunctionOutput()} {
+		if r, ok := tpl.Resources["TeamsCards"]; !ok || r.Type != "AWS::S3::Bucket" {
+			t.Error("no TeamsCards bucket, the resource its description adds")
+		}
+		for _, o := range []string{teams.QueueOutput(), teams.DLQOutput(), teams.FunctionOutput(), "TeamsCardsBucket"} {
 			if _, ok := tpl.Outputs[o]; !ok {
 				t.Errorf("no output %s", o)
 			}

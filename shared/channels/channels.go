@@ -2,9 +2,10 @@
 // to them, the local relay runs them, relayctl finds their queues, and the
 // template's tests hold template.yaml to them, all by looping over All.
 //
-// Adding a channel: its package under shared/ exporting a consumer.Spec,
-// its functions/<name>/main.go, one line here, its block in template.yaml
-// and a row in the README's channel table.
+// Adding a channel: its package under shared/ exporting a consumer.Spec
+// (with its Deploy), its functions/<name>/main.go, one entry here, then
+// make generate, which writes its share of template.yaml, ingest's routes
+// and the README's channel tables from this list.
 package channels
 
 import (

@@ -53,8 +53,10 @@ type Deployment struct {
 	// (logs, its queues, its records, its breaker, its secrets).
 	Statements []Statement
 	// Extra are resources and outputs beyond the per-channel block (an
-	// archive's bucket, a schedule), each YAML text, created under the
-	// channel's condition unless it names another.
+	// archive's bucket, a schedule), each YAML text written after the
+	// block's resources or outputs; each names its own Condition
+	// (normally Has<Title>). A new kind of fragment (a dashboard's
+	// widgets) is a new Section the generator places.
 	Extra []Fragment
 }
 
