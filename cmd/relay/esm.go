@@ -15,6 +15,7 @@ import (
 	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
 
 	"github.com/nicechat-relay/nicechat-relay/shared/consumer"
+	"github.com/nicechat-relay/nicechat-relay/shared/delivery"
 )
 
 // queueAPI is the part of SQS Lambda's event source mapping uses.
@@ -70,14 +71,14 @@ func (s eventSource) run(ctx, hard context.Context) {
 func (s eventSource) poll(ctx, hard context.Context, handle batchHandler) {
 	for ctx.Err() == nil {
 		if s.Paused != nil && s.Paused() {
-			sleep(ctx, 250*time.Millisecond)
+			_ = delivery.Sleep(ctx, 250*time.Millisecond)
 			continue
 		}
 		msgs, err := s.receive(ctx, s.BatchSize)
 		if err != nil {
 			if ctx.Err() == nil {
 				s.Log.Error("event source: receive failed", "error", err.Error())
-				sleep(ctx, time.Second)
+				_ = delivery.Sleep(ctx, time.Second)
 			}
 			continue
 		}
@@ -190,13 +191,4 @@ func call(ctx context.Context, handle batchHandler, ev events.SQSEvent) (resp ev
 		}
 	}()
 	return handle(ctx, ev)
-}
-
-func sleep(ctx context.Context, d time.Duration) {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-	case <-t.C:
-	}
 }

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"crypto/rand"
 	"encoding/base64"
@@ -129,7 +130,7 @@ func startWith(ctx context.Context, lookupEnv func(string) (string, bool), log *
 		return nil, err
 	}
 
-	addr, adminAddr := or(getenv(envAddr), defaultAddr), or(getenv(envAdminAddr), defaultAdminAddr)
+	addr, adminAddr := cmp.Or(getenv(envAddr), defaultAddr), cmp.Or(getenv(envAdminAddr), defaultAdminAddr)
 	if err := errors.Join(checkListenAddr(envAddr, addr), checkListenAddr(envAdminAddr, adminAddr)); err != nil {
 		return nil, err
 	}
@@ -477,11 +478,4 @@ func parseGrace(v string) (time.Duration, error) {
 		return 0, fmt.Errorf("%s must be a duration such as 25s, got %q", envGrace, v)
 	}
 	return d, nil
-}
-
-func or(v, fallback string) string {
-	if v == "" {
-		return fallback
-	}
-	return v
 }

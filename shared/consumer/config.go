@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/nicechat-relay/nicechat-relay/shared/breaker"
+	"github.com/nicechat-relay/nicechat-relay/shared/emf"
 	"github.com/nicechat-relay/nicechat-relay/shared/idempotency"
 	"github.com/nicechat-relay/nicechat-relay/shared/localrelay"
 )
@@ -26,7 +27,7 @@ const (
 	DefaultMaxAttempts    = 8
 	DefaultConcurrency    = 10
 	DefaultDeadlineMargin = 3 * time.Second
-	DefaultNamespace      = "NiceChatRelay"
+	DefaultNamespace      = emf.Namespace
 	DefaultPauseHold      = 30 * time.Second
 	maxMaxAttempts        = 100
 )

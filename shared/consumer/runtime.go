@@ -55,7 +55,7 @@ type Runtime struct {
 	q       SQS
 	log     *slog.Logger
 	timeout time.Duration
-	metrics *emf
+	metrics *metricsWriter
 }
 
 // New builds a runtime; zero fields of cfg take their defaults.

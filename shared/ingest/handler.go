@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
+
+	"github.com/nicechat-relay/nicechat-relay/shared/emf"
 )
 
 // retryAfterSeconds is what a 503 asks the caller to wait.
@@ -25,7 +27,11 @@ type Handler struct {
 // (Lambda sends stdout to CloudWatch Logs, which makes them metrics); nil
 // writes none.
 func NewHandler(svc *Service, metrics io.Writer) *Handler {
-	return &Handler{svc: svc, refusals: &refusals{w: metrics, now: time.Now}}
+	r := &refusals{now: time.Now}
+	if metrics != nil {
+		r.w = emf.NewWriter(metrics)
+	}
+	return &Handler{svc: svc, refusals: r}
 }
 
 type errorBody struct {

@@ -1,10 +1,9 @@
 package ingest
 
 import (
-	"encoding/json"
-	"io"
-	"sync"
 	"time"
+
+	"github.com/nicechat-relay/nicechat-relay/shared/emf"
 )
 
 // Refusal reasons, the dimension of the Refused metric: a flood of
@@ -18,7 +17,7 @@ const (
 )
 
 // MetricRefused counts refused callbacks per reason (CloudWatch Embedded
-// Metric Format, namespace NiceChatRelay), for the stack's alarms.
+// Metric Format, namespace emf.Namespace), for the stack's alarms.
 const MetricRefused = "Refused"
 
 func (k Kind) reason() string {
@@ -36,42 +35,21 @@ func (k Kind) reason() string {
 
 // refusals writes one EMF line per refused callback.
 type refusals struct {
-	mu  sync.Mutex
-	w   io.Writer
+	w   *emf.Writer
 	now func() time.Time
 }
 
 type refusalLine struct {
-	Refused int    `json:"Refused"`
-	AWS     emfAWS `json:"_aws"`
-	Reason  string `json:"reason"`
+	Refused int          `json:"Refused"`
+	AWS     emf.Metadata `json:"_aws"`
+	Reason  string       `json:"reason"`
 }
 
-type emfAWS struct {
-	Timestamp         int64          `json:"Timestamp"`
-	CloudWatchMetrics []emfDirective `json:"CloudWatchMetrics"`
-}
-
-type emfDirective struct {
-	Namespace  string      `json:"Namespace"`
-	Dimensions [][]string  `json:"Dimensions"`
-	Metrics    []emfMetric `json:"Metrics"`
-}
-
-type emfMetric struct {
-	Name string `json:"Name"`
-	Unit string `json:"Unit"`
-}
-
-var refusedDirective = []emfDirective{{Namespace: "NiceChatRelay", Dimensions: [][]string{{"reason"}}, Metrics: []emfMetric{{Name: MetricRefused, Unit: "Count"}}}}
+var refusedDirective = emf.Counts(emf.Namespace, "reason", MetricRefused)
 
 func (r *refusals) count(k Kind) {
 	if r == nil || r.w == nil {
 		return
 	}
-	b, _ := json.Marshal(refusalLine{Refused: 1, Reason: k.reason(), AWS: emfAWS{Timestamp: r.now().UnixMilli(), CloudWatchMetrics: refusedDirective}})
-	b = append(b, '\n')
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	_, _ = r.w.Write(b)
+	r.w.Write(refusalLine{Refused: 1, Reason: k.reason(), AWS: emf.Meta(r.now(), refusedDirective)})
 }
