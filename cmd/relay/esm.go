@@ -15,7 +15,7 @@ import (
 	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
 
 	"github.com/nicechat-relay/nicechat-relay/shared/consumer"
-	"github.com/nicechat-relay/nicechat-relay/shared/delivery"
+	"github.com/nicechat-relay/nicechat-relay/shared/duration"
 )
 
 // queueAPI is the part of SQS Lambda's event source mapping uses.
@@ -71,14 +71,14 @@ func (s eventSource) run(ctx, hard context.Context) {
 func (s eventSource) poll(ctx, hard context.Context, handle batchHandler) {
 	for ctx.Err() == nil {
 		if s.Paused != nil && s.Paused() {
-			_ = delivery.Sleep(ctx, 250*time.Millisecond)
+			_ = duration.Sleep(ctx, 250*time.Millisecond)
 			continue
 		}
 		msgs, err := s.receive(ctx, s.BatchSize)
 		if err != nil {
 			if ctx.Err() == nil {
 				s.Log.Error("event source: receive failed", "error", err.Error())
-				_ = delivery.Sleep(ctx, time.Second)
+				_ = duration.Sleep(ctx, time.Second)
 			}
 			continue
 		}

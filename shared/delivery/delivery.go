@@ -1,12 +1,14 @@
 // Package delivery is the failure vocabulary every channel speaks, so the
-// consumer loop that chooses between backoff and dead-lettering is written
-// once.
+// consumer loop that chooses between retrying, pausing and dead-lettering
+// is written once: what a channel is (Channel), its classified failures
+// (Error, Retry, Permanent, Misconfigured, InvalidMessage), and how an
+// HTTP answer or a transport error is classified. The HTTP client and the
+// URL's redaction are in package outbound.
 package delivery
 
 import (
 	"context"
 	"errors"
-	"html"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -15,6 +17,7 @@ import (
 	"unicode"
 
 	"github.com/nicechat-relay/nicechat-relay/shared/message"
+	"github.com/nicechat-relay/nicechat-relay/shared/outbound"
 )
 
 // Class tells the runtime what to do with a failed delivery.
@@ -135,6 +138,20 @@ func FromHTTPResponse(status int, header http.Header, body []byte, now time.Time
 	}
 }
 
+// FromTransportError classifies an error from http.Client.Do: timeouts,
+// refused connections, DNS and TLS failures are all worth a retry. A
+// cancelled context is retried too: the message was not delivered. The
+// URL in the error is cut to scheme and host (outbound.RedactError),
+// because webhook URLs often carry a secret in their path or query.
+func FromTransportError(err error) *Error {
+	err = outbound.RedactError(err)
+	reason := "request failed: " + err.Error()
+	if errors.Is(err, context.DeadlineExceeded) {
+		reason = "request timed out: " + err.Error()
+	}
+	return Retry(reason, err)
+}
+
 // redirectTarget names where a redirect points, cut to scheme and host:
 // an http-to-https redirect repeats our URL's path and query, which may
 // hold a secret.
@@ -157,35 +174,11 @@ func HTTPReason(status int, body []byte) string {
 			return ' '
 		}
 		return r
-	}, pageText(strings.ToValidUTF8(string(body), "")))
+	}, outbound.PageText(strings.ToValidUTF8(string(body), "")))
 	if b := strings.Join(strings.Fields(printable), " "); b != "" {
 		s += ": " + b
 	}
 	return Truncate(s, MaxReasonBytes)
-}
-
-// pageText is an HTML page's text, tags dropped and entities decoded;
-// any other body is returned as it is. Servers and proxies answer errors
-// with such pages, and a dead letter's reason is read by a person.
-func pageText(body string) string {
-	t := strings.TrimSpace(body)
-	if !strings.HasPrefix(t, "<") || !strings.Contains(t, "</") {
-		return body
-	}
-	var b strings.Builder
-	inTag := false
-	for _, r := range t {
-		switch {
-		case r == '<':
-			inTag = true
-			b.WriteByte(' ')
-		case r == '>':
-			inTag = false
-		case !inTag:
-			b.WriteRune(r)
-		}
-	}
-	return html.UnescapeString(b.String())
 }
 
 // ParseRetryAfter reads a Retry-After header: delay-seconds or an HTTP

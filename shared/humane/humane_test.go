@@ -9,10 +9,12 @@ import (
 	"time"
 
 	"github.com/nicechat-relay/nicechat-relay/shared/delivery"
+	"github.com/nicechat-relay/nicechat-relay/shared/duration"
 	"github.com/nicechat-relay/nicechat-relay/shared/humane"
 	"github.com/nicechat-relay/nicechat-relay/shared/humane/humanetest"
 	"github.com/nicechat-relay/nicechat-relay/shared/humanize"
 	"github.com/nicechat-relay/nicechat-relay/shared/message"
+	"github.com/nicechat-relay/nicechat-relay/shared/outbound"
 )
 
 // rows is a humane channel made of the kit and nothing else but its
@@ -33,7 +35,7 @@ func newRows(url string, s humane.Settings) (*rows, error) {
 		return nil, err
 	}
 	s = s.Or(humane.Defaults)
-	return &rows{url: url, s: s, client: delivery.NewHTTPClient(s.Timeout), pacer: humane.NewPacer(s.Interval)}, nil
+	return &rows{url: url, s: s, client: outbound.NewHTTPClient(s.Timeout), pacer: humane.NewPacer(s.Interval)}, nil
 }
 
 func (r *rows) Name() string           { return "rows" }
@@ -101,7 +103,7 @@ func TestCheckRefusesDurationsOutOfBounds(t *testing.T) {
 		wantErr string // empty: accepted
 	}{
 		{name: "zero durations take the defaults", s: humane.Settings{}},
-		{name: "five minutes is the most", s: humane.Settings{Timeout: delivery.MaxTimeout, Interval: delivery.MaxTimeout}},
+		{name: "five minutes is the most", s: humane.Settings{Timeout: duration.Max, Interval: duration.Max}},
 		{name: "a negative timeout names its variable", s: humane.Settings{Timeout: -time.Second}, wantErr: "ROWS_TIMEOUT"},
 		{name: "a pace over five minutes names its variable", s: humane.Settings{Interval: time.Hour}, wantErr: "ROWS_MIN_INTERVAL"},
 		{name: "an unknown language names the channel's variable", s: humane.Settings{Humanize: humanize.Options{Language: "de"}}, wantErr: "ROWS_LANGUAGE"},

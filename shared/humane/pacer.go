@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/nicechat-relay/nicechat-relay/shared/delivery"
+	"github.com/nicechat-relay/nicechat-relay/shared/duration"
 )
 
 // Pacer spaces posts to one rate-limited service (a Slack webhook, a
@@ -108,5 +109,5 @@ func (p *Pacer) sleep(ctx context.Context, d time.Duration) error {
 	if p.Sleep != nil {
 		return p.Sleep(ctx, d)
 	}
-	return delivery.Sleep(ctx, d)
+	return duration.Sleep(ctx, d)
 }

@@ -9,11 +9,12 @@ import (
 	"time"
 
 	"github.com/nicechat-relay/nicechat-relay/shared/delivery"
+	"github.com/nicechat-relay/nicechat-relay/shared/outbound"
 )
 
 // Post is one request of a channel to its service.
 type Post struct {
-	Client  *http.Client // the channel's one client (delivery.NewHTTPClient)
+	Client  *http.Client // the channel's one client (outbound.NewHTTPClient)
 	Channel string       // the channel's name, in the User-Agent
 	URL     string       // a secret more often than not: never quoted
 	// Setting is the variable URL comes from, and What says what the URL
@@ -25,7 +26,7 @@ type Post struct {
 	// Limit is how much of the answer is read, whole, for a service whose
 	// answer is JSON to be read. Zero reads only the head a failure's
 	// reason keeps, with URL's path and query taken out
-	// (delivery.ReadAnswer).
+	// (outbound.ReadAnswer).
 	Limit int64
 	// Scrub takes the channel's secrets out of the answer before it is
 	// read (before a reason is cut from it, which could cut a secret in
@@ -95,7 +96,7 @@ func (p *Pacer) exchange(ctx context.Context, post Post) (Answer, *delivery.Erro
 	}
 	a := Answer{Status: resp.StatusCode, Header: resp.Header, At: p.Clock()}
 	if post.Limit == 0 {
-		a.Body = delivery.ReadAnswer(resp.Body, post.URL)
+		a.Body = outbound.ReadAnswer(resp.Body, post.URL)
 	} else if a.Body, err = readWhole(resp.Body, post.Limit); err != nil && a.OK() {
 		// The service may have taken the message; at least once means
 		// posting it again.

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/nicechat-relay/nicechat-relay/shared/delivery"
+	"github.com/nicechat-relay/nicechat-relay/shared/duration"
 	"github.com/nicechat-relay/nicechat-relay/shared/humanize"
 	"github.com/nicechat-relay/nicechat-relay/shared/message"
 	"github.com/nicechat-relay/nicechat-relay/shared/nicechat"
@@ -42,8 +43,8 @@ type Settings struct {
 var Defaults = Settings{Timeout: 10 * time.Second, Interval: 2 * time.Second}
 
 // Read reads the settings env names: the timeout and the pace with
-// delivery.ParseTimeout (a duration or a number of seconds, positive, at
-// most delivery.MaxTimeout; unset, def's), and the humanize options
+// duration.Parse (a duration or a number of seconds, positive, at most
+// duration.Max; unset, def's), and the humanize options
 // (DISPLAY_TIMEZONE, HUMANIZE_SHOW_IP, CHAT_URL_TEMPLATE,
 // HUMANIZE_LANGUAGE, and the channel's language over it). An error names
 // the variable at fault.
@@ -51,12 +52,12 @@ func (env Env) Read(getenv func(string) string, def Settings) (Settings, error) 
 	s := def
 	var err error
 	if env.Timeout != "" {
-		if s.Timeout, err = delivery.ParseTimeout(env.Timeout, getenv(env.Timeout), def.Timeout); err != nil {
+		if s.Timeout, err = duration.Parse(env.Timeout, getenv(env.Timeout), def.Timeout); err != nil {
 			return Settings{}, err
 		}
 	}
 	if env.MinInterval != "" {
-		if s.Interval, err = delivery.ParseTimeout(env.MinInterval, getenv(env.MinInterval), def.Interval); err != nil {
+		if s.Interval, err = duration.Parse(env.MinInterval, getenv(env.MinInterval), def.Interval); err != nil {
 			return Settings{}, err
 		}
 	}
@@ -73,8 +74,8 @@ func (env Env) Check(s Settings) error {
 		name  string
 		value time.Duration
 	}{{env.Timeout, s.Timeout}, {env.MinInterval, s.Interval}} {
-		if d.name != "" && (d.value < 0 || d.value > delivery.MaxTimeout) {
-			return fmt.Errorf("%s must be at most %s and not negative (zero takes the default), got %s", d.name, delivery.MaxTimeout, d.value)
+		if d.name != "" && (d.value < 0 || d.value > duration.Max) {
+			return fmt.Errorf("%s must be at most %s and not negative (zero takes the default), got %s", d.name, duration.Max, d.value)
 		}
 	}
 	if err := s.Humanize.Validate(); err != nil {

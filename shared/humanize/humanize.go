@@ -17,8 +17,8 @@ import (
 	// embeds the data.
 	_ "time/tzdata"
 
-	"github.com/nicechat-relay/nicechat-relay/shared/delivery"
 	"github.com/nicechat-relay/nicechat-relay/shared/nicechat"
+	"github.com/nicechat-relay/nicechat-relay/shared/outbound"
 )
 
 // ChatIDPlaceholder is replaced by the chat id in Options.ChatURLTemplate.
@@ -88,7 +88,7 @@ func OptionsFromEnv(getenv func(string) string, languageEnv string) (Options, er
 		if !strings.Contains(tpl, ChatIDPlaceholder) {
 			return Options{}, fmt.Errorf("CHAT_URL_TEMPLATE must contain %s", ChatIDPlaceholder)
 		}
-		if err := delivery.CheckURL("CHAT_URL_TEMPLATE", strings.ReplaceAll(tpl, ChatIDPlaceholder, "1")); err != nil {
+		if err := outbound.CheckURL("CHAT_URL_TEMPLATE", strings.ReplaceAll(tpl, ChatIDPlaceholder, "1")); err != nil {
 			return Options{}, err
 		}
 		// The link is put in email bodies and Slack messages as it is, so

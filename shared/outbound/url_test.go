@@ -1,10 +1,10 @@
-package delivery_test
+package outbound_test
 
 import (
 	"strings"
 	"testing"
 
-	"github.com/nicechat-relay/nicechat-relay/shared/delivery"
+	"github.com/nicechat-relay/nicechat-relay/shared/outbound"
 )
 
 func TestCheckURLAcceptsAbsoluteHTTPURLs(t *testing.T) {
@@ -15,7 +15,7 @@ func TestCheckURLAcceptsAbsoluteHTTPURLs(t *testing.T) {
 		"https://[::1]:8443/h",
 	} {
 		t.Run(raw, func(t *testing.T) {
-			if err := delivery.CheckURL("WEBHOOK_URL", raw); err != nil {
+			if err := outbound.CheckURL("WEBHOOK_URL", raw); err != nil {
 				t.Errorf("CheckURL(%q) = %v, want nil", raw, err)
 			}
 		})
@@ -41,7 +41,7 @@ func TestCheckURLRefusesNamingTheSettingButNotTheValue(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			err := delivery.CheckURL("SLACK_WEBHOOK_URL", tt.raw)
+			err := outbound.CheckURL("SLACK_WEBHOOK_URL", tt.raw)
 			if err == nil || err.Error() != tt.want {
 				t.Fatalf("CheckURL(%q) = %v, want %q", tt.raw, err, tt.want)
 			}
@@ -64,7 +64,7 @@ func TestRedactURLTakesTheConfiguredPathAndQueryOutOfAnEcho(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if got := delivery.RedactURL(tt.text, tt.url); got != tt.want {
+			if got := outbound.RedactURL(tt.text, tt.url); got != tt.want {
 				t.Errorf("RedactURL(%q, %q) = %q, want %q", tt.text, tt.url, got, tt.want)
 			}
 		})
@@ -82,7 +82,7 @@ func TestRedactBodyTakesTheSecretOutBeforeAReasonIsCut(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if got := string(delivery.RedactBody([]byte(tt.body), raw)); got != tt.want {
+			if got := string(outbound.RedactBody([]byte(tt.body), raw)); got != tt.want {
 				t.Errorf("RedactBody(%q) = %q, want %q", tt.body, got, tt.want)
 			}
 		})

@@ -6,11 +6,11 @@ import (
 	"strings"
 	"time"
 
-	"github.com/nicechat-relay/nicechat-relay/shared/delivery"
 	"github.com/nicechat-relay/nicechat-relay/shared/humane"
 	"github.com/nicechat-relay/nicechat-relay/shared/humanize"
 	"github.com/nicechat-relay/nicechat-relay/shared/idempotency"
 	"github.com/nicechat-relay/nicechat-relay/shared/nicechat"
+	"github.com/nicechat-relay/nicechat-relay/shared/outbound"
 )
 
 // Environment variables.
@@ -152,7 +152,7 @@ func (cfg Config) Validate() error {
 			return err
 		}
 	default:
-		if err := delivery.CheckURL(EnvWebhookURL, cfg.WebhookURL); err != nil {
+		if err := outbound.CheckURL(EnvWebhookURL, cfg.WebhookURL); err != nil {
 			return err
 		}
 	}
@@ -175,7 +175,7 @@ func (cfg Config) validateWebAPI() error {
 		return fmt.Errorf("%s must be a channel id such as C0123456789, not a name (in Slack: the channel's details, About, at the bottom), got %q", EnvChannel, cfg.ChannelID)
 	}
 	if cfg.APIURL != "" {
-		if err := delivery.CheckURL(EnvAPIURL, cfg.APIURL); err != nil {
+		if err := outbound.CheckURL(EnvAPIURL, cfg.APIURL); err != nil {
 			return err
 		}
 	}

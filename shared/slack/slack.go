@@ -19,6 +19,7 @@ import (
 	"github.com/nicechat-relay/nicechat-relay/shared/humane"
 	"github.com/nicechat-relay/nicechat-relay/shared/idempotency"
 	"github.com/nicechat-relay/nicechat-relay/shared/message"
+	"github.com/nicechat-relay/nicechat-relay/shared/outbound"
 )
 
 // Channel posts to one Slack incoming webhook, or through the Web API to
@@ -71,7 +72,7 @@ func New(cfg Config, deps Deps) (*Channel, error) {
 	}
 	client := deps.HTTP
 	if client == nil {
-		client = delivery.NewHTTPClient(cfg.Timeout)
+		client = outbound.NewHTTPClient(cfg.Timeout)
 	}
 	log := deps.Log
 	if log == nil {
@@ -125,7 +126,7 @@ func (c *Channel) Deliver(ctx context.Context, m message.Message) error {
 	if de := c.pacer.Post(ctx, humane.Post{
 		Client: c.client, Channel: Name, URL: c.cfg.WebhookURL, Setting: EnvWebhookURL, What: "webhook URL", Body: body,
 		Redact: func(de *delivery.Error) *delivery.Error {
-			de.Reason = delivery.RedactURL(de.Reason, c.cfg.WebhookURL)
+			de.Reason = outbound.RedactURL(de.Reason, c.cfg.WebhookURL)
 			return de
 		},
 	}, classify); de != nil {

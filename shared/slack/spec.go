@@ -12,6 +12,7 @@ import (
 	"github.com/nicechat-relay/nicechat-relay/shared/consumer"
 	"github.com/nicechat-relay/nicechat-relay/shared/delivery"
 	"github.com/nicechat-relay/nicechat-relay/shared/idempotency"
+	"github.com/nicechat-relay/nicechat-relay/shared/outbound"
 )
 
 // Name is the channel's name in routing, logs and dead letters.
@@ -147,7 +148,7 @@ func local(env consumer.LocalEnv) (consumer.Local, error) {
 		if strings.TrimSpace(env.Getenv(EnvWebhookURL)) == "" {
 			return consumer.Local{Target: "off: set " + EnvWebhookURL + " or " + EnvBotToken}, nil
 		}
-		return consumer.Local{On: true, Target: delivery.Origin(env.Getenv(EnvWebhookURL))}, nil
+		return consumer.Local{On: true, Target: outbound.Origin(env.Getenv(EnvWebhookURL))}, nil
 	}
 	api := strings.TrimSpace(env.Getenv(EnvAPIURL))
 	if api == "" {
@@ -155,7 +156,7 @@ func local(env consumer.LocalEnv) (consumer.Local, error) {
 	}
 	return consumer.Local{
 		On:     true,
-		Target: "a thread per visitor in " + strings.TrimSpace(env.Getenv(EnvChannel)) + " at " + delivery.Origin(api),
+		Target: "a thread per visitor in " + strings.TrimSpace(env.Getenv(EnvChannel)) + " at " + outbound.Origin(api),
 		Open: consumer.Opener(ConfigFromEnv, func(cfg Config, _ aws.Config) (delivery.Channel, error) {
 			return New(cfg, Deps{Threads: env.Docs, Log: env.Log})
 		}),

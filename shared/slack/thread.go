@@ -15,6 +15,7 @@ import (
 	slackapi "github.com/slack-go/slack"
 
 	"github.com/nicechat-relay/nicechat-relay/shared/delivery"
+	"github.com/nicechat-relay/nicechat-relay/shared/duration"
 	"github.com/nicechat-relay/nicechat-relay/shared/humanize"
 	"github.com/nicechat-relay/nicechat-relay/shared/idempotency"
 	"github.com/nicechat-relay/nicechat-relay/shared/nicechat"
@@ -270,7 +271,7 @@ func (c *Channel) deliverThreaded(ctx context.Context, e *nicechat.Event, visito
 				de.RetryAfter = time.UnixMilli(th.OpenBy).Sub(now) + time.Second
 				return de
 			}
-			if err := delivery.Sleep(ctx, c.pollInterval); err != nil {
+			if err := duration.Sleep(ctx, c.pollInterval); err != nil {
 				return delivery.Retry("not posted: "+err.Error(), err)
 			}
 			tries--

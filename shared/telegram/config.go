@@ -11,9 +11,9 @@ import (
 	"sync"
 	"time"
 
-	"github.com/nicechat-relay/nicechat-relay/shared/delivery"
 	"github.com/nicechat-relay/nicechat-relay/shared/humane"
 	"github.com/nicechat-relay/nicechat-relay/shared/humanize"
+	"github.com/nicechat-relay/nicechat-relay/shared/outbound"
 )
 
 // Environment variables.
@@ -21,7 +21,7 @@ const (
 	EnvBotToken = "TELEGRAM_BOT_TOKEN" // required, a secret
 	EnvChatID   = "TELEGRAM_CHAT_ID"   // required: a numeric id (may be negative, e.g. -1001234567890) or @channelname
 	EnvAPIURL   = "TELEGRAM_API_URL"   // default https://api.telegram.org (tests point it at httptest)
-	EnvTimeout  = "TELEGRAM_TIMEOUT"   // default 10s, parsed with delivery.ParseTimeout
+	EnvTimeout  = "TELEGRAM_TIMEOUT"   // default 10s, parsed with duration.Parse
 	// EnvMinInterval is the least time between two posts of one consumer
 	// instance, default 2s: the event source runs at most 2 instances, so
 	// the chat gets at most one message a second (Telegram's documented
@@ -60,7 +60,7 @@ type Config struct {
 
 // Deps are what the channel is given rather than builds.
 type Deps struct {
-	HTTP *http.Client // nil: delivery.NewHTTPClient(cfg.Timeout)
+	HTTP *http.Client // nil: outbound.NewHTTPClient(cfg.Timeout)
 }
 
 // ConfigFromEnv reads TELEGRAM_BOT_TOKEN, TELEGRAM_CHAT_ID (both
@@ -131,7 +131,7 @@ func (cfg Config) validateTarget() error {
 	if cfg.APIURL == "" {
 		return nil
 	}
-	if err := delivery.CheckURL(EnvAPIURL, cfg.APIURL); err != nil {
+	if err := outbound.CheckURL(EnvAPIURL, cfg.APIURL); err != nil {
 		return err
 	}
 	// The method's path is appended to it, so a query or a fragment

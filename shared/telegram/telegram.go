@@ -14,6 +14,7 @@ import (
 	"github.com/nicechat-relay/nicechat-relay/shared/delivery"
 	"github.com/nicechat-relay/nicechat-relay/shared/humane"
 	"github.com/nicechat-relay/nicechat-relay/shared/message"
+	"github.com/nicechat-relay/nicechat-relay/shared/outbound"
 )
 
 // Name is the channel's name in routing, logs, metrics and dead letters.
@@ -42,7 +43,7 @@ func New(cfg Config, deps Deps) (*Channel, error) {
 	cfg = cfg.withDefaults()
 	client := deps.HTTP
 	if client == nil {
-		client = delivery.NewHTTPClient(cfg.Timeout)
+		client = outbound.NewHTTPClient(cfg.Timeout)
 	}
 	return &Channel{
 		cfg:      cfg,

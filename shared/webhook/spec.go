@@ -7,6 +7,7 @@ import (
 
 	"github.com/nicechat-relay/nicechat-relay/shared/consumer"
 	"github.com/nicechat-relay/nicechat-relay/shared/delivery"
+	"github.com/nicechat-relay/nicechat-relay/shared/outbound"
 )
 
 // Name is the channel's name in routing, logs and dead letters.
@@ -63,7 +64,7 @@ var Spec = consumer.Spec{
 // first run shows deliveries end to end.
 func local(env consumer.LocalEnv) (consumer.Local, error) {
 	if url := env.Getenv(EnvURL); url != "" {
-		return consumer.Local{On: true, Target: delivery.Origin(url)}, nil
+		return consumer.Local{On: true, Target: outbound.Origin(url)}, nil
 	}
 	return consumer.Local{On: true, Target: "the built-in sink " + env.SinkURL, Env: map[string]string{EnvURL: env.SinkURL}}, nil
 }

@@ -16,8 +16,10 @@ import (
 	"time"
 
 	"github.com/nicechat-relay/nicechat-relay/shared/delivery"
+	"github.com/nicechat-relay/nicechat-relay/shared/duration"
 	"github.com/nicechat-relay/nicechat-relay/shared/message"
 	"github.com/nicechat-relay/nicechat-relay/shared/nicechat"
+	"github.com/nicechat-relay/nicechat-relay/shared/outbound"
 )
 
 // Environment variables.
@@ -57,7 +59,7 @@ type Config struct {
 // ConfigFromEnv reads and validates WEBHOOK_URL, WEBHOOK_SECRET and
 // WEBHOOK_TIMEOUT.
 func ConfigFromEnv(getenv func(string) string) (Config, error) {
-	timeout, err := delivery.ParseTimeout(EnvTimeout, getenv(EnvTimeout), DefaultTimeout)
+	timeout, err := duration.Parse(EnvTimeout, getenv(EnvTimeout), DefaultTimeout)
 	if err != nil {
 		return Config{}, err
 	}
@@ -75,7 +77,7 @@ func ConfigFromEnv(getenv func(string) string) (Config, error) {
 // check validates cfg and keeps the decoded secret, so the channel built
 // from it does not decode it again.
 func (cfg *Config) check() error {
-	if err := delivery.CheckURL(EnvURL, cfg.URL); err != nil {
+	if err := outbound.CheckURL(EnvURL, cfg.URL); err != nil {
 		return err
 	}
 	keys, err := decodeSecrets(cfg.Secret)
@@ -154,7 +156,7 @@ func New(cfg Config, deps Deps) (*Channel, error) {
 	}
 	client := deps.HTTP
 	if client == nil {
-		client = delivery.NewHTTPClient(cfg.Timeout)
+		client = outbound.NewHTTPClient(cfg.Timeout)
 	}
 	return &Channel{url: cfg.URL, keys: cfg.keys, timeout: cfg.Timeout, now: now, client: client}, nil
 }
@@ -200,12 +202,12 @@ func (c *Channel) Deliver(ctx context.Context, m message.Message) error {
 	if err != nil {
 		return delivery.FromTransportError(err)
 	}
-	body := delivery.ReadAnswer(resp.Body, c.url)
+	body := outbound.ReadAnswer(resp.Body, c.url)
 	if resp.StatusCode >= 200 && resp.StatusCode < 300 {
 		return nil
 	}
 	de := classify(resp.StatusCode, resp.Header, body, c.now())
-	de.Reason = delivery.RedactURL(de.Reason, c.url)
+	de.Reason = outbound.RedactURL(de.Reason, c.url)
 	return de
 }
 
