@@ -12,9 +12,10 @@ import (
 )
 
 // What the channel list describes is generated (template.yaml's channel
-// regions, ingest's routes, the README's channel tables); each file must
-// be what make generate writes now, or a change to a channel would reach
-// the Go side and not the stack, or the docs.
+// regions, ingest's routes, the channels' setting names, the README's
+// channel tables); each file must be what make generate writes now, or a
+// change to a channel would reach the Go side and not the stack, the
+// settings or the docs.
 func TestEveryGeneratedFileIsCurrent(t *testing.T) {
 	files, err := generate.Files("..", channels.All)
 	if err != nil {

@@ -1,11 +1,15 @@
 package infra_test
 
 import (
+	"go/ast"
+	"go/parser"
+	"go/token"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -13,6 +17,7 @@ import (
 	"github.com/nicechat-relay/nicechat-relay/infra/generate"
 	"github.com/nicechat-relay/nicechat-relay/shared/channels"
 	"github.com/nicechat-relay/nicechat-relay/shared/consumer"
+	"github.com/nicechat-relay/nicechat-relay/shared/settings"
 )
 
 // teams is a channel nobody wrote: a description alone, as a newcomer adds
@@ -40,12 +45,15 @@ var teams = consumer.Spec{
 			Constraint:  "empty, or an https URL",
 			Description: "The Teams workflow's webhook URL. Empty turns the channel off.",
 			Doc:         "the Teams workflow's webhook URL", DocDefault: "empty = off",
+			Example: "https://teams.example.com/workflows/abc",
 		}, {
 			Env: "TEAMS_LANGUAGE", Display: true, Values: []string{"", "en", "pl", "uk"},
 			Description: "Language of the Teams messages; empty = HumanizeLanguage.",
 			Doc:         "the Teams messages' language", DocDefault: "empty = `HumanizeLanguage`",
 		}},
-		On: consumer.Set("TeamsWebhookUrl"),
+		// A setting no parameter sets, as a timeout.
+		Settings: []consumer.Setting{{Env: "TEAMS_TIMEOUT", Default: "`10s`", Doc: "timeout of one post"}},
+		On:       consumer.Set("TeamsWebhookUrl"),
 		// Resources beyond the channel's block, as an archive's bucket.
 		Extra: []consumer.Fragment{{Section: "Resources", YAML: `TeamsCards:
   Type: AWS::S3::Bucket
@@ -66,10 +74,10 @@ var teams = consumer.Spec{
 // The proof that a channel is described once: with one more description
 // in the list, make generate's files carry the channel everywhere (a
 // template cfn-lint takes, with its resources under its condition, ingest
-// routing to it, its rules; ingest's routes; the README's tables), the
-// other channels are turned off from their descriptions as the scenarios
-// do, and no file but the generated ones changes, nor any line of them
-// outside their generated regions.
+// routing to it, its rules; ingest's routes; the settings the relay knows;
+// the README's tables), the scenarios turn it on from its description and
+// the other channels off from theirs, and no file but the generated ones
+// changes, nor any line of them outside their generated regions.
 func TestAChannelAddedToTheListReachesTheTemplateRoutesDocsAndScenarios(t *testing.T) {
 	dir := t.TempDir()
 	for _, name := range []string{generate.TemplateFile, generate.READMEFile} {
@@ -86,7 +94,7 @@ func TestAChannelAddedToTheListReachesTheTemplateRoutesDocsAndScenarios(t *testi
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got, want := sortedKeys(files), []string{generate.READMEFile, generate.RoutesFile, generate.TemplateFile}; !slices.Equal(got, want) {
+	if got, want := sortedKeys(files), []string{generate.READMEFile, generate.RoutesFile, generate.SettingsFile, generate.TemplateFile}; !slices.Equal(got, want) {
 		t.Fatalf("make generate writes %v, want %v", got, want)
 	}
 	current, err := generate.Files("..", channels.All)
@@ -132,8 +140,12 @@ func TestAChannelAddedToTheListReachesTheTemplateRoutesDocsAndScenarios(t *testi
 			}
 		}
 
-		url := "https://teams.example.com/workflows/abc"
-		alone := map[string]string{"CallbackToken": allChannels["CallbackToken"], "TeamsWebhookUrl": url}
+		alone := examples(teams)
+		url := alone["TeamsWebhookUrl"]
+		if url == "" {
+			t.Fatal("TeamsWebhookUrl has no Example to turn the channel on with")
+		}
+		alone["CallbackToken"] = allChannels["CallbackToken"]
 		for _, spec := range channels.All {
 			for i := 0; i+1 < len(channelOff(spec)); i += 2 {
 				alone[channelOff(spec)[i]] = ""
@@ -173,14 +185,69 @@ func TestAChannelAddedToTheListReachesTheTemplateRoutesDocsAndScenarios(t *testi
 		}
 	})
 
+	t.Run("the settings", func(t *testing.T) {
+		names, secrets := generatedSettings(t, files[generate.SettingsFile])
+		for _, n := range []string{"TEAMS_EVENTS", "TEAMS_QUEUE_URL", "TEAMS_DLQ_URL", "TEAMS_WEBHOOK_URL", "TEAMS_LANGUAGE", "TEAMS_TIMEOUT"} {
+			if !slices.Contains(names, n) {
+				t.Errorf("the settings the relay knows lack %s: %q", n, names)
+			}
+		}
+		if !slices.Contains(secrets, "TEAMS_WEBHOOK_URL") {
+			t.Errorf("the secret settings lack TEAMS_WEBHOOK_URL: %q", secrets)
+		}
+		for _, spec := range channels.All {
+			for _, n := range generate.SettingNames(spec) {
+				if !slices.Contains(names, n) || !slices.Contains(settings.Names, n) {
+					t.Errorf("the %s channel's %s is lost", spec.Name, n)
+				}
+			}
+		}
+	})
+
 	t.Run("the README", func(t *testing.T) {
 		readme := string(files[generate.READMEFile])
-		for _, want := range []string{"| `TEAMS_EVENTS` |", "| `TEAMS_QUEUE_URL` |", "| `TeamsWebhookUrl` | empty = off (secret) |", "| `TeamsWebhookUrlSecretArn` |", "| `TeamsLanguage` |", "| `teams` | `shared/teams` |"} {
+		for _, want := range []string{
+			"| `TEAMS_EVENTS` |", "| `TEAMS_QUEUE_URL` |",
+			"| `TEAMS_WEBHOOK_URL` | unset | the Teams workflow's webhook URL |", "| `TEAMS_LANGUAGE` |",
+			"| `TEAMS_TIMEOUT` | `10s` | timeout of one post |", "| `TEAMS_DLQ_URL` |",
+			"| Teams | `TeamsWebhookUrl` |", "- Teams: `TeamsWebhookUrlSecretArn`, `TeamsLanguage`, `TeamsEvents`",
+			"| `TeamsWebhookUrl` | empty = off (secret) |", "| `TeamsWebhookUrlSecretArn` |", "| `TeamsLanguage` |",
+			"| `teams` | `shared/teams` |",
+		} {
 			if !strings.Contains(readme, want) {
 				t.Errorf("the README has no %q", want)
 			}
 		}
 	})
+}
+
+// generatedSettings are the values of channelNames and channelSecrets in
+// a generated shared/settings/channels_gen.go.
+func generatedSettings(t *testing.T, src []byte) (names, secrets []string) {
+	t.Helper()
+	f, err := parser.ParseFile(token.NewFileSet(), generate.SettingsFile, src, 0)
+	if err != nil {
+		t.Fatalf("%s is not Go: %v", generate.SettingsFile, err)
+	}
+	lists := map[string]*[]string{"channelNames": &names, "channelSecrets": &secrets}
+	ast.Inspect(f, func(n ast.Node) bool {
+		spec, ok := n.(*ast.ValueSpec)
+		if !ok || len(spec.Names) != 1 || len(spec.Values) != 1 || lists[spec.Names[0].Name] == nil {
+			return true
+		}
+		for _, e := range spec.Values[0].(*ast.CompositeLit).Elts {
+			v, err := strconv.Unquote(e.(*ast.BasicLit).Value)
+			if err != nil {
+				t.Fatal(err)
+			}
+			*lists[spec.Names[0].Name] = append(*lists[spec.Names[0].Name], v)
+		}
+		return false
+	})
+	if len(names) == 0 || len(secrets) == 0 {
+		t.Fatalf("%s has no channelNames or channelSecrets", generate.SettingsFile)
+	}
+	return names, secrets
 }
 
 var generatedRegion = regexp.MustCompile(`(?s)BEGIN generated: ([a-z-]+).*?END generated: ([a-z-]+)`)

@@ -9,7 +9,6 @@ package infra_test
 import (
 	"cmp"
 	"context"
-	"encoding/base64"
 	"fmt"
 	"log/slog"
 	"maps"
@@ -39,17 +38,30 @@ import (
 	"github.com/nicechat-relay/nicechat-relay/shared/slack"
 )
 
-// allChannels are deployable values that turn every channel on.
-var allChannels = map[string]string{
-	"CallbackToken":    "tok_0123456789abcdefghijklmnop",
-	"WebhookUrl":       "https://hooks.example.com/nicechat",
-	"WebhookSecret":    "whsec_" + base64.StdEncoding.EncodeToString([]byte("0123456789abcdef0123456789abcdef")),
-	"EmailFrom":        "relay@example.com",
-	"EmailTo":          "ops@example.com, sales@example.com",
-	"SlackWebhookUrl":  "https://hooks.slack.com/services/T0000/B0000/XXXXXXXXXXXXXXXX",
-	"TelegramBotToken": "123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw_",
-	"TelegramChatId":   "-1001234567890",
-	"AlarmEmail":       "ops@example.com",
+// allChannels are deployable values that turn every channel on: the
+// callback token, an alarm address, and each channel's parameters'
+// Examples, from its description.
+var allChannels = func() map[string]string {
+	out := map[string]string{
+		"CallbackToken": "tok_0123456789abcdefghijklmnop",
+		"AlarmEmail":    "ops@example.com",
+	}
+	for _, spec := range channels.All {
+		maps.Copy(out, examples(spec))
+	}
+	return out
+}()
+
+// examples are spec's parameters' Examples, by parameter: the values that
+// turn it on in the scenarios.
+func examples(spec consumer.Spec) map[string]string {
+	out := map[string]string{}
+	for _, p := range spec.Deploy.Params {
+		if p.Example != "" {
+			out[p.Name()] = p.Example
+		}
+	}
+	return out
 }
 
 // with returns allChannels changed by pairs of name, value.

@@ -1,8 +1,9 @@
 // Package generate writes what the channel list describes: template.yaml's
 // channel regions (parameters, rules, conditions, ingest's routing, each
 // channel's resources, outputs), ingest's routing table
-// (shared/ingest/routes.go) and the README's tables of the channels'
-// parameters. cmd/generate (make generate) writes its Files; a test in
+// (shared/ingest/routes.go), the channels' setting names
+// (shared/settings/channels_gen.go) and the README's tables of the
+// channels' parameters and settings. cmd/generate (make generate) writes its Files; a test in
 // infra fails, naming make generate, while a file differs from them.
 package generate
 
@@ -25,11 +26,13 @@ const (
 	TemplateFile = "template.yaml"
 	READMEFile   = "README.md"
 	RoutesFile   = "shared/ingest/routes.go"
+	SettingsFile = "shared/settings/channels_gen.go"
 )
 
 // Files returns the generated files for the channels specs, by path
 // relative to root: template.yaml and README.md with their generated
-// regions rewritten (the rest as found under root), routes.go whole.
+// regions rewritten (the rest as found under root), routes.go and
+// channels_gen.go whole.
 func Files(root string, specs []consumer.Spec) (map[string][]byte, error) {
 	out := map[string][]byte{}
 	regions, err := templateRegions(specs)
@@ -52,6 +55,9 @@ func Files(root string, specs []consumer.Spec) (map[string][]byte, error) {
 		}
 	}
 	out[RoutesFile] = Routes(specs)
+	if out[SettingsFile], err = Settings(specs); err != nil {
+		return nil, err
+	}
 	return out, nil
 }
 

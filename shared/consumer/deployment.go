@@ -26,10 +26,22 @@ type Deployment struct {
 	OnDoc string
 	// LocalOnDoc says when the local relay runs it.
 	LocalOnDoc string
+	// Ways are the ways to turn it on, each a row of the README's table
+	// of what a deploy needs ("at least one channel"); none is one row,
+	// Label and OnDoc.
+	Ways []Way
 	// Params are its settings, as template parameters, in order; the
 	// event lists (Routes) follow them. A setting listed in the Spec's
 	// Secrets is NoEcho and has a …SecretArn form.
 	Params []Param
+	// Settings are its function's variables as the README's consumer
+	// settings table documents them, in order: its parameters' variables
+	// and those no parameter sets (a timeout, a pace, an API URL), which
+	// are named nowhere else. A parameter's variable with no row here
+	// gets one from the parameter's Doc. With its parameters', event
+	// lists', queues' and secrets' variables they are the names
+	// shared/settings knows (make generate writes them there).
+	Settings []Setting
 	// On is the channel's Has<Title> condition: the stack creates its
 	// resources, and ingest routes to it, only when it holds.
 	On Cond
@@ -83,6 +95,26 @@ type Param struct {
 	// Doc is the README's "what it is"; DocDefault its default, when not
 	// the value itself ("empty = off").
 	Doc, DocDefault string
+	// Example is a valid value that the infra tests' scenarios set to
+	// turn the channel on (every parameter of its On that has one) or to
+	// use the setting; empty leaves it at its default there.
+	Example string
+}
+
+// Setting is a row of the README's consumer settings table: one variable
+// of the channel's function, or several alike (Also), its default and
+// what it is, in Markdown.
+type Setting struct {
+	Env     string
+	Also    []string
+	Default string
+	Doc     string
+}
+
+// Way is one way to turn a channel on: a name for it ("Slack, a thread
+// per visitor") and the parameters to set, in Markdown.
+type Way struct {
+	Label, Set string
 }
 
 // Name is the template parameter: the variable in CamelCase.

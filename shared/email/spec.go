@@ -58,12 +58,14 @@ var Spec = consumer.Spec{
 			Description: "Sender address, an SES identity verified in this region (the address or " +
 				"its domain). The function may send only as this identity.",
 			Doc: "sender, a bare address (`relay@example.com`) whose address or domain is a verified SES identity; the Lambda may send only as it", DocDefault: "empty = off",
+			Example: "relay@example.com",
 		}, {
 			Env:         EnvTo,
 			Pattern:     `^$|^[^@\s<>,]+@[^@\s<>,]+( *, *[^@\s<>,]+@[^@\s<>,]+)*$`,
 			Constraint:  "empty, or a comma list of addresses",
 			Description: "Recipients, comma separated. The email channel is off unless both EmailFrom and EmailTo are set.",
 			Doc:         "recipients, comma separated; email is on only when both `EmailFrom` and `EmailTo` are set", DocDefault: "empty = off",
+			Example: "ops@example.com, sales@example.com",
 		}, {
 			Env:         EnvConfigurationSet,
 			Pattern:     "^[A-Za-z0-9_-]{0,64}$",
@@ -74,6 +76,11 @@ var Spec = consumer.Spec{
 			Description: "Language of the human emails; empty = HumanizeLanguage (say, en for the accountant while the chats are uk).",
 			Doc:         "the human emails' language", DocDefault: "empty = `HumanizeLanguage`",
 		}},
+		Settings: []consumer.Setting{
+			{Env: EnvFrom, Also: []string{EnvTo}, Default: "required (email; local: `nicechat-relay@localhost`, `you@localhost`)", Doc: "a verified SES identity; a comma list of recipients"},
+			{Env: EnvConfigurationSet, Default: "unset", Doc: "SES configuration set"},
+			{Env: EnvLanguage, Default: "`HUMANIZE_LANGUAGE`", Doc: "the human emails' language, over `HUMANIZE_LANGUAGE` (the accountant's email in English while the team's chats are in Ukrainian)"},
+		},
 		On: consumer.AllOf(consumer.Set("EmailFrom"), consumer.Set("EmailTo")),
 		Rules: []consumer.Rule{{
 			Name: "EmailNeedsBothAddresses",

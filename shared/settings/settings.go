@@ -16,37 +16,25 @@ import (
 // relayctl, as the README documents them (a test holds the two together,
 // and the channel list's queue and event variables to these). It is one
 // list for all: the local relay reads every function's settings from one
-// environment, so a setting of another function is no mistake.
-var Names = []string{
+// environment, so a setting of another function is no mistake. Each
+// channel's own (its event lists, queues, parameters' variables and other
+// settings) come from its description: make generate writes them to
+// channels_gen.go, as ingest, which reads this list, must not link the
+// channels' code.
+var Names = slices.Concat([]string{
 	// ingest
 	"CALLBACK_TOKEN", "CALLBACK_TOKEN_PREVIOUS", "MAX_BODY_BYTES", "QUARANTINE_QUEUE_URL",
-	"WEBHOOK_EVENTS", "EMAIL_TECH_EVENTS", "EMAIL_HUMAN_EVENTS", "SLACK_EVENTS", "TELEGRAM_EVENTS",
-	"WEBHOOK_QUEUE_URL", "EMAIL_QUEUE_URL", "SLACK_QUEUE_URL", "TELEGRAM_QUEUE_URL",
 	// every consumer
 	"QUEUE_URL", "DLQ_URL", "MAX_ATTEMPTS", "IDEMPOTENCY_TABLE", "IDEMPOTENCY_WINDOW", "STACK_NAME",
-	// webhook
-	"WEBHOOK_URL", "WEBHOOK_SECRET", "WEBHOOK_TIMEOUT",
-	// email
-	"EMAIL_FROM", "EMAIL_TO", "EMAIL_CONFIGURATION_SET",
-	// slack
-	"SLACK_WEBHOOK_URL", "SLACK_BOT_TOKEN", "SLACK_CHANNEL", "SLACK_THREAD_TTL",
-	"SLACK_BROADCAST_EVENTS", "SLACK_API_URL", "SLACK_TIMEOUT", "SLACK_MIN_INTERVAL",
-	// telegram
-	"TELEGRAM_BOT_TOKEN", "TELEGRAM_CHAT_ID", "TELEGRAM_API_URL", "TELEGRAM_TIMEOUT", "TELEGRAM_MIN_INTERVAL",
 	// the humane channels' messages
-	"DISPLAY_TIMEZONE", "HUMANIZE_LANGUAGE", "SLACK_LANGUAGE", "EMAIL_LANGUAGE", "TELEGRAM_LANGUAGE",
-	"HUMANIZE_SHOW_IP", "CHAT_URL_TEMPLATE",
+	"DISPLAY_TIMEZONE", "HUMANIZE_LANGUAGE", "HUMANIZE_SHOW_IP", "CHAT_URL_TEMPLATE",
 	// the local relay, make demo and relayctl
 	"RELAY_ADDR", "RELAY_ADMIN_ADDR", "RELAY_DATA_DIR", "RELAY_EMAIL", "RELAY_SHUTDOWN_GRACE", "RELAY_URL",
-	"WEBHOOK_DLQ_URL", "EMAIL_DLQ_URL", "SLACK_DLQ_URL", "TELEGRAM_DLQ_URL",
-}
+}, channelNames)
 
 // SecretNames are the settings that may come from Secrets Manager as
-// <NAME>_SECRET_ARN (see package secrets).
-var SecretNames = []string{
-	"CALLBACK_TOKEN", "CALLBACK_TOKEN_PREVIOUS", "WEBHOOK_URL", "WEBHOOK_SECRET",
-	"SLACK_WEBHOOK_URL", "SLACK_BOT_TOKEN", "TELEGRAM_BOT_TOKEN",
-}
+// <NAME>_SECRET_ARN (see package secrets): ingest's and the channels'.
+var SecretNames = slices.Concat([]string{"CALLBACK_TOKEN", "CALLBACK_TOKEN_PREVIOUS"}, channelSecrets)
 
 // Mistake is a variable that looks like a setting but is none, and the
 // setting it most likely meant.

@@ -46,17 +46,27 @@ var Spec = consumer.Spec{
 			Constraint:  "empty, or a bot token as @BotFather gives it (123456789:AA...)",
 			Description: "Telegram bot token from @BotFather. Empty turns the channel off.",
 			Doc:         "the bot's token from @BotFather", DocDefault: "empty = off",
+			Example: "123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw_",
 		}, {
 			Env:         EnvChatID,
 			Pattern:     `^$|^-?[1-9][0-9]{0,18}$|^@[A-Za-z0-9_]{5,32}$`,
 			Constraint:  "empty, a numeric chat id (groups are negative, e.g. -1001234567890) or @channelname",
 			Description: "The chat the bot posts to; add the bot to it first. Empty turns the channel off.",
 			Doc:         "the chat to post to: a numeric id or `@channelname`; Telegram is on only when both are set", DocDefault: "empty = off",
+			Example: "-1001234567890",
 		}, {
 			Env: EnvLanguage, Display: true, Values: []string{"", "en", "pl", "uk"},
 			Description: "Language of the Telegram messages; empty = HumanizeLanguage.",
 			Doc:         "the Telegram messages' language", DocDefault: "empty = `HumanizeLanguage`",
 		}},
+		Settings: []consumer.Setting{
+			{Env: EnvBotToken, Default: "required (telegram)", Doc: "the bot's token from [@BotFather](https://t.me/BotFather); a secret, never logged nor put in a dead letter"},
+			{Env: EnvChatID, Default: "required (telegram)", Doc: "the chat the bot posts to: a numeric id (groups are negative, `-100…`) or `@channelname`; add the bot to the chat first"},
+			{Env: EnvAPIURL, Default: "`" + defaultAPIURL + "`", Doc: "the Bot API (tests point it at a local server)"},
+			{Env: EnvTimeout, Default: "`10s`", Doc: "timeout of one `sendMessage`"},
+			{Env: EnvMinInterval, Default: "`2s`", Doc: "least time between two messages of one Telegram consumer instance: with 2 instances, one a second, Telegram's limit for one chat"},
+			{Env: EnvLanguage, Default: "`HUMANIZE_LANGUAGE`", Doc: "the Telegram messages' language, over `HUMANIZE_LANGUAGE`"},
+		},
 		On: consumer.AllOf(consumer.Set("TelegramBotToken"), consumer.Set("TelegramChatId")),
 		Rules: []consumer.Rule{{
 			Name: "TelegramNeedsTokenAndChat",

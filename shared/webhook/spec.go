@@ -39,6 +39,7 @@ var Spec = consumer.Spec{
 		Delivers:    "the event JSON, signed",
 		OnDoc:       "WebhookUrl",
 		LocalOnDoc:  "always (built-in sink by default)",
+		Ways:        []consumer.Way{{Label: "Webhook", Set: "`WebhookUrl` (and `WebhookSecret` to have requests signed)"}},
 		Params: []consumer.Param{{
 			Env:        EnvURL,
 			Comment:    "The URL often carries a secret (a token in its path or query).",
@@ -47,6 +48,7 @@ var Spec = consumer.Spec{
 			Description: "Where the webhook channel POSTs each event's JSON. Empty, with " +
 				"WebhookUrlSecretArn empty too, turns the channel off.",
 			Doc: "where the webhook channel POSTs each event's JSON, byte for byte", DocDefault: "empty = off",
+			Example: "https://hooks.example.com/nicechat",
 		}, {
 			Env:        EnvSecret,
 			Pattern:    `^$|^whsec_[A-Za-z0-9+/]+={0,2}( whsec_[A-Za-z0-9+/]+={0,2})?$`,
@@ -55,7 +57,13 @@ var Spec = consumer.Spec{
 				"requests. While rotating, the new and the old secret separated by a " +
 				"space: each request then carries both signatures.",
 			Doc: "`whsec_<base64>`: requests carry Standard Webhooks `webhook-id`, `webhook-timestamp`, `webhook-signature`", DocDefault: "empty = unsigned",
+			Example: "whsec_MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=",
 		}},
+		Settings: []consumer.Setting{
+			{Env: EnvURL, Default: "required (webhook; local: the built-in `/_sink`)", Doc: "where the event JSON is POSTed; a secret (its path or query often carries a token), so it may come from Secrets Manager like the others"},
+			{Env: EnvSecret, Default: "unset: unsigned", Doc: "`whsec_…` Standard Webhooks signing secret; while rotating, the new and the old separated by a space (each request carries both signatures, so the receiver can switch at its own pace)"},
+			{Env: EnvTimeout, Default: "`10s`", Doc: "timeout of one POST"},
+		},
 		On: consumer.Set("WebhookUrl"),
 	},
 }
