@@ -24,6 +24,7 @@ import (
 
 	"github.com/nicechat-relay/nicechat-relay/shared/channels"
 	"github.com/nicechat-relay/nicechat-relay/shared/consumer"
+	"github.com/nicechat-relay/nicechat-relay/shared/docstore"
 	"github.com/nicechat-relay/nicechat-relay/shared/idempotency"
 	"github.com/nicechat-relay/nicechat-relay/shared/ingest"
 	"github.com/nicechat-relay/nicechat-relay/shared/localqueue"
@@ -66,6 +67,7 @@ type relay struct {
 	log       *slog.Logger
 	store     *localqueue.Store
 	once      *idempotency.Local // what each channel has delivered
+	docs      *docstore.Local    // the channels' documents (Slack's threads), in once's file
 	pauses    *pauses            // which channels are paused
 	outcomes  *eventOutcomes     // what each channel did with each event, for make demo
 	// The callback listener serves POST /callback/{token} alone; the
@@ -177,6 +179,9 @@ func startWith(ctx context.Context, lookupEnv func(string) (string, bool), log *
 	if r.once, err = idempotency.OpenLocal(filepath.Join(r.dataDir, storeFile), time.Now()); err != nil {
 		return nil, err
 	}
+	if r.docs, err = docstore.NewLocal(r.once.File()); err != nil {
+		return nil, err
+	}
 	if r.pauses, err = loadPauses(r.dataDir); err != nil {
 		return nil, err
 	}
@@ -257,7 +262,7 @@ func (r *relay) startConsumers(ctx context.Context, lookup func(string) string, 
 		if spec.Local != nil {
 			local, err = spec.Local(consumer.LocalEnv{
 				Getenv: lookup, SinkURL: r.admin + sinkPath, DataDir: r.dataDir,
-				AWS: awsCfg, AWSErr: awsErr, Log: r.log, Docs: r.once,
+				AWS: awsCfg, AWSErr: awsErr, Log: r.log, Docs: r.docs,
 			})
 			if err != nil {
 				return fmt.Errorf("the %s channel: %w", spec.Name, err)

@@ -23,6 +23,7 @@ import (
 	"github.com/nicechat-relay/nicechat-relay/shared/consumer"
 	"github.com/nicechat-relay/nicechat-relay/shared/consumer/consumertest"
 	"github.com/nicechat-relay/nicechat-relay/shared/delivery"
+	"github.com/nicechat-relay/nicechat-relay/shared/docstore"
 	"github.com/nicechat-relay/nicechat-relay/shared/email"
 	"github.com/nicechat-relay/nicechat-relay/shared/idempotency"
 	"github.com/nicechat-relay/nicechat-relay/shared/localaws"
@@ -81,7 +82,11 @@ func TestAMisconfiguredChannelPausesAndDeliversEverythingOnceResumed(t *testing.
 			t.Fatal(err)
 		}
 		t.Cleanup(func() { store.Close() })
-		ch, err := slack.New(slack.Config{BotToken: "xoxb-1-2-3", ChannelID: "C0PAUSE01", APIURL: url, Interval: time.Millisecond}, slack.Deps{Threads: store})
+		threads, err := docstore.NewLocal(store.File())
+		if err != nil {
+			t.Fatal(err)
+		}
+		ch, err := slack.New(slack.Config{BotToken: "xoxb-1-2-3", ChannelID: "C0PAUSE01", APIURL: url, Interval: time.Millisecond}, slack.Deps{Threads: threads})
 		if err != nil {
 			t.Fatal(err)
 		}

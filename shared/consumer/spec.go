@@ -15,6 +15,7 @@ import (
 	"github.com/nicechat-relay/nicechat-relay/shared/awsjson"
 	"github.com/nicechat-relay/nicechat-relay/shared/breaker"
 	"github.com/nicechat-relay/nicechat-relay/shared/delivery"
+	"github.com/nicechat-relay/nicechat-relay/shared/docstore"
 	"github.com/nicechat-relay/nicechat-relay/shared/idempotency"
 	"github.com/nicechat-relay/nicechat-relay/shared/message"
 	"github.com/nicechat-relay/nicechat-relay/shared/secrets"
@@ -221,7 +222,7 @@ type LocalEnv struct {
 	Log     *slog.Logger
 	// Docs is the relay's store of channel documents (Slack's threads),
 	// beside its delivery records, in place of the idempotency table.
-	Docs idempotency.Docs
+	Docs docstore.Store
 }
 
 // Local is how a channel runs in the local relay.

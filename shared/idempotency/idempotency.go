@@ -17,9 +17,8 @@
 // and before Delivered is written leaves an in_progress record; once it
 // has expired the next attempt delivers again.
 //
-// Beside the records, the same table (and file) keeps the small versioned
-// documents a channel needs across deliveries (Docs: each visitor's Slack
-// thread), under keys of their own.
+// The same table and file also hold package docstore's documents, under
+// keys of their own.
 package idempotency
 
 import (

@@ -36,8 +36,9 @@ type localRecord struct {
 // crash leaves a delivery in doubt: the wait is kept short.
 const maxBatchDelay = time.Millisecond
 
-// OpenLocal opens (or creates) the store at path and drops the records
-// that expired before now, as DynamoDB's TTL would.
+// OpenLocal opens (or creates) the store at path and drops the items of
+// the file that expired before now, as DynamoDB's TTL would: its records
+// and the documents that share it (see File).
 func OpenLocal(path string, now time.Time) (*Local, error) {
 	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: time.Second})
 	if err != nil {
@@ -50,26 +51,16 @@ func OpenLocal(path string, now time.Time) (*Local, error) {
 		if err != nil {
 			return err
 		}
-		var expired [][]byte
-		err = b.ForEach(func(k, v []byte) error {
+		if err := dropExpired(tx, now); err != nil {
+			return err
+		}
+		return b.ForEach(func(k, v []byte) error {
 			var r localRecord
-			switch {
-			case json.Unmarshal(v, &r) != nil || !r.ExpiresAt.After(now):
-				expired = append(expired, k)
-			case r.State == InProgress:
+			if json.Unmarshal(v, &r) == nil && r.State == InProgress {
 				inDoubt = append(inDoubt, string(k))
 			}
 			return nil
 		})
-		if err != nil {
-			return err
-		}
-		for _, k := range expired {
-			if err := b.Delete(k); err != nil {
-				return err
-			}
-		}
-		return dropExpiredDocs(tx, now)
 	})
 	if err != nil {
 		db.Close()
@@ -82,6 +73,10 @@ func OpenLocal(path string, now time.Time) (*Local, error) {
 // that opened the store before stopped without finishing it (a crash): the
 // far end may have it. Each is delivered again once its claim expires.
 func (l *Local) InDoubt() []string { return l.inDoubt }
+
+// File is the open file, which the local relay's documents share
+// (docstore.NewLocal): one process opens it once.
+func (l *Local) File() *bolt.DB { return l.db }
 
 // Close closes the file.
 func (l *Local) Close() error { return l.db.Close() }
@@ -136,29 +131,32 @@ func (l *Local) Release(_ context.Context, key, owner string) error {
 	return nil
 }
 
-// dropExpiredDocs deletes the documents that expired before now.
-func dropExpiredDocs(tx *bolt.Tx, now time.Time) error {
-	b, err := tx.CreateBucketIfNotExists(docBucket)
-	if err != nil {
-		return err
-	}
-	var expired [][]byte
-	err = b.ForEach(func(k, v []byte) error {
-		var d localDoc
-		if json.Unmarshal(v, &d) != nil || !d.ExpiresAt.After(now) {
-			expired = append(expired, k)
+// dropExpired deletes every item of the file that expired before now, as
+// DynamoDB's TTL does in the table: the records, and the documents that
+// share the file (package docstore). Every item keeps its expiry as
+// expires_at; one that cannot be read is dropped too.
+func dropExpired(tx *bolt.Tx, now time.Time) error {
+	return tx.ForEach(func(_ []byte, b *bolt.Bucket) error {
+		var expired [][]byte
+		err := b.ForEach(func(k, v []byte) error {
+			var it struct {
+				ExpiresAt time.Time `json:"expires_at"`
+			}
+			if json.Unmarshal(v, &it) != nil || !it.ExpiresAt.After(now) {
+				expired = append(expired, k)
+			}
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		for _, k := range expired {
+			if err := b.Delete(k); err != nil {
+				return err
+			}
 		}
 		return nil
 	})
-	if err != nil {
-		return err
-	}
-	for _, k := range expired {
-		if err := b.Delete(k); err != nil {
-			return err
-		}
-	}
-	return nil
 }
 
 func put(b *bolt.Bucket, key string, r localRecord) error {

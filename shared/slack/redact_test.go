@@ -9,6 +9,7 @@ import (
 
 	fixtures "github.com/nicechat-relay/nicechat-relay/events"
 	"github.com/nicechat-relay/nicechat-relay/shared/delivery/deliverytest"
+	"github.com/nicechat-relay/nicechat-relay/shared/docstore"
 	"github.com/nicechat-relay/nicechat-relay/shared/idempotency"
 	"github.com/nicechat-relay/nicechat-relay/shared/nicechat"
 )
@@ -41,7 +42,11 @@ func TestNoPartOfAnEchoedSecretReachesTheReason(t *testing.T) {
 					t.Fatal(err)
 				}
 				t.Cleanup(func() { store.Close() })
-				ch, err := New(Config{BotToken: token, ChannelID: channelID, APIURL: s.URL, Timeout: 5 * time.Second, Interval: time.Millisecond}, Deps{Threads: store})
+				threads, err := docstore.NewLocal(store.File())
+				if err != nil {
+					t.Fatal(err)
+				}
+				ch, err := New(Config{BotToken: token, ChannelID: channelID, APIURL: s.URL, Timeout: 5 * time.Second, Interval: time.Millisecond}, Deps{Threads: threads})
 				if err != nil {
 					t.Fatal(err)
 				}

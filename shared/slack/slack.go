@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/nicechat-relay/nicechat-relay/shared/delivery"
+	"github.com/nicechat-relay/nicechat-relay/shared/docstore"
 	"github.com/nicechat-relay/nicechat-relay/shared/humane"
 	"github.com/nicechat-relay/nicechat-relay/shared/idempotency"
 	"github.com/nicechat-relay/nicechat-relay/shared/message"
@@ -29,7 +30,7 @@ type Channel struct {
 	cfg     Config
 	client  *http.Client
 	pacer   *humane.Pacer
-	threads idempotency.Docs
+	threads docstore.Store
 	log     *slog.Logger
 	now     func() time.Time
 	// pollInterval is how often a delivery waiting for another to open
@@ -44,7 +45,7 @@ type Deps struct {
 	HTTP *http.Client // nil: one client with cfg.Timeout, kept for every delivery
 	// Threads keeps each visitor's thread; required with a bot token
 	// (the idempotency table, or the local relay's store).
-	Threads idempotency.Docs
+	Threads docstore.Store
 	Log     *slog.Logger // nil: none
 }
 

@@ -15,9 +15,9 @@ import (
 	slackapi "github.com/slack-go/slack"
 
 	"github.com/nicechat-relay/nicechat-relay/shared/delivery"
+	"github.com/nicechat-relay/nicechat-relay/shared/docstore"
 	"github.com/nicechat-relay/nicechat-relay/shared/duration"
 	"github.com/nicechat-relay/nicechat-relay/shared/humanize"
-	"github.com/nicechat-relay/nicechat-relay/shared/idempotency"
 	"github.com/nicechat-relay/nicechat-relay/shared/nicechat"
 )
 
@@ -344,7 +344,7 @@ func (c *Channel) deliverThreaded(ctx context.Context, e *nicechat.Event, visito
 // openThread claims the opening of the visitor's thread and posts the
 // event as its root. done is false when another delivery changed the
 // record first.
-func (c *Channel) openThread(ctx context.Context, key string, doc idempotency.Doc, th thread, s step, msg *slackapi.WebhookMessage) (done bool, err error) {
+func (c *Channel) openThread(ctx context.Context, key string, doc docstore.Doc, th thread, s step, msg *slackapi.WebhookMessage) (done bool, err error) {
 	now := c.now()
 	owner := s.Event + "@" + strconv.FormatInt(now.UnixNano(), 10)
 	th.Opener, th.OpenBy = owner, now.Add(c.openHold()).UnixMilli()
@@ -484,7 +484,7 @@ func (c *Channel) afterPost(ctx context.Context) (context.Context, context.Cance
 // post, and a margin for the store.
 func (c *Channel) openHold() time.Duration { return c.pacer.Interval + c.cfg.Timeout + 5*time.Second }
 
-func (c *Channel) loadThread(ctx context.Context, key string) (idempotency.Doc, thread, *delivery.Error) {
+func (c *Channel) loadThread(ctx context.Context, key string) (docstore.Doc, thread, *delivery.Error) {
 	doc, err := c.threads.LoadDoc(ctx, key, c.now())
 	if err != nil {
 		return doc, thread{}, storeError(err)
@@ -501,7 +501,7 @@ func (c *Channel) loadThread(ctx context.Context, key string) (idempotency.Doc, 
 
 // saveThread writes th over the version read; conflict reports that
 // another delivery wrote it first.
-func (c *Channel) saveThread(ctx context.Context, key string, doc idempotency.Doc, th thread) (conflict bool, de *delivery.Error) {
+func (c *Channel) saveThread(ctx context.Context, key string, doc docstore.Doc, th thread) (conflict bool, de *delivery.Error) {
 	data, err := json.Marshal(th)
 	if err != nil {
 		return false, delivery.Permanent("encode the Slack thread record: "+err.Error(), err)
@@ -509,7 +509,7 @@ func (c *Channel) saveThread(ctx context.Context, key string, doc idempotency.Do
 	doc.Data = data
 	err = c.threads.SaveDoc(ctx, key, doc, c.now().Add(c.cfg.ThreadTTL))
 	switch {
-	case errors.Is(err, idempotency.ErrConflict):
+	case errors.Is(err, docstore.ErrConflict):
 		return true, nil
 	case err != nil:
 		return false, storeError(err)

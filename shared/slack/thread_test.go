@@ -16,6 +16,7 @@ import (
 	fixtures "github.com/nicechat-relay/nicechat-relay/events"
 	"github.com/nicechat-relay/nicechat-relay/shared/awsjson"
 	"github.com/nicechat-relay/nicechat-relay/shared/delivery"
+	"github.com/nicechat-relay/nicechat-relay/shared/docstore"
 	"github.com/nicechat-relay/nicechat-relay/shared/humane"
 	"github.com/nicechat-relay/nicechat-relay/shared/idempotency"
 	"github.com/nicechat-relay/nicechat-relay/shared/localaws"
@@ -35,24 +36,28 @@ const (
 // DynamoDB) and the local relay's file.
 var threadStores = []struct {
 	name string
-	open func(t testing.TB) idempotency.Docs
+	open func(t testing.TB) docstore.Store
 }{
-	{"table", func(t testing.TB) idempotency.Docs {
-		return idempotency.NewTable(awsjson.New(localaws.Config(t), awsjson.DynamoDB, nil), localaws.IdempotencyTable(t))
+	{"table", func(t testing.TB) docstore.Store {
+		return docstore.NewTable(awsjson.New(localaws.Config(t), awsjson.DynamoDB, nil), localaws.IdempotencyTable(t))
 	}},
-	{"local", func(t testing.TB) idempotency.Docs {
+	{"local", func(t testing.TB) docstore.Store {
 		l, err := idempotency.OpenLocal(filepath.Join(t.TempDir(), "idempotency.db"), time.Now())
 		if err != nil {
 			t.Fatal(err)
 		}
 		t.Cleanup(func() { l.Close() })
-		return l
+		d, err := docstore.NewLocal(l.File())
+		if err != nil {
+			t.Fatal(err)
+		}
+		return d
 	}},
 }
 
 // threaded is one instance of the channel in Web API mode; tests make
 // several over one store and one Slack, as Lambda runs several.
-func threaded(t *testing.T, api *slacktest.Server, store idempotency.Docs, tweak ...func(*Config)) *Channel {
+func threaded(t *testing.T, api *slacktest.Server, store docstore.Store, tweak ...func(*Config)) *Channel {
 	t.Helper()
 	cfg := Config{BotToken: botToken, ChannelID: channelID, APIURL: api.URL, Timeout: 5 * time.Second, Interval: time.Millisecond, Humanize: linkOpts}
 	for _, f := range tweak {
@@ -560,13 +565,13 @@ func TestADeliveryWaitsForAnotherOpeningTheThreadThenForItsClaimToRunOut(t *test
 // an error fails that save (the store is down), and the script may
 // change the record itself (another delivery got there first).
 type scriptedDocs struct {
-	idempotency.Docs
+	docstore.Store
 	mu    sync.Mutex
 	saves int
 	on    map[int]func() error
 }
 
-func (s *scriptedDocs) SaveDoc(ctx context.Context, key string, d idempotency.Doc, expires time.Time) error {
+func (s *scriptedDocs) SaveDoc(ctx context.Context, key string, d docstore.Doc, expires time.Time) error {
 	s.mu.Lock()
 	s.saves++
 	script := s.on[s.saves]
@@ -576,14 +581,14 @@ func (s *scriptedDocs) SaveDoc(ctx context.Context, key string, d idempotency.Do
 			return err
 		}
 	}
-	return s.Docs.SaveDoc(ctx, key, d, expires)
+	return s.Store.SaveDoc(ctx, key, d, expires)
 }
 
 func TestAPostedMessageIsNeverPostedAgainWhateverHappensToTheRecord(t *testing.T) {
 	down := func() error { return errors.New("the store is down") }
 	t.Run("the root's ts cannot be recorded", func(t *testing.T) {
 		api := slacktest.New(t, botToken, channelID)
-		store := &scriptedDocs{Docs: threadStores[1].open(t), on: map[int]func() error{2: down}}
+		store := &scriptedDocs{Store: threadStores[1].open(t), on: map[int]func() error{2: down}}
 		ch := threaded(t, api, store)
 		if err := ch.Deliver(context.Background(), visitorMessage(nicechat.TypeNewChat, 725)); err != nil {
 			t.Errorf("Deliver = %v; want the posted root counted as delivered (a retry would post it again)", err)
@@ -594,7 +599,7 @@ func TestAPostedMessageIsNeverPostedAgainWhateverHappensToTheRecord(t *testing.T
 	})
 	t.Run("the reply cannot be recorded and the summary update is rate limited", func(t *testing.T) {
 		api := slacktest.New(t, botToken, channelID)
-		store := &scriptedDocs{Docs: threadStores[1].open(t), on: map[int]func() error{4: down}}
+		store := &scriptedDocs{Store: threadStores[1].open(t), on: map[int]func() error{4: down}}
 		ch := threaded(t, api, store)
 		deliverAsSQSWould(t, ch, visitorMessage(nicechat.TypeNewChat, 725))
 		api.FailNext("chat.update", slacktest.Answer{HTTPStatus: 429, RetryAfter: 30})
@@ -617,7 +622,7 @@ func TestAPostedMessageIsNeverPostedAgainWhateverHappensToTheRecord(t *testing.T
 			doc.Data, _ = json.Marshal(thread{TS: "1764400000.000009", Steps: []step{{Event: "other", Type: nicechat.TypeNewChat, Label: "new chat", Posted: "1764400000.000009"}}})
 			return inner.SaveDoc(context.Background(), key, doc, time.Now().Add(time.Hour))
 		}
-		ch := threaded(t, api, &scriptedDocs{Docs: inner, on: map[int]func() error{2: other}})
+		ch := threaded(t, api, &scriptedDocs{Store: inner, on: map[int]func() error{2: other}})
 		if err := ch.Deliver(context.Background(), visitorMessage(nicechat.TypeFirstMessage, 725)); err != nil {
 			t.Fatal(err)
 		}
