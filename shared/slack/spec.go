@@ -59,6 +59,10 @@ var Spec = consumer.Spec{
 		Delivers:    "humane Block Kit message, or a thread per visitor",
 		OnDoc:       "SlackWebhookUrl, or SlackBotToken and SlackChannel",
 		LocalOnDoc:  "`SLACK_WEBHOOK_URL`, or `SLACK_BOT_TOKEN` and `SLACK_CHANNEL`",
+		Ways: []consumer.Way{
+			{Label: "Slack, a message per event", Set: "`SlackWebhookUrl`"},
+			{Label: "Slack, a thread per visitor", Set: "`SlackBotToken` and `SlackChannel`"},
+		},
 		Params: []consumer.Param{{
 			Env:        EnvWebhookURL,
 			Pattern:    `^$|^https?://[^\s]+$`,
@@ -66,6 +70,7 @@ var Spec = consumer.Spec{
 			Description: "Slack incoming webhook URL (https://hooks.slack.com/services/...): one " +
 				"message per event. Empty, with SlackBotToken empty too, turns the channel off.",
 			Doc: "Slack incoming webhook URL: a message per event", DocDefault: "empty = off",
+			Example: "https://hooks.slack.com/services/T0000/B0000/XXXXXXXXXXXXXXXX",
 		}, {
 			Env:        EnvBotToken,
 			EnvComment: "A thread per visitor; the threads are kept in IDEMPOTENCY_TABLE (Globals), under keys of their own.",
@@ -105,6 +110,13 @@ var Spec = consumer.Spec{
 			Description: "Language of the Slack messages; empty = HumanizeLanguage.",
 			Doc:         "the Slack messages' language", DocDefault: "empty = `HumanizeLanguage`",
 		}},
+		Settings: []consumer.Setting{
+			{Env: EnvWebhookURL, Default: "required (slack), unless `SLACK_BOT_TOKEN` is set", Doc: "a Slack incoming-webhook URL: a message per event"},
+			{Env: EnvBotToken, Also: []string{EnvChannel, EnvThreadTTL, EnvBroadcastEvents, EnvAPIURL}, Default: "unset", Doc: "instead of the webhook, a thread per visitor: see \"Slack: a message per event, or a thread per visitor\""},
+			{Env: EnvTimeout, Default: "`10s`", Doc: "timeout of one Slack POST (a Web API call, in threads)"},
+			{Env: EnvMinInterval, Default: "`2s`", Doc: "least time between two posts of one Slack consumer instance: with the 2 instances the event source runs at most, one post a second"},
+			{Env: EnvLanguage, Default: "`HUMANIZE_LANGUAGE`", Doc: "the Slack messages' language, over `HUMANIZE_LANGUAGE`"},
+		},
 		// Either mode: an incoming webhook, or a bot token (threads).
 		On: consumer.AnyOf(consumer.Set("SlackWebhookUrl"), consumer.Set("SlackBotToken")),
 		Rules: []consumer.Rule{{
