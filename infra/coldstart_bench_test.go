@@ -26,6 +26,7 @@ import (
 
 	fixtures "github.com/nicechat-relay/nicechat-relay/events"
 	"github.com/nicechat-relay/nicechat-relay/shared/channels"
+	"github.com/nicechat-relay/nicechat-relay/shared/consumer"
 	"github.com/nicechat-relay/nicechat-relay/shared/nicechat"
 )
 
@@ -58,60 +59,84 @@ var baseline = coldStartCase{
 	},
 }
 
-var coldStartFunctions = []coldStartCase{
-	{
-		name: "ingest", id: "IngestFunction", target: "IngestFunction",
-		queues: ingestQueues(),
-		params: func(*testing.B) map[string]string { return with("CallbackToken", fixtureToken) },
-		event:  "apigw-new_chat.json",
-		ok: func(answer []byte) error {
-			var resp events.APIGatewayV2HTTPResponse
-			if err := json.Unmarshal(answer, &resp); err != nil {
-				return err
-			}
-			if resp.StatusCode != http.StatusAccepted {
-				return fmt.Errorf("status %d, want 202", resp.StatusCode)
-			}
-			return nil
-		},
+// coldStartIngest is ingest's case.
+var coldStartIngest = coldStartCase{
+	name: "ingest", id: "IngestFunction", target: "IngestFunction",
+	queues: ingestQueues(),
+	params: func(*testing.B) map[string]string { return with("CallbackToken", fixtureToken) },
+	event:  "apigw-new_chat.json",
+	ok: func(answer []byte) error {
+		var resp events.APIGatewayV2HTTPResponse
+		if err := json.Unmarshal(answer, &resp); err != nil {
+			return err
+		}
+		if resp.StatusCode != http.StatusAccepted {
+			return fmt.Errorf("status %d, want 202", resp.StatusCode)
+		}
+		return nil
 	},
-	{
-		name: "webhook", id: "WebhookFunction", target: "WebhookFunction",
-		queues: []string{"WebhookQueue", "WebhookDlq"},
-		params: func(b *testing.B) map[string]string { return with("WebhookUrl", okSink(b)+"/nicechat") },
-		event:  "sqs-webhook.json",
-		ok:     noBatchItemFailures,
-	},
-	{
-		// The webhook with its signing secret in Secrets Manager: what
-		// reading it at start costs, beside the plain webhook above.
-		name: "webhook-secret", id: "WebhookFunction", target: "WebhookFunction",
-		queues: []string{"WebhookQueue", "WebhookDlq"},
-		params: func(b *testing.B) map[string]string {
-			return with("WebhookUrl", okSink(b)+"/nicechat", "WebhookSecret", "", "WebhookSecretSecretArn", testSecretArn("webhook"))
-		},
-		event: "sqs-webhook.json",
-		ok:    noBatchItemFailures,
-	},
-	{
-		name: "email", id: "EmailFunction", target: "EmailFunction",
-		queues: []string{"EmailQueue", "EmailDlq"},
-		params: func(*testing.B) map[string]string { return with("EmailTo", "ops@example.com") },
-		event:  "sqs-email.json",
-		ok:     noBatchItemFailures,
-	},
-	{
-		name: "slack", id: "SlackFunction", target: "SlackFunction",
-		queues: []string{"SlackQueue", "SlackDlq"},
-		params: func(b *testing.B) map[string]string {
-			return with("SlackWebhookUrl", okSink(b)+"/services/T0/B0/X")
-		},
-		event: "sqs-slack.json",
-		ok:    noBatchItemFailures,
-	},
-	{
-		name: "telegram", id: "TelegramFunction", target: "TelegramFunction",
-		queues: []string{"TelegramQueue", "TelegramDlq"},
+}
+
+// coldStartFunctions are ingest's case, then one per channel of
+// shared/channels (its function, its queues, its events/sqs-<name>.json
+// fixture, its far end from coldStartFarEnds), each followed by its
+// channel's coldStartExtras.
+var coldStartFunctions = slices.Concat([]coldStartCase{coldStartIngest}, channelColdStarts(channels.All))
+
+// channelColdStarts are the cases of specs' functions.
+func channelColdStarts(specs []consumer.Spec) []coldStartCase {
+	var out []coldStartCase
+	for _, spec := range specs {
+		c := coldStartCase{
+			name: spec.Name, id: spec.Title + "Function", target: spec.Title + "Function",
+			queues: []string{queueID(spec), spec.Title + "Dlq"},
+			params: func(b *testing.B) map[string]string { return sinkExamples(b, spec) },
+			event:  "sqs-" + spec.Name + ".json",
+			ok:     noBatchItemFailures,
+		}
+		if far, ok := coldStartFarEnds[spec.Name]; ok {
+			c.params, c.env = far.params, far.env
+		}
+		out = append(out, c)
+		for _, extra := range coldStartExtras[spec.Name] {
+			extra.id, extra.target, extra.queues = c.id, c.target, c.queues
+			extra.event, extra.ok = c.event, c.ok
+			out = append(out, extra)
+		}
+	}
+	return out
+}
+
+// sinkExamples are the values that turn every channel on (allChannels),
+// with each of spec's parameters whose Example is a URL pointed at an
+// okSink, same path: the far end of a channel that POSTs to a URL it is
+// given (the webhook, Slack's incoming webhook).
+func sinkExamples(b *testing.B, spec consumer.Spec) map[string]string {
+	params, sink := with(), ""
+	for name, v := range examples(spec) {
+		u, err := url.Parse(v)
+		if err != nil || u.Scheme != "https" && u.Scheme != "http" {
+			continue
+		}
+		if sink == "" {
+			sink = okSink(b)
+		}
+		params[name] = sink + u.RequestURI()
+	}
+	return params
+}
+
+// coldStartFarEnds are the far ends of the channels that do not POST to a
+// URL parameter: what the first delivery of each reaches instead. A
+// channel not named here gets sinkExamples.
+var coldStartFarEnds = map[string]struct {
+	params func(b *testing.B) map[string]string
+	env    func(b *testing.B) map[string]string
+}{
+	// SES, through fakeAWS.
+	"email": {params: func(*testing.B) map[string]string { return with("EmailTo", "ops@example.com") }},
+	// The Bot API, which answers in JSON of its own.
+	"telegram": {
 		params: func(*testing.B) map[string]string { return allChannels },
 		env: func(b *testing.B) map[string]string {
 			api := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -121,9 +146,20 @@ var coldStartFunctions = []coldStartCase{
 			b.Cleanup(api.Close)
 			return map[string]string{"TELEGRAM_API_URL": api.URL}
 		},
-		event: "sqs-telegram.json",
-		ok:    noBatchItemFailures,
 	},
+}
+
+// coldStartExtras are further cases of a channel's function, each with
+// its own settings.
+var coldStartExtras = map[string][]coldStartCase{
+	"webhook": {{
+		// The webhook with its signing secret in Secrets Manager: what
+		// reading it at start costs, beside the plain webhook above.
+		name: "webhook-secret",
+		params: func(b *testing.B) map[string]string {
+			return with("WebhookUrl", okSink(b)+"/nicechat", "WebhookSecret", "", "WebhookSecretSecretArn", testSecretArn("webhook"))
+		},
+	}},
 }
 
 // BenchmarkColdStart reports, per function, the size of the deployed

@@ -179,6 +179,17 @@ func TestAChannelAddedToTheListReachesTheTemplateRoutesDocsAndScenarios(t *testi
 		}
 	})
 
+	t.Run("the cold-start benchmark", func(t *testing.T) {
+		cases := channelColdStarts(list)
+		i := slices.IndexFunc(cases, func(c coldStartCase) bool { return c.name == "teams" })
+		if i < 0 {
+			t.Fatal("the cold-start benchmark has no teams case")
+		}
+		if c := cases[i]; c.id != "TeamsFunction" || !slices.Equal(c.queues, []string{"TeamsQueue", "TeamsDlq"}) || c.event != "sqs-teams.json" || c.params == nil {
+			t.Errorf("the teams case = %+v, want TeamsFunction, its queues, sqs-teams.json and its far end", c)
+		}
+	})
+
 	t.Run("ingest's routes", func(t *testing.T) {
 		if !strings.Contains(string(files[generate.RoutesFile]), `{name: "teams", queueEnv: "TEAMS_QUEUE_URL", routes: []routeVar{`) {
 			t.Errorf("routes.go does not route to teams:\n%s", files[generate.RoutesFile])

@@ -4,8 +4,10 @@
 //
 // Adding a channel: its package under shared/ exporting a consumer.Spec
 // (with its Deploy), its functions/<name>/main.go, one entry here, then
-// make generate, which writes its share of template.yaml, ingest's routes
-// and the README's channel tables from this list.
+// make generate, which writes its share of template.yaml, ingest's routes,
+// the settings the relay knows (shared/settings/channels_gen.go) and the
+// README's channel tables from this list; the infra tests' scenarios
+// turn it on with its parameters' Examples.
 package channels
 
 import (

@@ -9,8 +9,9 @@ import "strings"
 // writes from it the channel's parameters, rules, Has<Title> condition,
 // ingest's variables and role statements for its queue, its block of
 // resources (queue, DLQ, function, log group, role, breaker policy, the
-// four alarms), its outputs, and the README's tables of its parameters.
-// The function's timeout, batch and concurrency come from Source.
+// four alarms), its outputs, the names shared/settings knows of it, and
+// the README's tables of its variables, its parameters and what turns it
+// on. The function's timeout, batch and concurrency come from Source.
 type Deployment struct {
 	// Label is the channel as a sentence names it (Slack, Telegram).
 	Label string
