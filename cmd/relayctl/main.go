@@ -1,6 +1,8 @@
-// Command relayctl is the operator's tool for the relay's dead-letter
-// queues (see what failed and why, and send it back once the fault is
-// fixed), its quarantine (the callbacks ingest refused) and its channels.
+// Command relayctl is the operator's tool for the relay, in AWS or local:
+// its dead-letter queues (see what failed and why, and send it back once
+// the fault is fixed), its quarantine (read and purge the callbacks ingest
+// refused) and its channels (whether each delivers or is paused; pause and
+// resume one).
 package main
 
 import (

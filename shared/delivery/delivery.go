@@ -122,8 +122,9 @@ func FromHTTPResponse(status int, header http.Header, body []byte, now time.Time
 		e.RetryAfter = ParseRetryAfter(header.Get("Retry-After"), now)
 		return e
 	case status >= 300 && status < 400:
-		// NewHTTPClient follows no redirect: re-posting an event wherever
-		// we are sent is for the operator to decide, by changing the URL.
+		// outbound.NewHTTPClient follows no redirect: re-posting an event
+		// wherever we are sent is for the operator to decide, by changing
+		// the URL.
 		e := Permanent(HTTPReason(status, nil)+": redirect not followed"+redirectTarget(header), nil)
 		e.Status = status
 		return e

@@ -67,7 +67,8 @@ type Route struct {
 }
 
 // Name is how the route appears in responses and logs: "webhook",
-// "email:tech", "email:human", "slack".
+// "email:tech", "email:human", "slack", "telegram": the channel's name,
+// and the format for a channel that delivers several.
 func (r Route) Name() string {
 	if r.Format != "" {
 		return r.Channel + ":" + string(r.Format)

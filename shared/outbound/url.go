@@ -70,8 +70,9 @@ func urlSecrets(raw string) []string {
 // RedactBody takes the secret parts of raw, a configured URL, out of an
 // answer's body before a reason is made of it: a reason is cut to
 // delivery.MaxReasonBytes, and a cut through an echoed secret would leave
-// a part of it that RedactURL could no longer find. An HTML page is reduced to
-// its text first, so that a secret written with entities is found too.
+// a part of it that RedactURL could no longer find. An HTML page is
+// reduced to its text first, so that a secret written with entities is
+// found too.
 func RedactBody(body []byte, raw string) []byte {
 	text := RedactURL(string(body), raw)
 	return []byte(RedactURL(PageText(text), raw))
