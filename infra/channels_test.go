@@ -9,8 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/nicechat-relay/nicechat-relay/shared/channel"
 	"github.com/nicechat-relay/nicechat-relay/shared/channels"
-	"github.com/nicechat-relay/nicechat-relay/shared/consumer"
 )
 
 // TestTemplateAndChannelListAgree holds template.yaml to shared/channels:
@@ -116,7 +116,7 @@ func TestTemplateAndChannelListAgree(t *testing.T) {
 			for _, n := range tpl.Parameters["MaxAttempts"].AllowedValues {
 				sn := newStack(t, tpl, with("MaxAttempts", n))
 				attempts, _ := strconv.Atoi(n)
-				if got, want := asInt(t, sn.eval(path(queue, "RedrivePolicy", "maxReceiveCount")), "maxReceiveCount"), consumer.RedriveMaxReceiveCount(attempts); got != want {
+				if got, want := asInt(t, sn.eval(path(queue, "RedrivePolicy", "maxReceiveCount")), "maxReceiveCount"), channel.RedriveMaxReceiveCount(attempts); got != want {
 					t.Errorf("MaxAttempts=%s: maxReceiveCount = %d, the local relay uses %d", n, got, want)
 				}
 			}
@@ -140,7 +140,7 @@ func TestTemplateAndChannelListAgree(t *testing.T) {
 		if !ok || title == "EmailConfigurationSet" || title == "AlarmEmail" || strings.HasSuffix(title, "SecretArn") {
 			continue
 		}
-		if !slices.ContainsFunc(channels.All, func(s consumer.Spec) bool { return s.Title == title }) {
+		if !slices.ContainsFunc(channels.All, func(s channel.Spec) bool { return s.Title == title }) {
 			t.Errorf("condition %s names a channel shared/channels does not list", name)
 		}
 	}

@@ -25,8 +25,8 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 
 	fixtures "github.com/nicechat-relay/nicechat-relay/events"
+	"github.com/nicechat-relay/nicechat-relay/shared/channel"
 	"github.com/nicechat-relay/nicechat-relay/shared/channels"
-	"github.com/nicechat-relay/nicechat-relay/shared/consumer"
 	"github.com/nicechat-relay/nicechat-relay/shared/nicechat"
 )
 
@@ -84,7 +84,7 @@ var coldStartIngest = coldStartCase{
 var coldStartFunctions = slices.Concat([]coldStartCase{coldStartIngest}, channelColdStarts(channels.All))
 
 // channelColdStarts are the cases of specs' functions.
-func channelColdStarts(specs []consumer.Spec) []coldStartCase {
+func channelColdStarts(specs []channel.Spec) []coldStartCase {
 	var out []coldStartCase
 	for _, spec := range specs {
 		c := coldStartCase{
@@ -111,7 +111,7 @@ func channelColdStarts(specs []consumer.Spec) []coldStartCase {
 // with each of spec's parameters whose Example is a URL pointed at an
 // okSink, same path: the far end of a channel that POSTs to a URL it is
 // given (the webhook, Slack's incoming webhook).
-func sinkExamples(b *testing.B, spec consumer.Spec) map[string]string {
+func sinkExamples(b *testing.B, spec channel.Spec) map[string]string {
 	params, sink := with(), ""
 	for name, v := range examples(spec) {
 		u, err := url.Parse(v)

@@ -19,6 +19,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
 	"github.com/nicechat-relay/nicechat-relay/shared/awsenv"
+	"github.com/nicechat-relay/nicechat-relay/shared/channel"
 	"github.com/nicechat-relay/nicechat-relay/shared/channels"
 	"github.com/nicechat-relay/nicechat-relay/shared/consumer"
 	"github.com/nicechat-relay/nicechat-relay/shared/email"
@@ -72,7 +73,7 @@ func TestEachConsumerTouchesOnlyItsOwnItemsOfTheTable(t *testing.T) {
 	for _, tc := range []struct {
 		name    string
 		params  map[string]string
-		spec    consumer.Spec
+		spec    channel.Spec
 		env     map[string]string // what a test points elsewhere than AWS does
 		formats []message.Format  // one message each
 		items   int               // what the delivery leaves in the table
@@ -107,7 +108,7 @@ func TestEachConsumerTouchesOnlyItsOwnItemsOfTheTable(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			rt, err := tc.spec.Runtime(getenv, localaws.SQS(t), awsCfg, nil, slog.New(slog.DiscardHandler), func(c *consumer.Config) { c.Metrics = io.Discard })
+			rt, err := consumer.NewFromEnv(tc.spec, getenv, localaws.SQS(t), awsCfg, nil, slog.New(slog.DiscardHandler), func(c *consumer.Config) { c.Metrics = io.Discard })
 			if err != nil {
 				t.Fatalf("%s would not start: %v", fn.ID, err)
 			}

@@ -15,31 +15,31 @@ import (
 	"time"
 
 	"github.com/nicechat-relay/nicechat-relay/infra/generate"
+	"github.com/nicechat-relay/nicechat-relay/shared/channel"
 	"github.com/nicechat-relay/nicechat-relay/shared/channels"
-	"github.com/nicechat-relay/nicechat-relay/shared/consumer"
 	"github.com/nicechat-relay/nicechat-relay/shared/settings"
 )
 
 // teams is a channel nobody wrote: a description alone, as a newcomer adds
 // one to shared/channels.
-var teams = consumer.Spec{
+var teams = channel.Spec{
 	Name:  "teams",
 	Title: "Teams",
-	Routes: []consumer.Route{{
-		Env: "TEAMS_EVENTS", Default: consumer.HumaneEvents,
+	Routes: []channel.Route{{
+		Env: "TEAMS_EVENTS", Default: channel.HumaneEvents,
 		Description: "Event types posted to Teams (comma list, * = all, empty = none).",
 		Doc:         "event types posted to Teams",
 	}},
-	Source:  consumer.EventSource{BatchSize: 5, BatchWindow: time.Second, MaxConcurrency: 2, FunctionTimeout: 30 * time.Second},
+	Source:  channel.EventSource{BatchSize: 5, BatchWindow: time.Second, MaxConcurrency: 2, FunctionTimeout: 30 * time.Second},
 	Secrets: []string{"TEAMS_WEBHOOK_URL"},
-	Deploy: consumer.Deployment{
+	Deploy: channel.Deployment{
 		Label:       "Teams",
 		Delivery:    "A Teams message",
 		Description: "Posts queued events to a Microsoft Teams channel through its workflow webhook.",
 		Delivers:    "humane Adaptive Card",
 		OnDoc:       "TeamsWebhookUrl",
 		LocalOnDoc:  "`TEAMS_WEBHOOK_URL`",
-		Params: []consumer.Param{{
+		Params: []channel.Param{{
 			Env:         "TEAMS_WEBHOOK_URL",
 			Pattern:     `^$|^https://[^\s]+$`,
 			Constraint:  "empty, or an https URL",
@@ -52,10 +52,10 @@ var teams = consumer.Spec{
 			Doc:         "the Teams messages' language", DocDefault: "empty = `HumanizeLanguage`",
 		}},
 		// A setting no parameter sets, as a timeout.
-		Settings: []consumer.Setting{{Env: "TEAMS_TIMEOUT", Default: "`10s`", Doc: "timeout of one post"}},
-		On:       consumer.Set("TeamsWebhookUrl"),
+		Settings: []channel.Setting{{Env: "TEAMS_TIMEOUT", Default: "`10s`", Doc: "timeout of one post"}},
+		On:       channel.Set("TeamsWebhookUrl"),
 		// Resources beyond the channel's block, as an archive's bucket.
-		Extra: []consumer.Fragment{{Section: "Resources", YAML: `TeamsCards:
+		Extra: []channel.Fragment{{Section: "Resources", YAML: `TeamsCards:
   Type: AWS::S3::Bucket
   Condition: HasTeams
   DeletionPolicy: Retain
@@ -162,8 +162,8 @@ func TestAChannelAddedToTheListReachesTheTemplateRoutesDocsAndScenarios(t *testi
 		if got := ingestEnv.getenv("TEAMS_QUEUE_URL"); got != s.queueURL("TeamsQueue") {
 			t.Errorf("ingest's TEAMS_QUEUE_URL = %q, want TeamsQueue's URL", got)
 		}
-		if got := ingestEnv.getenv("TEAMS_EVENTS"); got != consumer.HumaneEvents {
-			t.Errorf("ingest's TEAMS_EVENTS = %q, want %q", got, consumer.HumaneEvents)
+		if got := ingestEnv.getenv("TEAMS_EVENTS"); got != channel.HumaneEvents {
+			t.Errorf("ingest's TEAMS_EVENTS = %q, want %q", got, channel.HumaneEvents)
 		}
 		if got := s.function("TeamsFunction").getenv("TEAMS_WEBHOOK_URL"); got != url {
 			t.Errorf("TeamsFunction's TEAMS_WEBHOOK_URL = %q, want %q", got, url)

@@ -27,6 +27,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 
 	"github.com/nicechat-relay/nicechat-relay/shared/awsenv"
+	"github.com/nicechat-relay/nicechat-relay/shared/channel"
 	"github.com/nicechat-relay/nicechat-relay/shared/channels"
 	"github.com/nicechat-relay/nicechat-relay/shared/consumer"
 	"github.com/nicechat-relay/nicechat-relay/shared/humanize"
@@ -54,7 +55,7 @@ var allChannels = func() map[string]string {
 
 // examples are spec's parameters' Examples, by parameter: the values that
 // turn it on in the scenarios.
-func examples(spec consumer.Spec) map[string]string {
+func examples(spec channel.Spec) map[string]string {
 	out := map[string]string{}
 	for _, p := range spec.Deploy.Params {
 		if p.Example != "" {
@@ -77,10 +78,10 @@ func with(pairs ...string) map[string]string {
 }
 
 var (
-	webhookOff  = channelOff(channel("webhook"))
-	emailOff    = channelOff(channel("email"))
-	slackOff    = channelOff(channel("slack"))
-	telegramOff = channelOff(channel("telegram"))
+	webhookOff  = channelOff(channelNamed("webhook"))
+	emailOff    = channelOff(channelNamed("email"))
+	slackOff    = channelOff(channelNamed("slack"))
+	telegramOff = channelOff(channelNamed("telegram"))
 	// slackThreads turns Slack from its incoming webhook to a thread per
 	// visitor through the Web API.
 	slackThreads = []string{"SlackWebhookUrl", "", "SlackBotToken", testBotToken, "SlackChannel", testSlackChannel}
@@ -96,7 +97,7 @@ func off(groups ...[]string) map[string]string { return with(slices.Concat(group
 
 // channelOff are the pairs that turn spec off in allChannels: each of its
 // parameters allChannels sets (or their SecretArn forms), emptied.
-func channelOff(spec consumer.Spec) []string {
+func channelOff(spec channel.Spec) []string {
 	var out []string
 	for _, p := range spec.Deploy.Params {
 		for _, name := range []string{p.Name(), p.Name() + "SecretArn"} {
@@ -108,8 +109,8 @@ func channelOff(spec consumer.Spec) []string {
 	return out
 }
 
-// channel is the channel of shared/channels called name.
-func channel(name string) consumer.Spec {
+// channelNamed is the channel of shared/channels called name.
+func channelNamed(name string) channel.Spec {
 	spec, ok := channels.Find(name)
 	if !ok {
 		panic("no channel " + name + " in shared/channels")
@@ -222,7 +223,7 @@ var loaders = func() map[string]func(getenv func(string) string) (started, error
 	}
 	for _, spec := range channels.All {
 		m[functionID(spec)] = func(getenv func(string) string) (started, error) {
-			if _, err := spec.Setup(context.Background(), getenv, slog.New(slog.DiscardHandler)); err != nil {
+			if _, err := consumer.Setup(context.Background(), spec, getenv, slog.New(slog.DiscardHandler)); err != nil {
 				return started{}, err
 			}
 			// The runtime keeps its channel to itself: open the same
@@ -251,9 +252,9 @@ var loaders = func() map[string]func(getenv func(string) string) (started, error
 }()
 
 // A channel's template resources are named after its Title.
-func functionID(spec consumer.Spec) string { return spec.Title + "Function" }
-func queueID(spec consumer.Spec) string    { return spec.Title + "Queue" }
-func dlqID(spec consumer.Spec) string      { return spec.Title + "Dlq" }
+func functionID(spec channel.Spec) string { return spec.Title + "Function" }
+func queueID(spec channel.Spec) string    { return spec.Title + "Queue" }
+func dlqID(spec channel.Spec) string      { return spec.Title + "Dlq" }
 
 // parameterOf is the template parameter behind a variable: SLACK_EVENTS
 // is SlackEvents.

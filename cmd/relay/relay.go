@@ -22,6 +22,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/config"
 
+	"github.com/nicechat-relay/nicechat-relay/shared/channel"
 	"github.com/nicechat-relay/nicechat-relay/shared/channels"
 	"github.com/nicechat-relay/nicechat-relay/shared/consumer"
 	"github.com/nicechat-relay/nicechat-relay/shared/docstore"
@@ -258,9 +259,9 @@ func (r *relay) startConsumers(ctx context.Context, lookup func(string) string, 
 	}
 	awsCfg, awsErr := config.LoadDefaultConfig(ctx)
 	for _, spec := range channels.All {
-		local := consumer.Local{Target: "off"}
+		local := channel.Local{Target: "off"}
 		if spec.Local != nil {
-			local, err = spec.Local(consumer.LocalEnv{
+			local, err = spec.Local(channel.LocalEnv{
 				Getenv: lookup, SinkURL: r.admin + sinkPath, DataDir: r.dataDir,
 				AWS: awsCfg, AWSErr: awsErr, Log: r.log, Docs: r.docs,
 			})
@@ -270,7 +271,7 @@ func (r *relay) startConsumers(ctx context.Context, lookup func(string) string, 
 		}
 		if empty := emptyEventLists(spec, lookup); local.On && empty != "" {
 			// As in AWS, where ingest routes such a channel nothing.
-			local = consumer.Local{Target: "off: " + empty}
+			local = channel.Local{Target: "off: " + empty}
 		}
 		c := &localChannel{name: spec.Name, on: local.On, target: local.Target, files: local.Files, queue: spec.QueueName(), dlq: spec.DLQName()}
 		for _, v := range local.Env {
@@ -282,7 +283,7 @@ func (r *relay) startConsumers(ctx context.Context, lookup func(string) string, 
 		if err != nil {
 			return err
 		}
-		queueURL, err := r.store.CreateQueue(c.queue, &localqueue.Redrive{DeadLetterQueue: c.dlq, MaxReceiveCount: consumer.RedriveMaxReceiveCount(runtimeCfg.MaxAttempts)})
+		queueURL, err := r.store.CreateQueue(c.queue, &localqueue.Redrive{DeadLetterQueue: c.dlq, MaxReceiveCount: channel.RedriveMaxReceiveCount(runtimeCfg.MaxAttempts)})
 		if err != nil {
 			return err
 		}
@@ -309,7 +310,7 @@ func (r *relay) startConsumers(ctx context.Context, lookup func(string) string, 
 		src := spec.Source
 		instances := make([]batchHandler, max(1, src.MaxConcurrency))
 		for i := range instances {
-			rt, err := spec.Runtime(getenv, r.store, awsCfg, local.Open, r.log, func(cfg *consumer.Config) {
+			rt, err := consumer.NewFromEnv(spec, getenv, r.store, awsCfg, local.Open, r.log, func(cfg *consumer.Config) {
 				cfg.OnOutcome = c.count
 				cfg.OnReport = r.outcomes.reporter(spec.Name)
 				cfg.Metrics = io.Discard // CloudWatch's metrics: locally the status page counts
@@ -335,7 +336,7 @@ func (r *relay) startConsumers(ctx context.Context, lookup func(string) string, 
 // emptyEventLists says which of the channel's event lists are set empty
 // when every one is ("WEBHOOK_EVENTS is empty"): the channel gets no
 // event. "" when one selects events or does not parse (ingest then names it).
-func emptyEventLists(spec consumer.Spec, getenv func(string) string) string {
+func emptyEventLists(spec channel.Spec, getenv func(string) string) string {
 	var names []string
 	for _, route := range spec.Routes {
 		set, err := nicechat.ParseEventSet(getenv(route.Env))

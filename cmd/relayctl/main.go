@@ -19,8 +19,8 @@ import (
 
 	smithyhttp "github.com/aws/smithy-go/transport/http"
 
+	"github.com/nicechat-relay/nicechat-relay/shared/channel"
 	"github.com/nicechat-relay/nicechat-relay/shared/channels"
-	"github.com/nicechat-relay/nicechat-relay/shared/consumer"
 	"github.com/nicechat-relay/nicechat-relay/shared/dlq"
 	"github.com/nicechat-relay/nicechat-relay/shared/humanize"
 	"github.com/nicechat-relay/nicechat-relay/shared/ingest"
@@ -80,8 +80,8 @@ Queue options (the first that is set wins):
                                    "status"), e.g. http://127.0.0.1:8090; no AWS account needed
   environment                      RELAY_URL, when no other queue option is given
   --stack NAME                     the outputs of a deployed CloudFormation stack
-                                   (` + queueNames(consumer.Spec.DLQOutput, consumer.Spec.QueueOutput) + `)
-  environment                      ` + queueNames(consumer.Spec.DLQEnv, consumer.Spec.QueueEnv) + `
+                                   (` + queueNames(channel.Spec.DLQOutput, channel.Spec.QueueOutput) + `)
+  environment                      ` + queueNames(channel.Spec.DLQEnv, channel.Spec.QueueEnv) + `
   a running local relay            when none of the above is set: the relay make run
                                    started in ./var (or RELAY_DATA_DIR), from its relay.json
 
@@ -278,7 +278,7 @@ func (o options) check(cmd string, positional []string) error {
 
 // queueNames lists, for the usage, each channel's DLQ and queue names as
 // dlqName and queueName give them, comma separated and wrapped.
-func queueNames(dlqName, queueName func(consumer.Spec) string) string {
+func queueNames(dlqName, queueName func(channel.Spec) string) string {
 	var b strings.Builder
 	line := 0
 	for i, spec := range channels.All {

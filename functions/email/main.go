@@ -2,6 +2,9 @@
 // through SES, as pretty JSON (format=tech) or readable text (format=human).
 package main
 
-import "github.com/nicechat-relay/nicechat-relay/shared/email"
+import (
+	"github.com/nicechat-relay/nicechat-relay/shared/consumer"
+	"github.com/nicechat-relay/nicechat-relay/shared/email"
+)
 
-func main() { email.Spec.Main() }
+func main() { consumer.Main(email.Spec) }

@@ -4,6 +4,9 @@
 // channel through the Web API.
 package main
 
-import "github.com/nicechat-relay/nicechat-relay/shared/slack"
+import (
+	"github.com/nicechat-relay/nicechat-relay/shared/consumer"
+	"github.com/nicechat-relay/nicechat-relay/shared/slack"
+)
 
-func main() { slack.Spec.Main() }
+func main() { consumer.Main(slack.Spec) }

@@ -3,6 +3,9 @@
 // reads.
 package main
 
-import "github.com/nicechat-relay/nicechat-relay/shared/telegram"
+import (
+	"github.com/nicechat-relay/nicechat-relay/shared/consumer"
+	"github.com/nicechat-relay/nicechat-relay/shared/telegram"
+)
 
-func main() { telegram.Spec.Main() }
+func main() { consumer.Main(telegram.Spec) }

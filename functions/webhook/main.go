@@ -2,6 +2,9 @@
 // event to WEBHOOK_URL, signed when WEBHOOK_SECRET is set.
 package main
 
-import "github.com/nicechat-relay/nicechat-relay/shared/webhook"
+import (
+	"github.com/nicechat-relay/nicechat-relay/shared/consumer"
+	"github.com/nicechat-relay/nicechat-relay/shared/webhook"
+)
 
-func main() { webhook.Spec.Main() }
+func main() { consumer.Main(webhook.Spec) }

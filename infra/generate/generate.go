@@ -15,7 +15,7 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/nicechat-relay/nicechat-relay/shared/consumer"
+	"github.com/nicechat-relay/nicechat-relay/shared/channel"
 )
 
 // Command is what writes the generated files.
@@ -33,7 +33,7 @@ const (
 // relative to root: template.yaml and README.md with their generated
 // regions rewritten (the rest as found under root), routes.go and
 // channels_gen.go whole.
-func Files(root string, specs []consumer.Spec) (map[string][]byte, error) {
+func Files(root string, specs []channel.Spec) (map[string][]byte, error) {
 	out := map[string][]byte{}
 	regions, err := templateRegions(specs)
 	if err != nil {

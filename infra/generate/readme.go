@@ -3,14 +3,14 @@ package generate
 import (
 	"strings"
 
-	"github.com/nicechat-relay/nicechat-relay/shared/consumer"
+	"github.com/nicechat-relay/nicechat-relay/shared/channel"
 )
 
 // readmeRegions are the README's tables of the channels: ingest's
 // variables for each, each channel's function's settings, what turns each
 // on at deploy time, each channel's template parameters, and the channel
 // table of "Development".
-func readmeRegions(specs []consumer.Spec) map[string]string {
+func readmeRegions(specs []channel.Spec) map[string]string {
 	var routes, settings, ways, others, params, list lines
 	routes.add("| variable | default | meaning |", "|---|---|---|")
 	settings.add("| variable | default | meaning |", "|---|---|---|")
@@ -70,7 +70,7 @@ func readmeRegions(specs []consumer.Spec) map[string]string {
 			}
 		}
 		for _, r := range s.Routes {
-			rest = append(rest, "`"+consumer.ParameterName(r.Env)+"`")
+			rest = append(rest, "`"+channel.ParameterName(r.Env)+"`")
 		}
 		others.add("- " + d.Label + ": " + strings.Join(rest, ", ") + ";")
 		if i == len(specs)-1 {
@@ -98,7 +98,7 @@ func readmeRegions(specs []consumer.Spec) map[string]string {
 			if r.Default != "" {
 				def = "`" + r.Default + "`"
 			}
-			params.add(row("`"+consumer.ParameterName(r.Env)+"`", def, r.Doc))
+			params.add(row("`"+channel.ParameterName(r.Env)+"`", def, r.Doc))
 		}
 
 		list.add(row("`"+s.Name+"`", "`shared/"+s.Name+"`", d.Delivers, codeNames(d.OnDoc)+" / "+d.LocalOnDoc))

@@ -7,7 +7,7 @@ import (
 	"text/template"
 	"time"
 
-	"github.com/nicechat-relay/nicechat-relay/shared/consumer"
+	"github.com/nicechat-relay/nicechat-relay/shared/channel"
 )
 
 // eventListPattern is the constraint of every event-list parameter: a
@@ -18,29 +18,29 @@ const (
 	arnPattern          = `^$|^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:[0-9]{12}:secret:[A-Za-z0-9/_+=.@-]+$`
 )
 
-// channel is one Spec as the template's pieces read it.
-type channel struct {
-	consumer.Spec
+// templateChannel is one Spec as the template's pieces read it.
+type templateChannel struct {
+	channel.Spec
 	T    string // Title
 	Cond string // Has<Title>
 }
 
-func newChannel(s consumer.Spec) channel {
-	return channel{Spec: s, T: s.Title, Cond: "Has" + s.Title}
+func newChannel(s channel.Spec) templateChannel {
+	return templateChannel{Spec: s, T: s.Title, Cond: "Has" + s.Title}
 }
 
 // Rule is the end of the channel's section header, a line of dashes.
-func (c channel) Rule() string { return strings.Repeat("-", max(3, 62-len(c.Deploy.Label))) }
+func (c templateChannel) Rule() string { return strings.Repeat("-", max(3, 62-len(c.Deploy.Label))) }
 
-func (c channel) Visibility() int { return int(c.Source.VisibilityTimeout() / time.Second) }
-func (c channel) Timeout() int    { return int(c.Source.FunctionTimeout / time.Second) }
-func (c channel) Window() int     { return int(c.Source.BatchWindow / time.Second) }
+func (c templateChannel) Visibility() int { return int(c.Source.VisibilityTimeout() / time.Second) }
+func (c templateChannel) Timeout() int    { return int(c.Source.FunctionTimeout / time.Second) }
+func (c templateChannel) Window() int     { return int(c.Source.BatchWindow / time.Second) }
 
 // Params are its settings, as template parameters, in order.
-func (c channel) Params() []consumer.Param { return c.Deploy.Params }
+func (c templateChannel) Params() []channel.Param { return c.Deploy.Params }
 
 // SecretParams are the parameters of its secret settings.
-func (c channel) SecretParams() []string {
+func (c templateChannel) SecretParams() []string {
 	var out []string
 	for _, p := range c.Deploy.Params {
 		if c.Secret(p.Env) {
@@ -52,7 +52,7 @@ func (c channel) SecretParams() []string {
 
 // Records are the keys of the idempotency table it may touch: its
 // delivery records, one per format, and those its Deploy adds.
-func (c channel) Records() []string {
+func (c templateChannel) Records() []string {
 	var out []string
 	for _, r := range c.Routes {
 		key := "evt_*#" + c.Name
@@ -65,7 +65,7 @@ func (c channel) Records() []string {
 }
 
 // RecordsComment says which records its role reaches.
-func (c channel) RecordsComment() string {
+func (c templateChannel) RecordsComment() string {
 	if c.Deploy.RecordsComment != "" {
 		return c.Deploy.RecordsComment
 	}
@@ -77,7 +77,7 @@ func (c channel) RecordsComment() string {
 }
 
 // Extra are the YAML fragments it adds to section.
-func (c channel) Extra(section string) []string {
+func (c templateChannel) Extra(section string) []string {
 	var out []string
 	for _, f := range c.Deploy.Extra {
 		if f.Section == section {
@@ -103,7 +103,7 @@ var channelBlock = template.Must(template.New("channel").Funcs(template.FuncMap{
 
 // templateRegions are the generated regions of template.yaml, each
 // written without the indentation of its markers.
-func templateRegions(specs []consumer.Spec) (map[string]string, error) {
+func templateRegions(specs []channel.Spec) (map[string]string, error) {
 	secret := map[string]bool{}
 	for _, s := range specs {
 		for _, p := range s.Deploy.Params {
@@ -113,7 +113,7 @@ func templateRegions(specs []consumer.Spec) (map[string]string, error) {
 	isSecret := func(param string) bool { return secret[param] }
 	var groups, display, params, rules, secretRules, conds, ingestEnv, ingestRole, blocks, outputs lines
 	var onDocs, eventParams []string
-	var someChannel []consumer.Cond
+	var someChannel []channel.Cond
 	for i, s := range specs {
 		c := newChannel(s)
 		d := s.Deploy
@@ -139,12 +139,12 @@ func templateRegions(specs []consumer.Spec) (map[string]string, error) {
 					`  Assert: !Or [!Equals [!Ref `+p.Name()+`, ""], !Equals [!Ref `+p.Name()+`SecretArn, ""]]`)
 			}
 		}
-		var events []consumer.Cond
+		var events []channel.Cond
 		for _, r := range s.Routes {
-			name := consumer.ParameterName(r.Env)
+			name := channel.ParameterName(r.Env)
 			own = append(own, name)
-			params.add(parameter(consumer.Param{Env: r.Env, Default: r.Default, Pattern: eventListPattern, Constraint: eventListConstraint, Description: r.Description}, false))
-			events = append(events, consumer.Set(name))
+			params.add(parameter(channel.Param{Env: r.Env, Default: r.Default, Pattern: eventListPattern, Constraint: eventListConstraint, Description: r.Description}, false))
+			events = append(events, channel.Set(name))
 			if r.Default != "" {
 				eventParams = append(eventParams, name)
 			}
@@ -155,7 +155,7 @@ func templateRegions(specs []consumer.Spec) (map[string]string, error) {
 
 		// Rules.
 		onDocs = append(onDocs, d.OnDoc)
-		someChannel = append(someChannel, consumer.AllOf(d.On, consumer.AnyOf(events...)))
+		someChannel = append(someChannel, channel.AllOf(d.On, channel.AnyOf(events...)))
 		for _, r := range d.Rules {
 			rules.add("")
 			if r.Comment != "" {
@@ -179,7 +179,7 @@ func templateRegions(specs []consumer.Spec) (map[string]string, error) {
 
 		// Ingest: the channel's event lists and queue, while it is on.
 		for _, r := range s.Routes {
-			ingestEnv.add(r.Env + ": !If [" + c.Cond + ", !Ref " + consumer.ParameterName(r.Env) + `, ""]`)
+			ingestEnv.add(r.Env + ": !If [" + c.Cond + ", !Ref " + channel.ParameterName(r.Env) + `, ""]`)
 		}
 		ingestEnv.add(s.QueueEnv() + ": !If [" + c.Cond + ", !Ref " + c.T + `Queue, ""]`)
 		ingestRole.add("- !If",
@@ -218,7 +218,7 @@ func templateRegions(specs []consumer.Spec) (map[string]string, error) {
 		"    - "+text(6, "AssertDescription", "Turn on at least one channel: set "+strings.Join(onDocs, ", or ")+
 			" (each secret may be given as its SecretArn instead), and leave that channel's list of events ("+
 			strings.Join(eventParams, ", ")+") non-empty."),
-		"      Assert: "+lower(consumer.AnyOf(someChannel...), isSecret).yaml(8))
+		"      Assert: "+lower(channel.AnyOf(someChannel...), isSecret).yaml(8))
 	return map[string]string{
 		"parameter-groups":   groups.String(),
 		"display-parameters": display.String(),
@@ -234,7 +234,7 @@ func templateRegions(specs []consumer.Spec) (map[string]string, error) {
 }
 
 // parameter is p as a template parameter.
-func parameter(p consumer.Param, secret bool) string {
+func parameter(p channel.Param, secret bool) string {
 	var l lines
 	if p.Comment != "" {
 		l.add(strings.TrimRight(comment(2, p.Comment), " \n"))
@@ -275,8 +275,8 @@ func defaultValue(v string) string {
 }
 
 // secretArnParameter is the …SecretArn form of a secret setting.
-func secretArnParameter(p consumer.Param) string {
-	return parameter(consumer.Param{
+func secretArnParameter(p channel.Param) string {
+	return parameter(channel.Param{
 		Env:         p.Env + "_SECRET_ARN",
 		Pattern:     arnPattern,
 		Constraint:  "empty, or the ARN of a Secrets Manager secret",

@@ -4,7 +4,7 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/nicechat-relay/nicechat-relay/shared/consumer"
+	"github.com/nicechat-relay/nicechat-relay/shared/channel"
 )
 
 // scalar is s as a YAML scalar: plain when YAML reads it back as the same
@@ -94,7 +94,7 @@ type expr struct {
 // lower turns c into CloudFormation's terms: a secret setting is set when
 // it or its SecretArn form is, empty when both are; nested !And in !And
 // (and !Or in !Or) are one.
-func lower(c consumer.Cond, secret func(param string) bool) expr {
+func lower(c channel.Cond, secret func(param string) bool) expr {
 	leaf := func(param string, empty bool) expr {
 		e := expr{param: param, empty: empty}
 		if !secret(param) {
@@ -106,7 +106,7 @@ func lower(c consumer.Cond, secret func(param string) bool) expr {
 		}
 		return expr{op: "Or", items: []expr{e, arn}}
 	}
-	join := func(op string, cs []consumer.Cond) expr {
+	join := func(op string, cs []channel.Cond) expr {
 		out := expr{op: op}
 		for _, c := range cs {
 			e := lower(c, secret)

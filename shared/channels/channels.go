@@ -2,7 +2,7 @@
 // to them, the local relay runs them, relayctl finds their queues, and the
 // template's tests hold template.yaml to them, all by looping over All.
 //
-// Adding a channel: its package under shared/ exporting a consumer.Spec
+// Adding a channel: its package under shared/ exporting a channel.Spec
 // (with its Deploy), its functions/<name>/main.go, one entry here, then
 // make generate, which writes its share of template.yaml, ingest's routes,
 // the settings the relay knows (shared/settings/channels_gen.go) and the
@@ -11,7 +11,7 @@
 package channels
 
 import (
-	"github.com/nicechat-relay/nicechat-relay/shared/consumer"
+	"github.com/nicechat-relay/nicechat-relay/shared/channel"
 	"github.com/nicechat-relay/nicechat-relay/shared/email"
 	"github.com/nicechat-relay/nicechat-relay/shared/slack"
 	"github.com/nicechat-relay/nicechat-relay/shared/telegram"
@@ -19,7 +19,7 @@ import (
 )
 
 // All lists the channels in routing order.
-var All = []consumer.Spec{
+var All = []channel.Spec{
 	webhook.Spec,
 	email.Spec,
 	slack.Spec,
@@ -27,13 +27,13 @@ var All = []consumer.Spec{
 }
 
 // Find returns the channel called name; false for an unknown one.
-func Find(name string) (consumer.Spec, bool) {
+func Find(name string) (channel.Spec, bool) {
 	for _, s := range All {
 		if s.Name == name {
 			return s, true
 		}
 	}
-	return consumer.Spec{}, false
+	return channel.Spec{}, false
 }
 
 // Names lists the channels' names in order.

@@ -12,8 +12,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
 	fixtures "github.com/nicechat-relay/nicechat-relay/events"
+	"github.com/nicechat-relay/nicechat-relay/shared/channel"
 	"github.com/nicechat-relay/nicechat-relay/shared/channels"
-	"github.com/nicechat-relay/nicechat-relay/shared/consumer"
 	"github.com/nicechat-relay/nicechat-relay/shared/localaws"
 	"github.com/nicechat-relay/nicechat-relay/shared/message"
 	"github.com/nicechat-relay/nicechat-relay/shared/nicechat"
@@ -34,7 +34,7 @@ func TestSQSFixturesAreReadableMessages(t *testing.T) {
 			if !bytes.Equal(m.Body, fixtures.Body("new_chat")) {
 				t.Errorf("body is not the new_chat fixture's body")
 			}
-			if m.Event != nicechat.TypeNewChat || m.EventID != nicechat.EventID(m.Body) || m.ReceivedAt.IsZero() || !slices.ContainsFunc(spec.Routes, func(r consumer.Route) bool { return r.Format == m.Format }) {
+			if m.Event != nicechat.TypeNewChat || m.EventID != nicechat.EventID(m.Body) || m.ReceivedAt.IsZero() || !slices.ContainsFunc(spec.Routes, func(r channel.Route) bool { return r.Format == m.Format }) {
 				t.Errorf("message = %+v", m)
 			}
 			if sum := md5.Sum([]byte(rec.Body)); rec.Md5OfBody != hex.EncodeToString(sum[:]) {

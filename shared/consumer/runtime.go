@@ -3,7 +3,10 @@
 // messages by changing their visibility, dead-letters the ones that will
 // never go through with the reason attached, and reports only the failed
 // ones back (ReportBatchItemFailures), so a delivered message is never
-// repeated because a neighbour failed.
+// repeated because a neighbour failed. It counts each outcome as a metric
+// and pauses a misconfigured channel (shared/breaker). Main starts a
+// channel's consumer Lambda from its channel.Spec; Setup and NewFromEnv
+// build the runtime for the template's tests and the local relay.
 package consumer
 
 import (

@@ -10,7 +10,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ses"
 
-	"github.com/nicechat-relay/nicechat-relay/shared/consumer"
+	"github.com/nicechat-relay/nicechat-relay/shared/channel"
 	"github.com/nicechat-relay/nicechat-relay/shared/delivery"
 	"github.com/nicechat-relay/nicechat-relay/shared/message"
 )
@@ -20,17 +20,17 @@ const Name = "email"
 
 // Spec is the email channel as the relay sees it; functions/email runs its
 // Main.
-var Spec = consumer.Spec{
+var Spec = channel.Spec{
 	Name:  Name,
 	Title: "Email",
-	Routes: []consumer.Route{
+	Routes: []channel.Route{
 		{
 			Env: "EMAIL_TECH_EVENTS", Format: message.FormatTech,
 			Description: "Event types emailed as pretty-printed JSON (comma list, * = all, empty = none).",
 			Doc:         "event types emailed as pretty-printed JSON",
 		},
 		{
-			Env: "EMAIL_HUMAN_EVENTS", Format: message.FormatHuman, Default: consumer.HumaneEvents,
+			Env: "EMAIL_HUMAN_EVENTS", Format: message.FormatHuman, Default: channel.HumaneEvents,
 			Description: "Event types emailed as readable text (comma list, * = all, empty = none).",
 			Doc:         "event types emailed as a message a person reads",
 		},
@@ -38,20 +38,20 @@ var Spec = consumer.Spec{
 	// At most 2 instances sending one at a time: SES's sandbox sends one
 	// message a second, and a burst of throttled sends would spend every
 	// message's attempts.
-	Source:      consumer.EventSource{BatchSize: 10, BatchWindow: time.Second, MaxConcurrency: 2, FunctionTimeout: 30 * time.Second},
+	Source:      channel.EventSource{BatchSize: 10, BatchWindow: time.Second, MaxConcurrency: 2, FunctionTimeout: 30 * time.Second},
 	Concurrency: 1,
-	Open: consumer.Opener(ConfigFromEnv, func(cfg Config, awsCfg aws.Config) (delivery.Channel, error) {
+	Open: channel.Opener(ConfigFromEnv, func(cfg Config, awsCfg aws.Config) (delivery.Channel, error) {
 		return New(cfg, Deps{SES: ses.NewFromConfig(awsCfg)})
 	}),
 	Local: local,
-	Deploy: consumer.Deployment{
+	Deploy: channel.Deployment{
 		Label:       "Email",
 		Delivery:    "An email",
 		Description: "Sends queued events as email through SES.",
 		Delivers:    "tech JSON and/or humane text, by SES",
 		OnDoc:       "EmailFrom and EmailTo",
 		LocalOnDoc:  "always (outbox by default)",
-		Params: []consumer.Param{{
+		Params: []channel.Param{{
 			Env:        EnvFrom,
 			Pattern:    `^$|^[^@\s<>,]+@[^@\s<>,]+\.[^@\s<>,]+$`,
 			Constraint: "empty, or a bare address such as relay@example.com (no display name)",
@@ -76,24 +76,24 @@ var Spec = consumer.Spec{
 			Description: "Language of the human emails; empty = HumanizeLanguage (say, en for the accountant while the chats are uk).",
 			Doc:         "the human emails' language", DocDefault: "empty = `HumanizeLanguage`",
 		}},
-		Settings: []consumer.Setting{
+		Settings: []channel.Setting{
 			{Env: EnvFrom, Also: []string{EnvTo}, Default: "required (email; local: `nicechat-relay@localhost`, `you@localhost`)", Doc: "a verified SES identity; a comma list of recipients"},
 			{Env: EnvConfigurationSet, Default: "unset", Doc: "SES configuration set"},
 			{Env: EnvLanguage, Default: "`HUMANIZE_LANGUAGE`", Doc: "the human emails' language, over `HUMANIZE_LANGUAGE` (the accountant's email in English while the team's chats are in Ukrainian)"},
 		},
-		On: consumer.AllOf(consumer.Set("EmailFrom"), consumer.Set("EmailTo")),
-		Rules: []consumer.Rule{{
+		On: channel.AllOf(channel.Set("EmailFrom"), channel.Set("EmailTo")),
+		Rules: []channel.Rule{{
 			Name: "EmailNeedsBothAddresses",
-			Assertions: []consumer.Assertion{{
+			Assertions: []channel.Assertion{{
 				Description: "Set both EmailFrom and EmailTo, or neither.",
-				Assert: consumer.AnyOf(
-					consumer.AllOf(consumer.Empty("EmailFrom"), consumer.Empty("EmailTo")),
-					consumer.AllOf(consumer.Set("EmailFrom"), consumer.Set("EmailTo"))),
+				Assert: channel.AnyOf(
+					channel.AllOf(channel.Empty("EmailFrom"), channel.Empty("EmailTo")),
+					channel.AllOf(channel.Set("EmailFrom"), channel.Set("EmailTo"))),
 			}},
 		}},
-		Conditions:         []consumer.NamedCond{{Name: "HasEmailConfigurationSet", If: consumer.Set("EmailConfigurationSet")}},
+		Conditions:         []channel.NamedCond{{Name: "HasEmailConfigurationSet", If: channel.Set("EmailConfigurationSet")}},
 		ConcurrencyComment: "SES's sandbox sends one message per second.",
-		Statements: []consumer.Statement{{
+		Statements: []channel.Statement{{
 			Comment: "SendEmail (SES v1), the one call the channel makes, as " +
 				"EmailFrom only: SES authorizes against whichever identity is " +
 				"verified, the address itself or its domain, and the condition " +
@@ -124,27 +124,27 @@ const (
 // local sends through SES when it is set up (EMAIL_FROM, EMAIL_TO and AWS
 // credentials, or RELAY_EMAIL=ses) and otherwise writes .eml files to the
 // data directory's outbox.
-func local(env consumer.LocalEnv) (consumer.Local, error) {
+func local(env channel.LocalEnv) (channel.Local, error) {
 	ses, err := useSES(env)
 	if err != nil {
-		return consumer.Local{}, err
+		return channel.Local{}, err
 	}
 	if ses {
-		return consumer.Local{On: true, Target: "Amazon SES (" + or(env.AWS.Region, "default region") + ")"}, nil
+		return channel.Local{On: true, Target: "Amazon SES (" + or(env.AWS.Region, "default region") + ")"}, nil
 	}
 	outbox := filepath.Join(env.DataDir, outboxDir)
-	return consumer.Local{
+	return channel.Local{
 		On:     true,
 		Target: "outbox " + outbox,
 		Env:    map[string]string{EnvFrom: or(env.Getenv(EnvFrom), localFrom), EnvTo: or(env.Getenv(EnvTo), localTo)},
-		Open: consumer.Opener(ConfigFromEnv, func(cfg Config, _ aws.Config) (delivery.Channel, error) {
+		Open: channel.Opener(ConfigFromEnv, func(cfg Config, _ aws.Config) (delivery.Channel, error) {
 			return New(cfg, Deps{SES: &Outbox{Dir: outbox, Setting: EnvDataDir}})
 		}),
 		Files: outbox,
 	}, nil
 }
 
-func useSES(env consumer.LocalEnv) (bool, error) {
+func useSES(env channel.LocalEnv) (bool, error) {
 	switch mode := strings.ToLower(strings.TrimSpace(env.Getenv(EnvLocalMode))); mode {
 	case "ses":
 		return true, env.AWSErr

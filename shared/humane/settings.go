@@ -38,7 +38,7 @@ type Settings struct {
 
 // Defaults keep a chat service at its documented pace, about one message
 // a second for one webhook, channel or chat, with the two instances the
-// event source runs at most (consumer.EventSource.MaxConcurrency), each
+// event source runs at most (channel.EventSource.MaxConcurrency), each
 // posting every 2 seconds; a post that takes over 10 seconds is retried.
 var Defaults = Settings{Timeout: 10 * time.Second, Interval: 2 * time.Second}
 

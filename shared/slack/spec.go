@@ -9,7 +9,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 
 	"github.com/nicechat-relay/nicechat-relay/shared/awsjson"
-	"github.com/nicechat-relay/nicechat-relay/shared/consumer"
+	"github.com/nicechat-relay/nicechat-relay/shared/channel"
 	"github.com/nicechat-relay/nicechat-relay/shared/delivery"
 	"github.com/nicechat-relay/nicechat-relay/shared/docstore"
 	"github.com/nicechat-relay/nicechat-relay/shared/idempotency"
@@ -21,11 +21,11 @@ const Name = "slack"
 
 // Spec is the Slack channel as the relay sees it; functions/slack runs its
 // Main.
-var Spec = consumer.Spec{
+var Spec = channel.Spec{
 	Name:  Name,
 	Title: "Slack",
-	Routes: []consumer.Route{{
-		Env: "SLACK_EVENTS", Default: consumer.HumaneEvents,
+	Routes: []channel.Route{{
+		Env: "SLACK_EVENTS", Default: channel.HumaneEvents,
 		Description: "Event types posted to Slack (comma list, * = all, empty = none).",
 		Doc:         "event types posted to Slack",
 	}},
@@ -33,7 +33,7 @@ var Spec = consumer.Spec{
 	// every SLACK_MIN_INTERVAL (2s): Slack's one post a second per
 	// webhook or channel. A delivery in a thread may wait for another
 	// opening it, post, and update the root: a minute holds a few.
-	Source: consumer.EventSource{BatchSize: 5, BatchWindow: time.Second, MaxConcurrency: 2, FunctionTimeout: time.Minute},
+	Source: channel.EventSource{BatchSize: 5, BatchWindow: time.Second, MaxConcurrency: 2, FunctionTimeout: time.Minute},
 	// One at a time: the pacer spaces posts anyway, so parallel
 	// deliveries would only queue up behind it.
 	Concurrency: 1,
@@ -52,18 +52,18 @@ var Spec = consumer.Spec{
 	},
 	Local:   local,
 	Secrets: []string{EnvWebhookURL, EnvBotToken},
-	Deploy: consumer.Deployment{
+	Deploy: channel.Deployment{
 		Label:       "Slack",
 		Delivery:    "A Slack post",
 		Description: "Posts queued events to Slack, through an incoming webhook (a message per event) or the Web API (a thread per visitor).",
 		Delivers:    "humane Block Kit message, or a thread per visitor",
 		OnDoc:       "SlackWebhookUrl, or SlackBotToken and SlackChannel",
 		LocalOnDoc:  "`SLACK_WEBHOOK_URL`, or `SLACK_BOT_TOKEN` and `SLACK_CHANNEL`",
-		Ways: []consumer.Way{
+		Ways: []channel.Way{
 			{Label: "Slack, a message per event", Set: "`SlackWebhookUrl`"},
 			{Label: "Slack, a thread per visitor", Set: "`SlackBotToken` and `SlackChannel`"},
 		},
-		Params: []consumer.Param{{
+		Params: []channel.Param{{
 			Env:        EnvWebhookURL,
 			Pattern:    `^$|^https?://[^\s]+$`,
 			Constraint: "empty, or a Slack incoming webhook URL",
@@ -110,7 +110,7 @@ var Spec = consumer.Spec{
 			Description: "Language of the Slack messages; empty = HumanizeLanguage.",
 			Doc:         "the Slack messages' language", DocDefault: "empty = `HumanizeLanguage`",
 		}},
-		Settings: []consumer.Setting{
+		Settings: []channel.Setting{
 			{Env: EnvWebhookURL, Default: "required (slack), unless `SLACK_BOT_TOKEN` is set", Doc: "a Slack incoming-webhook URL: a message per event"},
 			{Env: EnvBotToken, Also: []string{EnvChannel, EnvThreadTTL, EnvBroadcastEvents, EnvAPIURL}, Default: "unset", Doc: "instead of the webhook, a thread per visitor: see \"Slack: a message per event, or a thread per visitor\""},
 			{Env: EnvTimeout, Default: "`10s`", Doc: "timeout of one Slack POST (a Web API call, in threads)"},
@@ -118,24 +118,24 @@ var Spec = consumer.Spec{
 			{Env: EnvLanguage, Default: "`HUMANIZE_LANGUAGE`", Doc: "the Slack messages' language, over `HUMANIZE_LANGUAGE`"},
 		},
 		// Either mode: an incoming webhook, or a bot token (threads).
-		On: consumer.AnyOf(consumer.Set("SlackWebhookUrl"), consumer.Set("SlackBotToken")),
-		Rules: []consumer.Rule{{
+		On: channel.AnyOf(channel.Set("SlackWebhookUrl"), channel.Set("SlackBotToken")),
+		Rules: []channel.Rule{{
 			Name: "SlackOneMode",
 			Comment: "The Slack function refuses to start with both, or with a token and no " +
 				"channel; refuse the deploy instead. A channel id without a token would " +
 				"be ignored (an incoming webhook posts to its own channel): refused too.",
-			Assertions: []consumer.Assertion{{
+			Assertions: []channel.Assertion{{
 				Description: "Set SlackWebhookUrl (one message per event) or SlackBotToken with " +
 					"SlackChannel (one thread per visitor), not both.",
-				Assert: consumer.AnyOf(consumer.Empty("SlackWebhookUrl"), consumer.Empty("SlackBotToken")),
+				Assert: channel.AnyOf(channel.Empty("SlackWebhookUrl"), channel.Empty("SlackBotToken")),
 			}},
 		}, {
 			Name: "SlackNeedsTokenAndChannel",
-			Assertions: []consumer.Assertion{{
+			Assertions: []channel.Assertion{{
 				Description: "Set both SlackBotToken (or SlackBotTokenSecretArn) and SlackChannel, or neither.",
-				Assert: consumer.AnyOf(
-					consumer.AllOf(consumer.Empty("SlackBotToken"), consumer.Empty("SlackChannel")),
-					consumer.AllOf(consumer.Set("SlackBotToken"), consumer.Set("SlackChannel"))),
+				Assert: channel.AnyOf(
+					channel.AllOf(channel.Empty("SlackBotToken"), channel.Empty("SlackChannel")),
+					channel.AllOf(channel.Set("SlackBotToken"), channel.Set("SlackChannel"))),
 			}},
 		}},
 		TimeoutComment: "Each instance posts at most once every 2 seconds (SLACK_MIN_INTERVAL's " +
@@ -156,21 +156,21 @@ var Spec = consumer.Spec{
 
 // local runs the channel in the local relay: threads in the relay's own
 // store when a bot token is set, else the webhook.
-func local(env consumer.LocalEnv) (consumer.Local, error) {
+func local(env channel.LocalEnv) (channel.Local, error) {
 	if strings.TrimSpace(env.Getenv(EnvBotToken)) == "" {
 		if strings.TrimSpace(env.Getenv(EnvWebhookURL)) == "" {
-			return consumer.Local{Target: "off: set " + EnvWebhookURL + " or " + EnvBotToken}, nil
+			return channel.Local{Target: "off: set " + EnvWebhookURL + " or " + EnvBotToken}, nil
 		}
-		return consumer.Local{On: true, Target: outbound.Origin(env.Getenv(EnvWebhookURL))}, nil
+		return channel.Local{On: true, Target: outbound.Origin(env.Getenv(EnvWebhookURL))}, nil
 	}
 	api := strings.TrimSpace(env.Getenv(EnvAPIURL))
 	if api == "" {
 		api = DefaultAPIURL
 	}
-	return consumer.Local{
+	return channel.Local{
 		On:     true,
 		Target: "a thread per visitor in " + strings.TrimSpace(env.Getenv(EnvChannel)) + " at " + outbound.Origin(api),
-		Open: consumer.Opener(ConfigFromEnv, func(cfg Config, _ aws.Config) (delivery.Channel, error) {
+		Open: channel.Opener(ConfigFromEnv, func(cfg Config, _ aws.Config) (delivery.Channel, error) {
 			return New(cfg, Deps{Threads: env.Docs, Log: env.Log})
 		}),
 	}, nil

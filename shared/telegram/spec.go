@@ -5,17 +5,17 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 
-	"github.com/nicechat-relay/nicechat-relay/shared/consumer"
+	"github.com/nicechat-relay/nicechat-relay/shared/channel"
 	"github.com/nicechat-relay/nicechat-relay/shared/delivery"
 )
 
 // Spec is the Telegram channel as the relay sees it; functions/telegram
 // runs its Main.
-var Spec = consumer.Spec{
+var Spec = channel.Spec{
 	Name:  Name,
 	Title: "Telegram",
-	Routes: []consumer.Route{{
-		Env: "TELEGRAM_EVENTS", Default: consumer.HumaneEvents,
+	Routes: []channel.Route{{
+		Env: "TELEGRAM_EVENTS", Default: channel.HumaneEvents,
 		Description: "Event types posted to Telegram (comma list, * = all, empty = none).",
 		Doc:         "event types posted to Telegram",
 	}},
@@ -23,24 +23,24 @@ var Spec = consumer.Spec{
 	// every TELEGRAM_MIN_INTERVAL (2s): one message a second, Telegram's
 	// limit for one chat. A batch of 5 plus one slow post fits the
 	// timeout.
-	Source: consumer.EventSource{BatchSize: 5, BatchWindow: time.Second, MaxConcurrency: 2, FunctionTimeout: 30 * time.Second},
+	Source: channel.EventSource{BatchSize: 5, BatchWindow: time.Second, MaxConcurrency: 2, FunctionTimeout: 30 * time.Second},
 	// One at a time: the pacer spaces posts anyway.
 	Concurrency: 1,
-	Open: consumer.Opener(ConfigFromEnv, func(cfg Config, _ aws.Config) (delivery.Channel, error) {
+	Open: channel.Opener(ConfigFromEnv, func(cfg Config, _ aws.Config) (delivery.Channel, error) {
 		return New(cfg, Deps{})
 	}),
-	Local: consumer.OnWhenSet(EnvBotToken, func(getenv func(string) string) string {
+	Local: channel.OnWhenSet(EnvBotToken, func(getenv func(string) string) string {
 		return "Telegram chat " + getenv(EnvChatID)
 	}),
 	Secrets: []string{EnvBotToken},
-	Deploy: consumer.Deployment{
+	Deploy: channel.Deployment{
 		Label:       "Telegram",
 		Delivery:    "A Telegram message",
 		Description: "Posts queued events to a Telegram chat through the Bot API.",
 		Delivers:    "humane HTML message via the Bot API",
 		OnDoc:       "TelegramBotToken and TelegramChatId",
 		LocalOnDoc:  "`TELEGRAM_BOT_TOKEN`",
-		Params: []consumer.Param{{
+		Params: []channel.Param{{
 			Env:         EnvBotToken,
 			Pattern:     `^$|^[0-9]+:[A-Za-z0-9_-]{20,}$`,
 			Constraint:  "empty, or a bot token as @BotFather gives it (123456789:AA...)",
@@ -59,7 +59,7 @@ var Spec = consumer.Spec{
 			Description: "Language of the Telegram messages; empty = HumanizeLanguage.",
 			Doc:         "the Telegram messages' language", DocDefault: "empty = `HumanizeLanguage`",
 		}},
-		Settings: []consumer.Setting{
+		Settings: []channel.Setting{
 			{Env: EnvBotToken, Default: "required (telegram)", Doc: "the bot's token from [@BotFather](https://t.me/BotFather); a secret, never logged nor put in a dead letter"},
 			{Env: EnvChatID, Default: "required (telegram)", Doc: "the chat the bot posts to: a numeric id (groups are negative, `-100…`) or `@channelname`; add the bot to the chat first"},
 			{Env: EnvAPIURL, Default: "`" + defaultAPIURL + "`", Doc: "the Bot API (tests point it at a local server)"},
@@ -67,14 +67,14 @@ var Spec = consumer.Spec{
 			{Env: EnvMinInterval, Default: "`2s`", Doc: "least time between two messages of one Telegram consumer instance: with 2 instances, one a second, Telegram's limit for one chat"},
 			{Env: EnvLanguage, Default: "`HUMANIZE_LANGUAGE`", Doc: "the Telegram messages' language, over `HUMANIZE_LANGUAGE`"},
 		},
-		On: consumer.AllOf(consumer.Set("TelegramBotToken"), consumer.Set("TelegramChatId")),
-		Rules: []consumer.Rule{{
+		On: channel.AllOf(channel.Set("TelegramBotToken"), channel.Set("TelegramChatId")),
+		Rules: []channel.Rule{{
 			Name: "TelegramNeedsTokenAndChat",
-			Assertions: []consumer.Assertion{{
+			Assertions: []channel.Assertion{{
 				Description: "Set both TelegramBotToken (or TelegramBotTokenSecretArn) and TelegramChatId, or neither.",
-				Assert: consumer.AnyOf(
-					consumer.AllOf(consumer.Empty("TelegramBotToken"), consumer.Empty("TelegramChatId")),
-					consumer.AllOf(consumer.Set("TelegramBotToken"), consumer.Set("TelegramChatId"))),
+				Assert: channel.AnyOf(
+					channel.AllOf(channel.Empty("TelegramBotToken"), channel.Empty("TelegramChatId")),
+					channel.AllOf(channel.Set("TelegramBotToken"), channel.Set("TelegramChatId"))),
 			}},
 		}},
 		TimeoutComment: "Each instance posts at most once every 2 seconds " +

@@ -5,7 +5,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 
-	"github.com/nicechat-relay/nicechat-relay/shared/consumer"
+	"github.com/nicechat-relay/nicechat-relay/shared/channel"
 	"github.com/nicechat-relay/nicechat-relay/shared/delivery"
 	"github.com/nicechat-relay/nicechat-relay/shared/outbound"
 )
@@ -15,32 +15,32 @@ const Name = "webhook"
 
 // Spec is the webhook channel as the relay sees it; functions/webhook runs
 // its Main.
-var Spec = consumer.Spec{
+var Spec = channel.Spec{
 	Name:  Name,
 	Title: "Webhook",
-	Routes: []consumer.Route{{
+	Routes: []channel.Route{{
 		Env: "WEBHOOK_EVENTS", Default: "*",
 		Description: "Event types the webhook channel receives (comma list, * = all, including types Nice Chat adds later).",
 		Doc:         "event types sent to the webhook",
 	}},
 	// A batch of 10 is delivered 10 at a time (DefaultConcurrency): one
 	// slow endpoint costs one timeout, not ten.
-	Source: consumer.EventSource{BatchSize: 10, BatchWindow: time.Second, MaxConcurrency: 5, FunctionTimeout: 30 * time.Second},
-	Open: consumer.Opener(ConfigFromEnv, func(cfg Config, _ aws.Config) (delivery.Channel, error) {
+	Source: channel.EventSource{BatchSize: 10, BatchWindow: time.Second, MaxConcurrency: 5, FunctionTimeout: 30 * time.Second},
+	Open: channel.Opener(ConfigFromEnv, func(cfg Config, _ aws.Config) (delivery.Channel, error) {
 		return New(cfg, Deps{})
 	}),
 	Local: local,
 	// The URL may carry a secret too (a token in its path or query).
 	Secrets: []string{EnvURL, EnvSecret},
-	Deploy: consumer.Deployment{
+	Deploy: channel.Deployment{
 		Label:       "Webhook",
 		Delivery:    "A webhook delivery",
 		Description: "Delivers queued events to WebhookUrl as signed POSTs.",
 		Delivers:    "the event JSON, signed",
 		OnDoc:       "WebhookUrl",
 		LocalOnDoc:  "always (built-in sink by default)",
-		Ways:        []consumer.Way{{Label: "Webhook", Set: "`WebhookUrl` (and `WebhookSecret` to have requests signed)"}},
-		Params: []consumer.Param{{
+		Ways:        []channel.Way{{Label: "Webhook", Set: "`WebhookUrl` (and `WebhookSecret` to have requests signed)"}},
+		Params: []channel.Param{{
 			Env:        EnvURL,
 			Comment:    "The URL often carries a secret (a token in its path or query).",
 			Pattern:    `^$|^https?://[^\s]+$`,
@@ -59,20 +59,20 @@ var Spec = consumer.Spec{
 			Doc: "`whsec_<base64>`: requests carry Standard Webhooks `webhook-id`, `webhook-timestamp`, `webhook-signature`", DocDefault: "empty = unsigned",
 			Example: "whsec_MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=",
 		}},
-		Settings: []consumer.Setting{
+		Settings: []channel.Setting{
 			{Env: EnvURL, Default: "required (webhook; local: the built-in `/_sink`)", Doc: "where the event JSON is POSTed; a secret (its path or query often carries a token), so it may come from Secrets Manager like the others"},
 			{Env: EnvSecret, Default: "unset: unsigned", Doc: "`whsec_…` Standard Webhooks signing secret; while rotating, the new and the old separated by a space (each request carries both signatures, so the receiver can switch at its own pace)"},
 			{Env: EnvTimeout, Default: "`10s`", Doc: "timeout of one POST"},
 		},
-		On: consumer.Set("WebhookUrl"),
+		On: channel.Set("WebhookUrl"),
 	},
 }
 
 // local posts to WEBHOOK_URL, else to the relay's built-in sink, so a
 // first run shows deliveries end to end.
-func local(env consumer.LocalEnv) (consumer.Local, error) {
+func local(env channel.LocalEnv) (channel.Local, error) {
 	if url := env.Getenv(EnvURL); url != "" {
-		return consumer.Local{On: true, Target: outbound.Origin(url)}, nil
+		return channel.Local{On: true, Target: outbound.Origin(url)}, nil
 	}
-	return consumer.Local{On: true, Target: "the built-in sink " + env.SinkURL, Env: map[string]string{EnvURL: env.SinkURL}}, nil
+	return channel.Local{On: true, Target: "the built-in sink " + env.SinkURL, Env: map[string]string{EnvURL: env.SinkURL}}, nil
 }

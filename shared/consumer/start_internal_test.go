@@ -10,6 +10,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 
+	"github.com/nicechat-relay/nicechat-relay/shared/channel"
 	"github.com/nicechat-relay/nicechat-relay/shared/delivery"
 	"github.com/nicechat-relay/nicechat-relay/shared/message"
 )
@@ -38,9 +39,9 @@ func TestSpecSetupReadsTheChannelFirstAndAppliesConcurrency(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			l := Spec{
+			l := channel.Spec{
 				Name: "test",
-				Open: Opener(func(getenv func(string) string) (string, error) {
+				Open: channel.Opener(func(getenv func(string) string) (string, error) {
 					if getenv("TEST_URL") == "" {
 						return "", errors.New("TEST_URL is required")
 					}
@@ -50,7 +51,7 @@ func TestSpecSetupReadsTheChannelFirstAndAppliesConcurrency(t *testing.T) {
 				}),
 				Concurrency: tt.concurrency,
 			}
-			rt, err := l.Setup(context.Background(), func(k string) string { return tt.env[k] }, slog.New(slog.NewJSONHandler(io.Discard, nil)))
+			rt, err := Setup(context.Background(), l, func(k string) string { return tt.env[k] }, slog.New(slog.NewJSONHandler(io.Discard, nil)))
 			if tt.wantErr != "" {
 				if err == nil || err.Error() != tt.wantErr {
 					t.Fatalf("Setup error = %v, want %q", err, tt.wantErr)

@@ -1,25 +1,21 @@
-package consumer
+// Package channel is one channel as the rest of the relay sees it: its
+// Spec (name, routes, event source, how it opens, how it runs locally,
+// its secrets) and its Deployment, what template.yaml and the README hold
+// of it. Each channel package exports one Spec and shared/channels lists
+// them; the consumer runtime, ingest, the local relay, relayctl and the
+// generator read them.
+package channel
 
 import (
-	"context"
 	"log/slog"
-	"os"
 	"strings"
 	"time"
 
-	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
-	"github.com/nicechat-relay/nicechat-relay/shared/awsenv"
-	"github.com/nicechat-relay/nicechat-relay/shared/awsjson"
-	"github.com/nicechat-relay/nicechat-relay/shared/breaker"
 	"github.com/nicechat-relay/nicechat-relay/shared/delivery"
 	"github.com/nicechat-relay/nicechat-relay/shared/docstore"
-	"github.com/nicechat-relay/nicechat-relay/shared/idempotency"
 	"github.com/nicechat-relay/nicechat-relay/shared/message"
-	"github.com/nicechat-relay/nicechat-relay/shared/secrets"
-	"github.com/nicechat-relay/nicechat-relay/shared/settings"
 )
 
 // Spec is one channel as the rest of the relay sees it. Each channel
@@ -42,7 +38,7 @@ type Spec struct {
 	// it and the local relay runs it.
 	Source EventSource
 	// Concurrency bounds the deliveries in flight within one batch; zero
-	// means DefaultConcurrency.
+	// means consumer.DefaultConcurrency.
 	Concurrency int
 	// Open reads the channel's settings and builds it once per instance,
 	// outside the handler, so warm invocations reuse its clients.
@@ -138,79 +134,6 @@ func (s Spec) QueueName() string { return s.Name }
 
 // DLQName is the local relay's name of the channel's dead-letter queue.
 func (s Spec) DLQName() string { return s.Name + "-dlq" }
-
-// EnvFunctionName is the variable Lambda sets to the function's name.
-const EnvFunctionName = "AWS_LAMBDA_FUNCTION_NAME"
-
-// Main is the whole of a consumer Lambda's main: settings from the
-// environment (a warning for each variable that looks like a mistyped
-// setting), clients from the region and credentials Lambda gives the
-// function (shared/awsenv), then lambda.Start. A configuration error is
-// logged once, as a JSON line naming the variable at fault, and exits 1:
-// Lambda reports the failed start.
-func (s Spec) Main() {
-	log := slog.New(slog.NewJSONHandler(os.Stdout, nil))
-	settings.Warn(log.With("channel", s.Name), os.Environ())
-	rt, err := s.Setup(context.Background(), os.Getenv, log)
-	if err != nil {
-		log.Error("configuration error", "channel", s.Name, "error", err.Error())
-		os.Exit(1)
-	}
-	lambda.Start(rt.Handle)
-}
-
-// Setup builds the runtime a deployed consumer runs; the template's tests
-// call it with the stack's environment.
-func (s Spec) Setup(ctx context.Context, getenv func(string) string, log *slog.Logger) (*Runtime, error) {
-	// The region and credentials Lambda gives the function, not the
-	// SDK's default chain: see shared/awsenv.
-	awsCfg, err := awsenv.Config(getenv)
-	if err != nil {
-		return nil, err
-	}
-	// A secret setting may come from Secrets Manager (NAME_SECRET_ARN),
-	// read now, once.
-	if getenv, err = secrets.Resolve(ctx, getenv, secrets.NewAPI(awsCfg, getenv), s.Secrets); err != nil {
-		return nil, err
-	}
-	return s.Runtime(getenv, sqs.NewFromConfig(awsCfg), awsCfg, nil, log)
-}
-
-// Runtime reads the channel's settings, then the runtime's (so a missing
-// target, the variable a user is likeliest to forget, is the error they
-// see), and builds both around q. open replaces the Spec's Open when not
-// nil (the local relay's email outbox); tune adjusts the runtime's
-// settings.
-func (s Spec) Runtime(getenv func(string) string, q SQS, awsCfg aws.Config, open OpenFunc, log *slog.Logger, tune ...func(*Config)) (*Runtime, error) {
-	if open == nil {
-		open = s.Open
-	}
-	ch, err := open(getenv, awsCfg)
-	if err != nil {
-		return nil, err
-	}
-	cfg, err := ConfigFromEnv(s.Name, getenv)
-	if err != nil {
-		return nil, err
-	}
-	cfg.Concurrency = s.Concurrency
-	for _, f := range tune {
-		f(&cfg)
-	}
-	switch {
-	case cfg.Idempotency != nil:
-	case cfg.IdempotencyTable != "":
-		cfg.Idempotency = idempotency.NewTable(awsjson.New(awsCfg, awsjson.DynamoDB, getenv), cfg.IdempotencyTable)
-	default:
-		log.Warn("no idempotency store ("+idempotency.EnvTable+" is unset): delivery is at least once, and an event SQS or Nice Chat delivers twice is delivered twice", "channel", s.Name)
-	}
-	// Deployed, the channel pauses by disabling its own function's event
-	// source mapping; Lambda names the function.
-	if fn := getenv(EnvFunctionName); cfg.Pauser == nil && fn != "" {
-		cfg.Pauser = breaker.NewMapping(awsjson.New(awsCfg, awsjson.Lambda, getenv), fn, cfg.QueueURL)
-	}
-	return New(cfg, ch, q, log), nil
-}
 
 // LocalEnv is what the local relay offers a channel.
 type LocalEnv struct {

@@ -1,4 +1,4 @@
-package consumer
+package channel
 
 import "strings"
 
