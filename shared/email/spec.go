@@ -1,6 +1,7 @@
 package email
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"path/filepath"
@@ -130,13 +131,13 @@ func local(env channel.LocalEnv) (channel.Local, error) {
 		return channel.Local{}, err
 	}
 	if ses {
-		return channel.Local{On: true, Target: "Amazon SES (" + or(env.AWS.Region, "default region") + ")"}, nil
+		return channel.Local{On: true, Target: "Amazon SES (" + cmp.Or(env.AWS.Region, "default region") + ")"}, nil
 	}
 	outbox := filepath.Join(env.DataDir, outboxDir)
 	return channel.Local{
 		On:     true,
 		Target: "outbox " + outbox,
-		Env:    map[string]string{EnvFrom: or(env.Getenv(EnvFrom), localFrom), EnvTo: or(env.Getenv(EnvTo), localTo)},
+		Env:    map[string]string{EnvFrom: cmp.Or(env.Getenv(EnvFrom), localFrom), EnvTo: cmp.Or(env.Getenv(EnvTo), localTo)},
 		Open: channel.Opener(ConfigFromEnv, func(cfg Config, _ aws.Config) (delivery.Channel, error) {
 			return New(cfg, Deps{SES: &Outbox{Dir: outbox, Setting: EnvDataDir}})
 		}),
@@ -164,11 +165,4 @@ func useSES(env channel.LocalEnv) (bool, error) {
 		env.Log.Warn("email goes to the outbox: EMAIL_FROM and EMAIL_TO are set but no AWS credentials were found", "channel", Name)
 	}
 	return err == nil, nil
-}
-
-func or(v, fallback string) string {
-	if v == "" {
-		return fallback
-	}
-	return v
 }
