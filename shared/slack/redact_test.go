@@ -8,10 +8,10 @@ import (
 	"time"
 
 	fixtures "github.com/nicechat-relay/nicechat-relay/events"
-	"github.com/nicechat-relay/nicechat-relay/shared/delivery/deliverytest"
 	"github.com/nicechat-relay/nicechat-relay/shared/docstore"
 	"github.com/nicechat-relay/nicechat-relay/shared/idempotency"
 	"github.com/nicechat-relay/nicechat-relay/shared/nicechat"
+	"github.com/nicechat-relay/nicechat-relay/shared/outbound/outboundtest"
 )
 
 // A far end (a proxy in front of Slack, a wrong URL) may quote the request
@@ -23,20 +23,20 @@ func TestNoPartOfAnEchoedSecretReachesTheReason(t *testing.T) {
 		secretPath = "/services/T0RELAY/B0RELAY/Pq7Xr2Lm9Vn4Ks8Wd3Hj6Ft1Gb5Zc0Ya"
 		token      = "xoxb-1234567890-0987654321-Pq7Xr2Lm9Vn4Ks8Wd3Hj6Ft1Gb"
 	)
-	for name, padding := range deliverytest.EchoPaddings {
+	for name, padding := range outboundtest.EchoPaddings {
 		for _, status := range []int{http.StatusInternalServerError, http.StatusNotFound} {
 			t.Run("webhook/"+name+"/"+http.StatusText(status), func(t *testing.T) {
 				s := newSink(t)
-				s.Answer(status, nil, deliverytest.Echo(padding, secretPath))
+				s.Answer(status, nil, outboundtest.Echo(padding, secretPath))
 				ch := mustNew(t, Config{WebhookURL: s.URL + secretPath, Timeout: 5 * time.Second, Interval: time.Millisecond})
 				de := asDeliveryError(t, ch.Deliver(context.Background(), msg(t, fixtures.Body(nicechat.TypeNewChat))))
-				if part := deliverytest.LeakedPart(de.Reason+" "+de.Error(), secretPath[len("/services/"):], 6); part != "" {
+				if part := outboundtest.LeakedPart(de.Reason+" "+de.Error(), secretPath[len("/services/"):], 6); part != "" {
 					t.Errorf("the reason carries %q of the URL's secret: %q", part, de.Reason)
 				}
 			})
 			t.Run("web API/"+name+"/"+http.StatusText(status), func(t *testing.T) {
 				s := newSink(t)
-				s.Answer(status, nil, deliverytest.Echo(padding, "Bearer "+token))
+				s.Answer(status, nil, outboundtest.Echo(padding, "Bearer "+token))
 				store, err := idempotency.OpenLocal(filepath.Join(t.TempDir(), "idempotency.db"), time.Now())
 				if err != nil {
 					t.Fatal(err)
@@ -51,7 +51,7 @@ func TestNoPartOfAnEchoedSecretReachesTheReason(t *testing.T) {
 					t.Fatal(err)
 				}
 				de := asDeliveryError(t, ch.Deliver(context.Background(), visitorMessage(nicechat.TypeNewChat, 42)))
-				if part := deliverytest.LeakedPart(de.Reason+" "+de.Error(), token, 8); part != "" {
+				if part := outboundtest.LeakedPart(de.Reason+" "+de.Error(), token, 8); part != "" {
 					t.Errorf("the reason carries %q of the bot token: %q", part, de.Reason)
 				}
 			})

@@ -12,16 +12,16 @@ import (
 
 	fixtures "github.com/nicechat-relay/nicechat-relay/events"
 	"github.com/nicechat-relay/nicechat-relay/shared/delivery"
-	"github.com/nicechat-relay/nicechat-relay/shared/delivery/deliverytest"
 	"github.com/nicechat-relay/nicechat-relay/shared/humane"
 	"github.com/nicechat-relay/nicechat-relay/shared/humane/humanetest"
 	"github.com/nicechat-relay/nicechat-relay/shared/message"
 	"github.com/nicechat-relay/nicechat-relay/shared/nicechat"
+	"github.com/nicechat-relay/nicechat-relay/shared/outbound/outboundtest"
 )
 
 const webhookPath = "/services/T000/B000/s3cr3tt0ken"
 
-func newChannel(t *testing.T, url string) (*Channel, *deliverytest.Clock) {
+func newChannel(t *testing.T, url string) (*Channel, *outboundtest.Clock) {
 	t.Helper()
 	ch := mustNew(t, Config{WebhookURL: url, Timeout: 5 * time.Second, Interval: time.Second, Humanize: linkOpts})
 	return ch, humanetest.OnClock(ch.pacer)
@@ -190,7 +190,7 @@ func TestConfigFromEnvReadsTheHumaneSettings(t *testing.T) {
 }
 
 // newSink is a stand-in for the service on 127.0.0.1, answering success.
-func newSink(t *testing.T) *deliverytest.Endpoint {
+func newSink(t *testing.T) *outboundtest.Endpoint {
 	return humanetest.NewEndpoint(t, service.OK)
 }
 

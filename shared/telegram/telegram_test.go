@@ -13,11 +13,11 @@ import (
 
 	fixtures "github.com/nicechat-relay/nicechat-relay/events"
 	"github.com/nicechat-relay/nicechat-relay/shared/delivery"
-	"github.com/nicechat-relay/nicechat-relay/shared/delivery/deliverytest"
 	"github.com/nicechat-relay/nicechat-relay/shared/humane"
 	"github.com/nicechat-relay/nicechat-relay/shared/humane/humanetest"
 	"github.com/nicechat-relay/nicechat-relay/shared/message"
 	"github.com/nicechat-relay/nicechat-relay/shared/nicechat"
+	"github.com/nicechat-relay/nicechat-relay/shared/outbound/outboundtest"
 )
 
 const (
@@ -43,12 +43,12 @@ func apiError(code int, description, params string) string {
 
 // newChannel is a channel posting to apiURL at the default pace, on a fake
 // clock.
-func newChannel(t *testing.T, apiURL string) (*Channel, *deliverytest.Clock) {
+func newChannel(t *testing.T, apiURL string) (*Channel, *outboundtest.Clock) {
 	t.Helper()
 	return newChannelTo(t, apiURL, chatID)
 }
 
-func newChannelTo(t *testing.T, apiURL, chat string) (*Channel, *deliverytest.Clock) {
+func newChannelTo(t *testing.T, apiURL, chat string) (*Channel, *outboundtest.Clock) {
 	t.Helper()
 	ch := open(t, Config{BotToken: token, ChatID: chat, APIURL: apiURL, Timeout: 5 * time.Second, Humanize: goldenOpts})
 	return ch, humanetest.OnClock(ch.pacer)
@@ -81,7 +81,7 @@ var asDeliveryError = humanetest.AsDeliveryError
 
 // sent decodes a recorded sendMessage body, keeping numbers as they were
 // written.
-func sent(t *testing.T, r deliverytest.Request) map[string]any {
+func sent(t *testing.T, r outboundtest.Request) map[string]any {
 	t.Helper()
 	dec := json.NewDecoder(bytes.NewReader(r.Body))
 	dec.UseNumber()
@@ -378,6 +378,6 @@ func TestNewRejectsAnInvalidConfigWithoutQuotingTheToken(t *testing.T) {
 }
 
 // newSink is a stand-in for the service on 127.0.0.1, answering success.
-func newSink(t *testing.T) *deliverytest.Endpoint {
+func newSink(t *testing.T) *outboundtest.Endpoint {
 	return humanetest.NewEndpoint(t, service.OK)
 }

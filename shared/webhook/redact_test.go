@@ -8,8 +8,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/nicechat-relay/nicechat-relay/shared/delivery/deliverytest"
 	"github.com/nicechat-relay/nicechat-relay/shared/nicechat"
+	"github.com/nicechat-relay/nicechat-relay/shared/outbound/outboundtest"
 )
 
 // A 52-character secret in the path and another in the query, as an
@@ -20,12 +20,12 @@ const (
 )
 
 func TestNoPartOfAnEchoedURLSecretReachesTheReason(t *testing.T) {
-	for name, padding := range deliverytest.EchoPaddings {
+	for name, padding := range outboundtest.EchoPaddings {
 		for _, status := range []int{http.StatusInternalServerError, http.StatusNotFound} {
 			t.Run(name+"/"+http.StatusText(status), func(t *testing.T) {
 				s := newSink(t, func(w http.ResponseWriter, r *http.Request) {
 					w.WriteHeader(status)
-					_, _ = io.WriteString(w, deliverytest.Echo(padding, r.URL.RequestURI()))
+					_, _ = io.WriteString(w, outboundtest.Echo(padding, r.URL.RequestURI()))
 				})
 				ch, err := New(Config{URL: s.srv.URL + "/hook/" + pathSecret + "?key=" + querySecret, Timeout: 5 * time.Second}, Deps{})
 				if err != nil {
@@ -34,7 +34,7 @@ func TestNoPartOfAnEchoedURLSecretReachesTheReason(t *testing.T) {
 				de := asDeliveryError(t, ch.Deliver(context.Background(), messageFor(t, nicechat.TypeNewChat)))
 				for _, secret := range []string{pathSecret, querySecret} {
 					for where, text := range map[string]string{"reason": de.Reason, "error": de.Error()} {
-						if part := deliverytest.LeakedPart(text, secret, 6); part != "" {
+						if part := outboundtest.LeakedPart(text, secret, 6); part != "" {
 							t.Errorf("the %s carries %q of a secret: %q", where, part, text)
 						}
 					}

@@ -20,10 +20,10 @@ import (
 
 	fixtures "github.com/nicechat-relay/nicechat-relay/events"
 	"github.com/nicechat-relay/nicechat-relay/shared/delivery"
-	"github.com/nicechat-relay/nicechat-relay/shared/delivery/deliverytest"
 	"github.com/nicechat-relay/nicechat-relay/shared/humane"
 	"github.com/nicechat-relay/nicechat-relay/shared/message"
 	"github.com/nicechat-relay/nicechat-relay/shared/nicechat"
+	"github.com/nicechat-relay/nicechat-relay/shared/outbound/outboundtest"
 )
 
 // Answer is an answer a stand-in service gives.
@@ -70,13 +70,13 @@ func AsDeliveryError(t *testing.T, err error) *delivery.Error {
 }
 
 // NewEndpoint is the stand-in service on 127.0.0.1, answering a.
-func NewEndpoint(t testing.TB, a Answer) *deliverytest.Endpoint {
-	return deliverytest.NewEndpoint(t, a.Status, a.Header, a.Body)
+func NewEndpoint(t testing.TB, a Answer) *outboundtest.Endpoint {
+	return outboundtest.NewEndpoint(t, a.Status, a.Header, a.Body)
 }
 
 // OnClock puts p on a test clock: its waits are recorded, not slept.
-func OnClock(p *humane.Pacer) *deliverytest.Clock {
-	clock := deliverytest.NewClock(time.Date(2024, 7, 1, 12, 0, 0, 0, time.UTC))
+func OnClock(p *humane.Pacer) *outboundtest.Clock {
+	clock := outboundtest.NewClock(time.Date(2024, 7, 1, 12, 0, 0, 0, time.UTC))
 	p.Now, p.Sleep = clock.Now, clock.Sleep
 	return clock
 }
@@ -181,7 +181,7 @@ func CheckAnswers(t *testing.T, svc Service, own ...AnswerCase) {
 // nothing once its context has ended.
 func CheckPacing(t *testing.T, svc Service) {
 	body := fixtures.Body(nicechat.TypeNewChat)
-	open := func(t *testing.T) (*deliverytest.Endpoint, delivery.Channel, *humane.Pacer, *deliverytest.Clock) {
+	open := func(t *testing.T) (*outboundtest.Endpoint, delivery.Channel, *humane.Pacer, *outboundtest.Clock) {
 		s := NewEndpoint(t, svc.OK)
 		ch, pacer := svc.Open(t, s.URL, 5*time.Second, 0)
 		return s, ch, pacer, OnClock(pacer)

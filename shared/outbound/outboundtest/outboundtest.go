@@ -1,7 +1,8 @@
-// Package deliverytest holds what the channels' tests share: a stand-in
-// HTTP service that records what it got and answers as the test says, and
-// a fake clock for humane.Pacer. For tests only.
-package deliverytest
+// Package outboundtest holds what the channels' tests share of the far
+// end: a stand-in HTTP service that records what it got and answers as
+// the test says, answers that echo a secret and a check that none of it
+// leaks, and a fake clock for humane.Pacer. For tests only.
+package outboundtest
 
 import (
 	"context"
