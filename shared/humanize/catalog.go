@@ -131,6 +131,33 @@ var languageNames = sync.OnceValue(func() []string {
 	return names
 })
 
+// DefaultZone is the zone a shop writing in lang keeps its hours in (its
+// catalog's format.zone), read without parsing the catalog: a function
+// learns its display zone at start for the price of reading one field,
+// and parses the catalogs when it writes its first message, where the
+// zone is checked with the rest (see catalogZone).
+func DefaultZone(lang string) (*time.Location, error) {
+	if lang == "" {
+		lang = baseLanguage
+	}
+	data, err := fs.ReadFile(catalogFiles, "catalog/"+lang+".json")
+	if err != nil {
+		return nil, checkLanguage(lang)
+	}
+	var head struct {
+		Zone string `json:"format.zone"`
+	}
+	if err := json.Unmarshal(data, &head); err != nil || head.Zone == "" {
+		// Not readable here: the whole catalog says what is wrong.
+		c, err := CatalogFor(lang)
+		if err != nil {
+			return nil, err
+		}
+		return c.Zone(), nil
+	}
+	return LoadZone(head.Zone)
+}
+
 // checkLanguage reports whether lang ("" meaning English) has a catalog.
 func checkLanguage(lang string) error {
 	if lang == "" || slices.Contains(languageNames(), lang) {

@@ -71,11 +71,9 @@ func OptionsFromEnv(getenv func(string) string, languageEnv string) (Options, er
 			return Options{}, err
 		}
 	} else {
-		cat, err := CatalogFor(shopLang)
-		if err != nil {
+		if opts.Location, err = DefaultZone(shopLang); err != nil {
 			return Options{}, err
 		}
-		opts.Location = cat.Zone()
 	}
 	if v := strings.TrimSpace(getenv("HUMANIZE_SHOW_IP")); v != "" {
 		show, err := strconv.ParseBool(v)

@@ -108,3 +108,26 @@ func TestSuggestZoneFindsEveryZoneByItsLastElement(t *testing.T) {
 		t.Fatalf("only %d zones in Go's tzdata", found)
 	}
 }
+
+// DefaultZone reads a catalog's format.zone without parsing the catalog,
+// for a function's start; it is the zone the parsed catalog holds.
+func TestDefaultZoneIsTheParsedCatalogsZone(t *testing.T) {
+	for _, lang := range append(Languages(), "") {
+		t.Run(lang, func(t *testing.T) {
+			got, err := DefaultZone(lang)
+			if err != nil {
+				t.Fatal(err)
+			}
+			cat, err := CatalogFor(lang)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got.String() != cat.Zone().String() {
+				t.Errorf("DefaultZone(%q) = %s, the catalog's zone is %s", lang, got, cat.Zone())
+			}
+		})
+	}
+	if _, err := DefaultZone("xx"); err == nil || !strings.Contains(err.Error(), "available") {
+		t.Errorf("DefaultZone of a language without a catalog = %v, want the error listing those available", err)
+	}
+}
