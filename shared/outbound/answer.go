@@ -26,19 +26,46 @@ func ReadAnswer(body io.ReadCloser, rawURL string) []byte {
 	defer body.Close()
 	head, _ := io.ReadAll(io.LimitReader(body, maxAnswerBytes+1))
 	if len(head) > maxAnswerBytes {
-		head = head[:maxAnswerBytes]
+		head = []byte(normalize(string(dropPartialEscape(head[:maxAnswerBytes]))))
 		head = dropSecretPrefix(head, urlSecrets(rawURL))
 	}
 	_, _ = io.Copy(io.Discard, io.LimitReader(body, maxDrainBytes))
 	return RedactBody(head, rawURL)
 }
 
-// dropSecretPrefix cuts off the start of a secret that text ends with.
+// dropPartialEscape cuts off a JSON escape that the read cut through
+// ("\", "\u00"), so that what comes before it is normalized and matched
+// as it would have been whole.
+func dropPartialEscape(text []byte) []byte {
+	i := bytes.LastIndexByte(text, '\\')
+	if i < 0 || len(text)-i > 5 {
+		return text
+	}
+	tail := text[i+1:]
+	if len(tail) == 0 || tail[0] == 'u' && isHex(tail[1:]) {
+		return text[:i]
+	}
+	return text
+}
+
+func isHex(b []byte) bool {
+	for _, c := range b {
+		if !('0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F') {
+			return false
+		}
+	}
+	return true
+}
+
+// dropSecretPrefix cuts off the start of a secret that text, normalized,
+// ends with, ignoring ASCII case as redact does.
 func dropSecretPrefix(text []byte, secrets []string) []byte {
+	lower := lowerASCII(string(text))
 	for _, s := range secrets {
+		ls := lowerASCII(s)
 		for n := len(s) - 1; n > 0; n-- {
-			if bytes.HasSuffix(text, []byte(s[:n])) {
-				text = text[:len(text)-n]
+			if strings.HasSuffix(lower, ls[:n]) {
+				text, lower = text[:len(text)-n], lower[:len(lower)-n]
 				break
 			}
 		}

@@ -60,6 +60,14 @@ func TestRedactURLTakesTheConfiguredPathAndQueryOutOfAnEcho(t *testing.T) {
 		{"the path escaped", "HTTP 404: no route /hook/a%20b", "https://example.com/hook/a b", "HTTP 404: no route /…"},
 		{"a Slack URL", "HTTP 404: no_service for /services/T0/B0/XXXX", "https://hooks.slack.com/services/T0/B0/XXXX", "HTTP 404: no_service for /…"},
 		{"nothing to take", "HTTP 503: upstream down", "https://example.com/", "HTTP 503: upstream down"},
+		{"JSON with escaped slashes", `{"path":"\/hooks\/T0AB\/B0CD\/xoxSECRET99"}`, "https://example.com/hooks/T0AB/B0CD/xoxSECRET99", `{"path":"/…"}`},
+		{"Go's JSON escape of &", `{"url":"/h?a=1\u0026key=tok_9f8e7d"}`, "https://example.com/h?a=1&key=tok_9f8e7d", `{"url":"/…?…"}`},
+		{"a query value alone", "invalid token tok_9f8e7d", "https://example.com/h?a=1&key=tok_9f8e7d", "invalid token …"},
+		{"the last path segment alone", "unknown webhook xoxSECRET99", "https://example.com/hooks/T0AB/B0CD/xoxSECRET99", "unknown webhook …"},
+		{"the query decoded", "bad sig=a/b+c9d0", "https://example.com/h?sig=a%2Fb%2Bc9d0", "bad …"},
+		{"the path in another case", "no route /HOOKS/T0AB/B0CD/XOXSECRET99", "https://example.com/hooks/T0AB/B0CD/xoxSECRET99", "no route /…"},
+		{"a stray invalid byte in the secret", "unknown webhook xoxSE\xffCRET99", "https://example.com/hooks/T0AB/B0CD/xoxSECRET99", "unknown webhook …"},
+		{"short generic segments stay", "Cannot POST /services here, see /hooks", "https://hooks.slack.com/services/T0/B0/xoxSECRET99", "Cannot POST /services here, see /hooks"},
 		{"an unparsable URL leaves the text", "HTTP 500", "::", "HTTP 500"},
 	}
 	for _, tt := range tests {

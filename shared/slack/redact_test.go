@@ -25,15 +25,17 @@ func TestNoPartOfAnEchoedSecretReachesTheReason(t *testing.T) {
 	)
 	for name, padding := range outboundtest.EchoPaddings {
 		for _, status := range []int{http.StatusInternalServerError, http.StatusNotFound} {
-			t.Run("webhook/"+name+"/"+http.StatusText(status), func(t *testing.T) {
-				s := newSink(t)
-				s.Answer(status, nil, outboundtest.Echo(padding, secretPath))
-				ch := mustNew(t, Config{WebhookURL: s.URL + secretPath, Timeout: 5 * time.Second, Interval: time.Millisecond})
-				de := asDeliveryError(t, ch.Deliver(context.Background(), msg(t, fixtures.Body(nicechat.TypeNewChat))))
-				if part := outboundtest.LeakedPart(de.Reason+" "+de.Error(), secretPath[len("/services/"):], 6); part != "" {
-					t.Errorf("the reason carries %q of the URL's secret: %q", part, de.Reason)
-				}
-			})
+			for form, write := range outboundtest.EchoForms {
+				t.Run("webhook/"+form+"/"+name+"/"+http.StatusText(status), func(t *testing.T) {
+					s := newSink(t)
+					s.Answer(status, nil, outboundtest.Echo(padding, write(secretPath)))
+					ch := mustNew(t, Config{WebhookURL: s.URL + secretPath, Timeout: 5 * time.Second, Interval: time.Millisecond})
+					de := asDeliveryError(t, ch.Deliver(context.Background(), msg(t, fixtures.Body(nicechat.TypeNewChat))))
+					if part := outboundtest.LeakedPart(de.Reason+" "+de.Error(), secretPath[len("/services/"):], 6); part != "" {
+						t.Errorf("the reason carries %q of the URL's secret: %q", part, de.Reason)
+					}
+				})
+			}
 			t.Run("web API/"+name+"/"+http.StatusText(status), func(t *testing.T) {
 				s := newSink(t)
 				s.Answer(status, nil, outboundtest.Echo(padding, "Bearer "+token))

@@ -9,6 +9,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"slices"
 	"strings"
 	"sync"
@@ -132,6 +133,51 @@ var EchoPaddings = map[string]string{
 	"twice, the second past the reason": "%s " + strings.Repeat("z", 470) + " %s",
 }
 
+// EchoForms are the ways a far end may write the request's URI (its
+// escaped path and raw query) when it quotes it, each turning uri into
+// what it echoes: whole or in parts, escaped, decoded or recased. Each
+// form is echoed inside each of EchoPaddings.
+var EchoForms = map[string]func(uri string) string{
+	"as sent":                   func(uri string) string { return uri },
+	"JSON with escaped slashes": func(uri string) string { return `{"path":"` + strings.ReplaceAll(uri, "/", `\/`) + `"}` },
+	"JSON with Go's escapes": func(uri string) string {
+		r := strings.NewReplacer("&", `\u0026`, "<", `\u003c`, ">", `\u003e`)
+		return `{"error":"no hook","url":"` + r.Replace(uri) + `"}`
+	},
+	"each query value alone": func(uri string) string {
+		_, q, _ := strings.Cut(uri, "?")
+		var vs []string
+		for _, kv := range strings.Split(q, "&") {
+			_, v, _ := strings.Cut(kv, "=")
+			vs = append(vs, v)
+		}
+		return "invalid token " + strings.Join(vs, ", invalid token ")
+	},
+	"the last path segment alone": func(uri string) string {
+		p, _, _ := strings.Cut(uri, "?")
+		return "unknown webhook " + p[strings.LastIndexByte(p, '/')+1:]
+	},
+	"decoded": func(uri string) string {
+		if d, err := url.PathUnescape(uri); err == nil {
+			return d
+		}
+		return uri
+	},
+	"upper-cased": strings.ToUpper,
+	"lower-cased": strings.ToLower,
+	"a stray invalid byte in the last segment": func(uri string) string {
+		p, q, _ := strings.Cut(uri, "?")
+		i := strings.LastIndexByte(p, '/') + 4
+		if i > len(p) {
+			return uri
+		}
+		if q != "" {
+			q = "?" + q
+		}
+		return p[:i] + "\xff" + p[i:] + q
+	},
+}
+
 // Echo writes padding (one of EchoPaddings) with every %s replaced by
 // what.
 func Echo(padding, what string) string {
@@ -139,11 +185,12 @@ func Echo(padding, what string) string {
 }
 
 // LeakedPart returns the longest part of secret, at least min bytes long,
-// that text carries, or "" when it carries none.
+// that text carries in any case, or "" when it carries none.
 func LeakedPart(text, secret string, min int) string {
+	text = strings.ToLower(text)
 	for n := len(secret); n >= min; n-- {
 		for i := 0; i+n <= len(secret); i++ {
-			if strings.Contains(text, secret[i:i+n]) {
+			if strings.Contains(text, strings.ToLower(secret[i:i+n])) {
 				return secret[i : i+n]
 			}
 		}
