@@ -85,8 +85,18 @@ func liftReadDeadlineAtEOF(h http.Handler) http.Handler {
 		// or close the connection.
 		r2 := new(http.Request)
 		*r2 = *r
-		r2.Body = &eofHook{ReadCloser: r.Body, atEOF: func() { _ = rc.SetReadDeadline(time.Time{}) }}
+		hook := &eofHook{ReadCloser: r.Body, atEOF: func() { _ = rc.SetReadDeadline(time.Time{}) }}
+		r2.Body = hook
 		h.ServeHTTP(w, r2)
+		if hook.atEOF != nil {
+			// Answered without the whole body (a wrong token, a busy
+			// relay, no such route): net/http would wait up to
+			// ReadTimeout for the rest, to reuse the connection, and a
+			// connection with a request in progress is never evicted, so
+			// a few hundred bodies that never come would hold every
+			// place. The rest is not waited for: the connection closes.
+			_ = rc.SetReadDeadline(time.Now())
+		}
 	})
 }
 

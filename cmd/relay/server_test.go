@@ -743,3 +743,36 @@ func concurrentCallbacks(t *testing.T, base string, n int) map[string]int {
 	wg.Wait()
 	return answers
 }
+
+// Requests answered without their body (a wrong token, another path)
+// whose bodies never come must not hold the callback listener's places:
+// the relay closes them once answered instead of waiting for the rest,
+// so a valid callback is still answered while they keep coming.
+func TestBodiesThatNeverComeDoNotHoldTheListenersPlaces(t *testing.T) {
+	const places = 8
+	tests := []struct {
+		name string
+		head string
+	}{
+		{"a wrong token", callbackHead("not-the-token-at-all-0123456789", 1000)},
+		{"another path", "POST /elsewhere HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 1000\r\n\r\n"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			// Bodies may take an hour to arrive: only the relay's own
+			// choice closes these connections.
+			r := startRelayWith(t, map[string]string{"CALLBACK_TOKEN": testToken}, shortLimits(func(l *limits) {
+				l.connections, l.read = places, time.Hour
+			}))
+			var held []net.Conn
+			for range 4 * places {
+				held = append(held, rawRequest(t, r.base, tt.head))
+			}
+			eventually(t, "every such request is answered and its connection closed", func() bool { return stillOpen(held) == 0 })
+			conn := rawRequest(t, r.base, callbackHead(testToken, len(fixtures.Body("new_chat")))+string(fixtures.Body("new_chat")))
+			if resp, body := answerWithin(t, conn, 20*time.Second); resp.StatusCode != http.StatusAccepted {
+				t.Fatalf("a valid callback after %d bodies that never came: %d %s, want 202", len(held), resp.StatusCode, body)
+			}
+		})
+	}
+}
