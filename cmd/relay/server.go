@@ -156,10 +156,14 @@ func notFound(w http.ResponseWriter, _ *http.Request) {
 
 // thisMachineOnly serves h only to a request that comes from this machine,
 // names it, and, when it changes something, comes from no other web page.
-// The peer alone proves nothing: a forwarder someone points at this
-// listener connects from 127.0.0.1, and a page on another site reaches
-// 127.0.0.1 by DNS rebinding; both name another host in Host, and a
-// proxy that rewrites Host to localhost still adds its forwarding headers.
+// The peer alone proves nothing: a page on another site reaches 127.0.0.1
+// by DNS rebinding and names another host in Host, and an HTTP proxy that
+// rewrites Host to localhost still adds its forwarding headers. A plain
+// TCP forwarder pointed at this listener (ssh -R, ngrok tcp) passes
+// through unmarked, its client writing whatever Host it likes: nothing in
+// a request tells it apart, which is why the operator's surfaces have a
+// listener of their own that the README says never to tunnel, and the
+// callback listener serves the callback alone.
 func (r *relay) thisMachineOnly(h http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
 		why := notThisMachine(req)
