@@ -168,7 +168,12 @@ func TestAMisconfiguredChannelPausesAndDeliversEverythingOnceResumed(t *testing.
 				return queued(t, e) == 0
 			})
 			if got := f.counts(); len(got) != n || sum(got) != n {
-				t.Errorf("deliveries per event %v, want each of the %d once", got, n)
+				// What became of them, for the one who reads this.
+				var letters []string
+				for _, l := range e.deadLetters(t) {
+					letters = append(letters, fmt.Sprintf("%+v", l))
+				}
+				t.Errorf("deliveries per event %v, want each of the %d once; outcomes %v; dead letters %v", got, n, outcomes(t, e.logs), letters)
 			}
 		})
 	}
