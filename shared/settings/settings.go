@@ -102,12 +102,14 @@ func known() map[string]bool {
 }
 
 // allowed is how many edits still make a typo: names are long and
-// alike, so a short name gets fewer.
+// alike, and other tools' standard variables lie a few edits from ours
+// (SLACK_APP_TOKEN and SLACK_BOT_TOKEN, TELEGRAM_API_ID and
+// TELEGRAM_API_URL), so a short name gets one and a long one two.
 func allowed(name string) int {
 	if len(name) >= 12 {
-		return 3
+		return 2
 	}
-	return 2
+	return 1
 }
 
 // distance is the optimal string alignment distance of a and b: the

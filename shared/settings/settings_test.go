@@ -23,7 +23,7 @@ func TestAVariableATypoAwayFromASettingIsNamedWithTheSettingItMeant(t *testing.T
 		{"two letters swapped", []string{"HUMANIZE_LANGAUGE=uk"}, []string{"HUMANIZE_LANGAUGE is not a setting; did you mean HUMANIZE_LANGUAGE?"}},
 		{"a secret's name swapped", []string{"WEBHOOK_SECERT=whsec_abc"}, []string{"WEBHOOK_SECERT is not a setting; did you mean WEBHOOK_SECRET?"}},
 		{"a letter missing", []string{"RELAY_ADR=127.0.0.1:8085"}, []string{"RELAY_ADR is not a setting; did you mean RELAY_ADDR?"}},
-		{"a word added", []string{"SLACK_CHANNEL_ID=C123"}, []string{"SLACK_CHANNEL_ID is not a setting; did you mean SLACK_CHANNEL?"}},
+		{"a letter missing from a long name", []string{"SLACK_CHANEL=C123"}, []string{"SLACK_CHANEL is not a setting; did you mean SLACK_CHANNEL?"}},
 		{"an underscore missing", []string{"TELEGRAM_CHATID=-100"}, []string{"TELEGRAM_CHATID is not a setting; did you mean TELEGRAM_CHAT_ID?"}},
 		{"a secret's ARN misspelt", []string{"WEBHOOK_URL_SECRET_AN=arn:x"}, []string{"WEBHOOK_URL_SECRET_AN is not a setting; did you mean WEBHOOK_URL_SECRET_ARN?"}},
 		{"several, in order, each once", []string{"RELAY_ADR=1", "HUMANIZE_LANGAUGE=uk", "RELAY_ADR=2"}, []string{
@@ -31,7 +31,7 @@ func TestAVariableATypoAwayFromASettingIsNamedWithTheSettingItMeant(t *testing.T
 			"RELAY_ADR is not a setting; did you mean RELAY_ADDR?",
 		}},
 		{"settings, spelt right", []string{"HUMANIZE_LANGUAGE=uk", "WEBHOOK_SECRET=x", "RELAY_ADDR=1", "CALLBACK_TOKEN_SECRET_ARN=arn"}, nil},
-		{"another program's variables", []string{"AWS_REGION=eu-west-1", "PATH=/bin", "DISPLAY=:0", "HOME=/root", "AWS_LAMBDA_FUNCTION_NAME=f"}, nil},
+		{"another program's variables", []string{"AWS_REGION=eu-west-1", "PATH=/bin", "DISPLAY=:0", "HOME=/root", "AWS_LAMBDA_FUNCTION_NAME=f", "SLACK_APP_TOKEN=xapp", "SLACK_API_TOKEN=xoxp", "TELEGRAM_API_ID=1"}, nil},
 		{"a word of ours, far from any setting", []string{"MAX_JOBS=4", "EMAIL=me@example.com", "QUEUE_DEPTH_LIMIT=9"}, nil},
 	}
 	for _, tt := range tests {
