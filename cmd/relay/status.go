@@ -11,7 +11,6 @@ import (
 
 	"github.com/nicechat-relay/nicechat-relay/shared/dlq"
 	"github.com/nicechat-relay/nicechat-relay/shared/localqueue"
-	"github.com/nicechat-relay/nicechat-relay/shared/message"
 )
 
 // latestLetters is how many dead letters per channel the status shows.
@@ -147,16 +146,11 @@ func (r *relay) status() relayStatus {
 		s.Errors = append(s.Errors, err.Error())
 	}
 	for _, m := range msgs {
-		attr := func(name string) string {
-			if v, ok := m.MessageAttributes[name]; ok && v.StringValue != nil {
-				return *v.StringValue
-			}
-			return ""
-		}
-		receivedAt, _ := time.Parse(time.RFC3339, attr(message.AttrReceivedAt))
+		// Shown by the id relayctl quarantine show and purge --id find it
+		// by: its body's, unless the body was cut.
+		q := dlq.ParseQuarantined(m)
 		s.Quarantine.Latest = append(s.Quarantine.Latest, quarantined{
-			EventID: attr(message.AttrEventID), Status: attr("status"), Reason: attr("reason"),
-			Field: attr("field"), ReceivedAt: receivedAt,
+			EventID: q.EventID, Status: q.Status, Reason: q.Reason, Field: q.Field, ReceivedAt: q.ReceivedAt,
 		})
 	}
 	s.Sink.URL = r.admin + sinkPath

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"io"
 	"net/http"
@@ -9,7 +10,14 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
+	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
+
 	fixtures "github.com/nicechat-relay/nicechat-relay/events"
+	"github.com/nicechat-relay/nicechat-relay/shared/dlq"
+	"github.com/nicechat-relay/nicechat-relay/shared/message"
+	"github.com/nicechat-relay/nicechat-relay/shared/nicechat"
 )
 
 // rawStatus is GET /api/status as JSON values.
@@ -229,5 +237,44 @@ func TestStatusPageShowsDeadLettersAndTheQuarantineInOneTimeFormat(t *testing.T)
 		if want := at.UTC().Format(time.RFC3339); !strings.Contains(page, want) {
 			t.Errorf("the page does not show %s's time as %s", what, want)
 		}
+	}
+}
+
+func TestStatusShowsAQuarantinedCallbackByTheIDRelayctlFindsItBy(t *testing.T) {
+	body := `{"event":"new_chat","data":{"id":7}}`
+	bodyID := nicechat.EventIDString(body)
+	claimed := nicechat.EventIDString(`{"event":"another"}`)
+	tests := []struct {
+		name  string
+		attrs map[string]string
+		want  string
+	}{
+		{"a whole body by its body's id, whatever its event_id says", map[string]string{message.AttrEventID: claimed}, bodyID},
+		{"a whole body without an event_id by its body's id", map[string]string{}, bodyID},
+		{"a cut body by its event_id", map[string]string{message.AttrEventID: claimed, dlq.AttrTruncated: "true"}, claimed},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := startRelay(t, map[string]string{"CALLBACK_TOKEN": testToken})
+			ctx := context.Background()
+			url, err := r.store.GetQueueUrl(ctx, &sqs.GetQueueUrlInput{QueueName: aws.String("quarantine")})
+			if err != nil {
+				t.Fatal(err)
+			}
+			attrs := map[string]sqstypes.MessageAttributeValue{dlq.AttrStatus: {DataType: aws.String("String"), StringValue: aws.String("400")}}
+			for k, v := range tt.attrs {
+				attrs[k] = sqstypes.MessageAttributeValue{DataType: aws.String("String"), StringValue: aws.String(v)}
+			}
+			if _, err := r.store.SendMessage(ctx, &sqs.SendMessageInput{QueueUrl: url.QueueUrl, MessageBody: aws.String(body), MessageAttributes: attrs}); err != nil {
+				t.Fatal(err)
+			}
+			latest := r.apiStatus(t).Quarantine.Latest
+			if len(latest) != 1 || latest[0].EventID != tt.want {
+				t.Fatalf("quarantine.latest = %+v, want one callback shown as %s", latest, tt.want)
+			}
+			if page := statusPage(t, r.admin); !strings.Contains(page, tt.want) {
+				t.Errorf("the status page does not show %s", tt.want)
+			}
+		})
 	}
 }
