@@ -37,7 +37,8 @@ build-%Function: FORCE
 lower = $(shell echo '$(1)' | tr A-Z a-z)
 
 # What the channel list (shared/channels) describes: template.yaml's
-# channel regions, shared/ingest/routes.go and the README's channel tables.
+# channel regions, shared/ingest/routes.go, shared/settings/channels_gen.go,
+# the README's channel tables and infra/samconfig.toml's NoEcho parameters.
 # infra's TestEveryGeneratedFileIsCurrent fails while one is stale.
 generate: ## write what the channel list describes: template.yaml's channel regions, ingest's routes, the README's channel tables
 	$(GO) run ./cmd/generate

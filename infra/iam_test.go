@@ -22,7 +22,6 @@ import (
 	"github.com/nicechat-relay/nicechat-relay/shared/channel"
 	"github.com/nicechat-relay/nicechat-relay/shared/channels"
 	"github.com/nicechat-relay/nicechat-relay/shared/consumer"
-	"github.com/nicechat-relay/nicechat-relay/shared/email"
 	"github.com/nicechat-relay/nicechat-relay/shared/idempotency"
 	"github.com/nicechat-relay/nicechat-relay/shared/ingest"
 	"github.com/nicechat-relay/nicechat-relay/shared/localaws"
@@ -30,8 +29,6 @@ import (
 	"github.com/nicechat-relay/nicechat-relay/shared/nicechat"
 	"github.com/nicechat-relay/nicechat-relay/shared/slack"
 	"github.com/nicechat-relay/nicechat-relay/shared/slack/slacktest"
-	"github.com/nicechat-relay/nicechat-relay/shared/telegram"
-	"github.com/nicechat-relay/nicechat-relay/shared/webhook"
 )
 
 // Each consumer role may touch only its own channel's items of the shared
@@ -42,17 +39,8 @@ import (
 // can read or overwrite another's.
 func TestEachConsumerTouchesOnlyItsOwnItemsOfTheTable(t *testing.T) {
 	tpl := loadTemplate(t)
-	// One far end for the webhook, Slack's incoming webhook and the
-	// Telegram Bot API, each answered as it would be.
-	farEnd := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		_, _ = io.Copy(io.Discard, r.Body)
-		if strings.HasPrefix(r.URL.Path, "/bot") {
-			w.Header().Set("Content-Type", "application/json")
-			_, _ = io.WriteString(w, `{"ok":true,"result":{"message_id":1,"date":1700000000,"chat":{"id":-1001234567890,"type":"supergroup"},"text":"…"}}`)
-			return
-		}
-		_, _ = io.WriteString(w, "ok")
-	}))
+	// One far end for every channel's (farEndAnswer).
+	farEnd := httptest.NewServer(http.HandlerFunc(farEndAnswer))
 	t.Cleanup(farEnd.Close)
 	slackAPI := slacktest.New(t, testBotToken, testSlackChannel)
 	if _, err := localaws.SES(t).VerifyEmailIdentity(context.Background(), &sesv1.VerifyEmailIdentityInput{EmailAddress: aws.String(allChannels["EmailFrom"])}); err != nil {
@@ -69,21 +57,33 @@ func TestEachConsumerTouchesOnlyItsOwnItemsOfTheTable(t *testing.T) {
 		}
 	}
 
-	tested := map[string]bool{}
-	for _, tc := range []struct {
+	type iamCase struct {
 		name    string
 		params  map[string]string
 		spec    channel.Spec
 		env     map[string]string // what a test points elsewhere than AWS does
 		formats []message.Format  // one message each
 		items   int               // what the delivery leaves in the table
-	}{
-		{"webhook", with("WebhookUrl", farEnd.URL+"/nicechat"), webhook.Spec, nil, []message.Format{""}, 1},
-		{"email, JSON and a message a person reads", with("EmailTechEvents", "*", "EmailTo", "ops@example.com"), email.Spec, nil, []message.Format{message.FormatTech, message.FormatHuman}, 2},
-		{"slack through its incoming webhook", with("SlackWebhookUrl", farEnd.URL+"/services/T0/B0/X"), slack.Spec, nil, []message.Format{""}, 1},
-		{"slack in threads", with(slackThreads...), slack.Spec, map[string]string{"SLACK_API_URL": slackAPI.URL}, []message.Format{""}, 2},
-		{"telegram", allChannels, telegram.Spec, map[string]string{"TELEGRAM_API_URL": farEnd.URL}, []message.Format{""}, 1},
-	} {
+	}
+	// Each channel as its Examples turn it on, its far end here, one
+	// message per route (every route on), each leaving its delivery
+	// record; then Slack in threads, which keeps the visitor's thread too.
+	var cases []iamCase
+	for _, spec := range channels.All {
+		tc := iamCase{name: spec.Name, params: with(), spec: spec, env: map[string]string{}, items: len(spec.Routes)}
+		pointFarEnd(spec, tc.params, tc.env, farEnd.URL) // a channel with none delivers through the local AWS
+		for _, r := range spec.Routes {
+			tc.formats = append(tc.formats, r.Format)
+			if r.Default == "" { // a route off by default (email's tech JSON)
+				tc.params[channel.ParameterName(r.Env)] = "*"
+			}
+		}
+		cases = append(cases, tc)
+	}
+	cases = append(cases, iamCase{"slack in threads", with(slackThreads...), slack.Spec, map[string]string{"SLACK_API_URL": slackAPI.URL}, []message.Format{""}, 2})
+
+	tested := map[string]bool{}
+	for _, tc := range cases {
 		tested[tc.spec.Name] = true
 		t.Run(tc.name, func(t *testing.T) {
 			s := newStack(t, tpl, tc.params)

@@ -20,44 +20,46 @@ import (
 	"github.com/nicechat-relay/nicechat-relay/shared/settings"
 )
 
-// teams is a channel nobody wrote: a description alone, as a newcomer adds
-// one to shared/channels.
-var teams = channel.Spec{
-	Name:  "teams",
-	Title: "Teams",
+// proofchannel is a channel nobody wrote: a description alone, as a
+// newcomer adds one to shared/channels, named so that no real channel's
+// name meets it.
+var proofchannel = channel.Spec{
+	Name:  "proofchannel",
+	Title: "Proofchannel",
 	Routes: []channel.Route{{
-		Env: "TEAMS_EVENTS", Default: channel.HumaneEvents,
-		Description: "Event types posted to Teams (comma list, * = all, empty = none).",
-		Doc:         "event types posted to Teams",
+		Env: "PROOFCHANNEL_EVENTS", Default: channel.HumaneEvents,
+		Description: "Event types posted to Proofchannel (comma list, * = all, empty = none).",
+		Doc:         "event types posted to Proofchannel",
 	}},
 	Source:  channel.EventSource{BatchSize: 5, BatchWindow: time.Second, MaxConcurrency: 2, FunctionTimeout: 30 * time.Second},
-	Secrets: []string{"TEAMS_WEBHOOK_URL"},
+	Secrets: []string{"PROOFCHANNEL_WEBHOOK_URL"},
 	Deploy: channel.Deployment{
-		Label:       "Teams",
-		Delivery:    "A Teams message",
-		Description: "Posts queued events to a Microsoft Teams channel through its workflow webhook.",
+		FarEnd:      "ProofchannelWebhookUrl",
+		Label:       "Proofchannel",
+		Delivery:    "A Proofchannel message",
+		Description: "Posts queued events to a Microsoft Proofchannel channel through its workflow webhook.",
 		Delivers:    "humane Adaptive Card",
-		OnDoc:       "TeamsWebhookUrl",
-		LocalOnDoc:  "`TEAMS_WEBHOOK_URL`",
+		OnDoc:       "ProofchannelWebhookUrl",
+		LocalOnDoc:  "`PROOFCHANNEL_WEBHOOK_URL`",
 		Params: []channel.Param{{
-			Env:         "TEAMS_WEBHOOK_URL",
+			Env:         "PROOFCHANNEL_WEBHOOK_URL",
 			Pattern:     `^$|^https://[^\s]+$`,
 			Constraint:  "empty, or an https URL",
-			Description: "The Teams workflow's webhook URL. Empty turns the channel off.",
-			Doc:         "the Teams workflow's webhook URL", DocDefault: "empty = off",
-			Example: "https://teams.example.com/workflows/abc",
+			Description: "The Proofchannel workflow's webhook URL. Empty turns the channel off.",
+			Doc:         "the Proofchannel workflow's webhook URL", DocDefault: "empty = off",
+			Example: "https://proofchannel.example.com/workflows/abc",
 		}, {
-			Env: "TEAMS_LANGUAGE", Display: true, Values: []string{"", "en", "pl", "uk"},
-			Description: "Language of the Teams messages; empty = HumanizeLanguage.",
-			Doc:         "the Teams messages' language", DocDefault: "empty = `HumanizeLanguage`",
+			Env: "PROOFCHANNEL_LANGUAGE", Display: true, Values: []string{"", "en", "pl", "uk"},
+			Description: "Language of the Proofchannel messages; empty = HumanizeLanguage.",
+			Doc:         "the Proofchannel messages' language", DocDefault: "empty = `HumanizeLanguage`",
 		}},
 		// A setting no parameter sets, as a timeout.
-		Settings: []channel.Setting{{Env: "TEAMS_TIMEOUT", Default: "`10s`", Doc: "timeout of one post"}},
-		On:       channel.Set("TeamsWebhookUrl"),
+		Settings: []channel.Setting{{Env: "PROOFCHANNEL_TIMEOUT", Default: "`10s`", Doc: "timeout of one post"}},
+		On:       channel.Set("ProofchannelWebhookUrl"),
 		// Resources beyond the channel's block, as an archive's bucket.
-		Extra: []channel.Fragment{{Section: "Resources", YAML: `TeamsCards:
+		Extra: []channel.Fragment{{Section: "Resources", YAML: `ProofchannelCards:
   Type: AWS::S3::Bucket
-  Condition: HasTeams
+  Condition: HasProofchannel
   DeletionPolicy: Retain
   UpdateReplacePolicy: Retain
   Properties:
@@ -65,9 +67,9 @@ var teams = channel.Spec{
       BlockPublicAcls: true
       BlockPublicPolicy: true
       IgnorePublicAcls: true
-      RestrictPublicBuckets: true`}, {Section: "Outputs", YAML: `TeamsCardsBucket:
-  Condition: HasTeams
-  Value: !Ref TeamsCards`}},
+      RestrictPublicBuckets: true`}, {Section: "Outputs", YAML: `ProofchannelCardsBucket:
+  Condition: HasProofchannel
+  Value: !Ref ProofchannelCards`}},
 	},
 }
 
@@ -80,28 +82,31 @@ var teams = channel.Spec{
 // changes, nor any line of them outside their generated regions.
 func TestAChannelAddedToTheListReachesTheTemplateRoutesDocsAndScenarios(t *testing.T) {
 	dir := t.TempDir()
-	for _, name := range []string{generate.TemplateFile, generate.READMEFile} {
+	for _, name := range []string{generate.TemplateFile, generate.READMEFile, generate.SamconfigFile} {
 		b, err := os.ReadFile(filepath.Join("..", name))
 		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.MkdirAll(filepath.Dir(filepath.Join(dir, name)), 0o755); err != nil {
 			t.Fatal(err)
 		}
 		if err := os.WriteFile(filepath.Join(dir, name), b, 0o644); err != nil {
 			t.Fatal(err)
 		}
 	}
-	list := append(slices.Clone(channels.All), teams)
+	list := append(slices.Clone(channels.All), proofchannel)
 	files, err := generate.Files(dir, list)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got, want := sortedKeys(files), []string{generate.READMEFile, generate.RoutesFile, generate.SettingsFile, generate.TemplateFile}; !slices.Equal(got, want) {
+	if got, want := sortedKeys(files), []string{generate.READMEFile, generate.SamconfigFile, generate.RoutesFile, generate.SettingsFile, generate.TemplateFile}; !slices.Equal(got, want) {
 		t.Fatalf("make generate writes %v, want %v", got, want)
 	}
 	current, err := generate.Files("..", channels.All)
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, name := range []string{generate.TemplateFile, generate.READMEFile} {
+	for _, name := range []string{generate.TemplateFile, generate.READMEFile, generate.SamconfigFile} {
 		if outside(files[name]) != outside(current[name]) {
 			t.Errorf("%s changes outside its generated regions", name)
 		}
@@ -122,28 +127,28 @@ func TestAChannelAddedToTheListReachesTheTemplateRoutesDocsAndScenarios(t *testi
 			"DlqAlarm": "AWS::CloudWatch::Alarm", "DlqAgeAlarm": "AWS::CloudWatch::Alarm",
 			"QueueAgeAlarm": "AWS::CloudWatch::Alarm", "PausedAlarm": "AWS::CloudWatch::Alarm",
 		} {
-			if r, ok := tpl.Resources["Teams"+suffix]; !ok || r.Type != typ || r.Condition != "HasTeams" {
-				t.Errorf("no Teams%s (%s) under HasTeams", suffix, typ)
+			if r, ok := tpl.Resources["Proofchannel"+suffix]; !ok || r.Type != typ || r.Condition != "HasProofchannel" {
+				t.Errorf("no Proofchannel%s (%s) under HasProofchannel", suffix, typ)
 			}
 		}
-		for _, p := range []string{"TeamsWebhookUrl", "TeamsWebhookUrlSecretArn", "TeamsEvents", "TeamsLanguage"} {
+		for _, p := range []string{"ProofchannelWebhookUrl", "ProofchannelWebhookUrlSecretArn", "ProofchannelEvents", "ProofchannelLanguage"} {
 			if _, ok := tpl.Parameters[p]; !ok {
 				t.Errorf("no parameter %s", p)
 			}
 		}
-		if r, ok := tpl.Resources["TeamsCards"]; !ok || r.Type != "AWS::S3::Bucket" {
-			t.Error("no TeamsCards bucket, the resource its description adds")
+		if r, ok := tpl.Resources["ProofchannelCards"]; !ok || r.Type != "AWS::S3::Bucket" {
+			t.Error("no ProofchannelCards bucket, the resource its description adds")
 		}
-		for _, o := range []string{teams.QueueOutput(), teams.DLQOutput(), teams.FunctionOutput(), "TeamsCardsBucket"} {
+		for _, o := range []string{proofchannel.QueueOutput(), proofchannel.DLQOutput(), proofchannel.FunctionOutput(), "ProofchannelCardsBucket"} {
 			if _, ok := tpl.Outputs[o]; !ok {
 				t.Errorf("no output %s", o)
 			}
 		}
 
-		alone := examples(teams)
-		url := alone["TeamsWebhookUrl"]
+		alone := examples(proofchannel)
+		url := alone["ProofchannelWebhookUrl"]
 		if url == "" {
-			t.Fatal("TeamsWebhookUrl has no Example to turn the channel on with")
+			t.Fatal("ProofchannelWebhookUrl has no Example to turn the channel on with")
 		}
 		alone["CallbackToken"] = allChannels["CallbackToken"]
 		for _, spec := range channels.All {
@@ -153,58 +158,64 @@ func TestAChannelAddedToTheListReachesTheTemplateRoutesDocsAndScenarios(t *testi
 		}
 		s := newStack(t, tpl, alone)
 		if ok, why := s.rulesPass(); !ok {
-			t.Fatalf("the Rules refuse Teams as the only channel: %s", why)
+			t.Fatalf("the Rules refuse Proofchannel as the only channel: %s", why)
 		}
-		if !s.exists("TeamsFunction") {
-			t.Fatal("TeamsWebhookUrl set, but no TeamsFunction")
+		if !s.exists("ProofchannelFunction") {
+			t.Fatal("ProofchannelWebhookUrl set, but no ProofchannelFunction")
 		}
 		ingestEnv := s.function("IngestFunction")
-		if got := ingestEnv.getenv("TEAMS_QUEUE_URL"); got != s.queueURL("TeamsQueue") {
-			t.Errorf("ingest's TEAMS_QUEUE_URL = %q, want TeamsQueue's URL", got)
+		if got := ingestEnv.getenv("PROOFCHANNEL_QUEUE_URL"); got != s.queueURL("ProofchannelQueue") {
+			t.Errorf("ingest's PROOFCHANNEL_QUEUE_URL = %q, want ProofchannelQueue's URL", got)
 		}
-		if got := ingestEnv.getenv("TEAMS_EVENTS"); got != channel.HumaneEvents {
-			t.Errorf("ingest's TEAMS_EVENTS = %q, want %q", got, channel.HumaneEvents)
+		if got := ingestEnv.getenv("PROOFCHANNEL_EVENTS"); got != channel.HumaneEvents {
+			t.Errorf("ingest's PROOFCHANNEL_EVENTS = %q, want %q", got, channel.HumaneEvents)
 		}
-		if got := s.function("TeamsFunction").getenv("TEAMS_WEBHOOK_URL"); got != url {
-			t.Errorf("TeamsFunction's TEAMS_WEBHOOK_URL = %q, want %q", got, url)
+		if got := s.function("ProofchannelFunction").getenv("PROOFCHANNEL_WEBHOOK_URL"); got != url {
+			t.Errorf("ProofchannelFunction's PROOFCHANNEL_WEBHOOK_URL = %q, want %q", got, url)
 		}
 
-		alone["TeamsWebhookUrl"] = ""
+		alone["ProofchannelWebhookUrl"] = ""
 		none := newStack(t, tpl, alone)
-		if none.exists("TeamsFunction") {
-			t.Error("TeamsWebhookUrl empty, but TeamsFunction is created")
+		if none.exists("ProofchannelFunction") {
+			t.Error("ProofchannelWebhookUrl empty, but ProofchannelFunction is created")
 		}
-		if refused := refusals(none); !slices.ContainsFunc(refused, func(d string) bool { return strings.Contains(d, "TeamsWebhookUrl") }) {
-			t.Errorf("with no channel, no refusal names TeamsWebhookUrl: %q", refused)
+		if refused := refusals(none); !slices.ContainsFunc(refused, func(d string) bool { return strings.Contains(d, "ProofchannelWebhookUrl") }) {
+			t.Errorf("with no channel, no refusal names ProofchannelWebhookUrl: %q", refused)
 		}
 	})
 
 	t.Run("the cold-start benchmark", func(t *testing.T) {
 		cases := channelColdStarts(list)
-		i := slices.IndexFunc(cases, func(c coldStartCase) bool { return c.name == "teams" })
+		i := slices.IndexFunc(cases, func(c coldStartCase) bool { return c.name == "proofchannel" })
 		if i < 0 {
-			t.Fatal("the cold-start benchmark has no teams case")
+			t.Fatal("the cold-start benchmark has no proofchannel case")
 		}
-		if c := cases[i]; c.id != "TeamsFunction" || !slices.Equal(c.queues, []string{"TeamsQueue", "TeamsDlq"}) || c.event != "sqs-teams.json" || c.params == nil {
-			t.Errorf("the teams case = %+v, want TeamsFunction, its queues, sqs-teams.json and its far end", c)
+		if c := cases[i]; c.id != "ProofchannelFunction" || !slices.Equal(c.queues, []string{"ProofchannelQueue", "ProofchannelDlq"}) || c.event != "sqs-proofchannel.json" || c.params == nil {
+			t.Errorf("the proofchannel case = %+v, want ProofchannelFunction, its queues, sqs-proofchannel.json and its far end", c)
+		}
+	})
+
+	t.Run("samconfig.toml", func(t *testing.T) {
+		if !regexp.MustCompile(`\bProofchannelWebhookUrl\b`).Match(files[generate.SamconfigFile]) {
+			t.Errorf("infra/samconfig.toml does not name ProofchannelWebhookUrl among the NoEcho parameters:\n%s", files[generate.SamconfigFile])
 		}
 	})
 
 	t.Run("ingest's routes", func(t *testing.T) {
-		if !strings.Contains(string(files[generate.RoutesFile]), `{name: "teams", queueEnv: "TEAMS_QUEUE_URL", routes: []routeVar{`) {
-			t.Errorf("routes.go does not route to teams:\n%s", files[generate.RoutesFile])
+		if !strings.Contains(string(files[generate.RoutesFile]), `{name: "proofchannel", queueEnv: "PROOFCHANNEL_QUEUE_URL", routes: []routeVar{`) {
+			t.Errorf("routes.go does not route to proofchannel:\n%s", files[generate.RoutesFile])
 		}
 	})
 
 	t.Run("the settings", func(t *testing.T) {
 		names, secrets := generatedSettings(t, files[generate.SettingsFile])
-		for _, n := range []string{"TEAMS_EVENTS", "TEAMS_QUEUE_URL", "TEAMS_DLQ_URL", "TEAMS_WEBHOOK_URL", "TEAMS_LANGUAGE", "TEAMS_TIMEOUT"} {
+		for _, n := range []string{"PROOFCHANNEL_EVENTS", "PROOFCHANNEL_QUEUE_URL", "PROOFCHANNEL_DLQ_URL", "PROOFCHANNEL_WEBHOOK_URL", "PROOFCHANNEL_LANGUAGE", "PROOFCHANNEL_TIMEOUT"} {
 			if !slices.Contains(names, n) {
 				t.Errorf("the settings the relay knows lack %s: %q", n, names)
 			}
 		}
-		if !slices.Contains(secrets, "TEAMS_WEBHOOK_URL") {
-			t.Errorf("the secret settings lack TEAMS_WEBHOOK_URL: %q", secrets)
+		if !slices.Contains(secrets, "PROOFCHANNEL_WEBHOOK_URL") {
+			t.Errorf("the secret settings lack PROOFCHANNEL_WEBHOOK_URL: %q", secrets)
 		}
 		for _, spec := range channels.All {
 			for _, n := range generate.SettingNames(spec) {
@@ -218,12 +229,12 @@ func TestAChannelAddedToTheListReachesTheTemplateRoutesDocsAndScenarios(t *testi
 	t.Run("the README", func(t *testing.T) {
 		readme := string(files[generate.READMEFile])
 		for _, want := range []string{
-			"| `TEAMS_EVENTS` |", "| `TEAMS_QUEUE_URL` |",
-			"| `TEAMS_WEBHOOK_URL` | unset | the Teams workflow's webhook URL |", "| `TEAMS_LANGUAGE` |",
-			"| `TEAMS_TIMEOUT` | `10s` | timeout of one post |", "| `TEAMS_DLQ_URL` |",
-			"| Teams | `TeamsWebhookUrl` |", "- Teams: `TeamsWebhookUrlSecretArn`, `TeamsLanguage`, `TeamsEvents`",
-			"| `TeamsWebhookUrl` | empty = off (secret) |", "| `TeamsWebhookUrlSecretArn` |", "| `TeamsLanguage` |",
-			"| `teams` | `shared/teams` |",
+			"| `PROOFCHANNEL_EVENTS` |", "| `PROOFCHANNEL_QUEUE_URL` |",
+			"| `PROOFCHANNEL_WEBHOOK_URL` | unset | the Proofchannel workflow's webhook URL |", "| `PROOFCHANNEL_LANGUAGE` |",
+			"| `PROOFCHANNEL_TIMEOUT` | `10s` | timeout of one post |", "| `PROOFCHANNEL_DLQ_URL` |",
+			"| Proofchannel | `ProofchannelWebhookUrl` |", "- Proofchannel: `ProofchannelWebhookUrlSecretArn`, `ProofchannelLanguage`, `ProofchannelEvents`",
+			"| `ProofchannelWebhookUrl` | empty = off (secret) |", "| `ProofchannelWebhookUrlSecretArn` |", "| `ProofchannelLanguage` |",
+			"| `proofchannel` | `shared/proofchannel` |",
 		} {
 			if !strings.Contains(readme, want) {
 				t.Errorf("the README has no %q", want)

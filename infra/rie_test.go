@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -30,6 +31,7 @@ import (
 	standardwebhooks "github.com/standard-webhooks/standard-webhooks/libraries/go"
 
 	fixtures "github.com/nicechat-relay/nicechat-relay/events"
+	"github.com/nicechat-relay/nicechat-relay/shared/channel"
 	"github.com/nicechat-relay/nicechat-relay/shared/channels"
 	"github.com/nicechat-relay/nicechat-relay/shared/consumer/consumertest"
 	"github.com/nicechat-relay/nicechat-relay/shared/dlq"
@@ -267,41 +269,19 @@ func TestWebhookBinaryUnderTheRuntimeEmulator(t *testing.T) {
 	}
 }
 
+// The humane channels' binaries (each channel with a route a person reads
+// by default; the webhook has its own test above), each with the
+// environment a stack gives it, deliver a message to their far end: a
+// local server at the channel's FarEnd, answering as farEndAnswer does,
+// or for a channel that delivers through AWS the local AWS, whose count
+// of deliveries awsDeliveries names. A channel with neither fails,
+// naming itself.
 func TestHumaneChannelBinariesDeliverABatch(t *testing.T) {
-	var mu sync.Mutex
-	var slackPosts [][]byte
-	slackSink := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		body, _ := io.ReadAll(r.Body)
-		mu.Lock()
-		slackPosts = append(slackPosts, body)
-		mu.Unlock()
-		_, _ = io.WriteString(w, "ok")
-	}))
-	t.Cleanup(slackSink.Close)
-	// The Bot API answers sendMessage with the message it sent.
-	type telegramPost struct {
-		path string
-		body map[string]any
-	}
-	var telegramPosts []telegramPost
-	botAPI := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		var body map[string]any
-		dec := json.NewDecoder(r.Body)
-		dec.UseNumber()
-		_ = dec.Decode(&body)
-		mu.Lock()
-		telegramPosts = append(telegramPosts, telegramPost{r.URL.Path, body})
-		mu.Unlock()
-		w.Header().Set("Content-Type", "application/json")
-		_, _ = io.WriteString(w, `{"ok":true,"result":{"message_id":1,"date":1700000000,"chat":{"id":-1001234567890,"type":"supergroup"},"text":"…"}}`)
-	}))
-	t.Cleanup(botAPI.Close)
-
 	tpl := loadTemplate(t)
 	// One recipient: the local SES counts sends per recipient.
-	params := with("SlackWebhookUrl", slackSink.URL+"/services/T0/B0/X", "EmailTo", "ops@example.com")
+	stackParams := with("EmailTo", "ops@example.com")
 	ses := localaws.SES(t)
-	if _, err := ses.VerifyEmailIdentity(context.Background(), &sesv1.VerifyEmailIdentityInput{EmailAddress: aws.String(params["EmailFrom"])}); err != nil {
+	if _, err := ses.VerifyEmailIdentity(context.Background(), &sesv1.VerifyEmailIdentityInput{EmailAddress: aws.String(stackParams["EmailFrom"])}); err != nil {
 		t.Fatalf("verify the sender on the local SES: %v", err)
 	}
 	sentEmails := func() float64 {
@@ -311,55 +291,93 @@ func TestHumaneChannelBinariesDeliverABatch(t *testing.T) {
 		}
 		return out.SentLast24Hours
 	}
-
-	for _, tc := range []struct {
-		fn, queue, dlq string
-		format         message.Format
-		delivered      func() int
-	}{
-		{"EmailFunction", "EmailQueue", "EmailDlq", message.FormatHuman, func() int { return int(sentEmails()) }},
-		{"SlackFunction", "SlackQueue", "SlackDlq", "", func() int { mu.Lock(); defer mu.Unlock(); return len(slackPosts) }},
-		{"TelegramFunction", "TelegramQueue", "TelegramDlq", "", func() int { mu.Lock(); defer mu.Unlock(); return len(telegramPosts) }},
-	} {
-		t.Run(tc.fn, func(t *testing.T) {
-			s := newStack(t, tpl, params)
-			queues := localQueues(t, s, tc.queue, tc.dlq)
-			fn := s.function(tc.fn)
-			if tc.fn == "TelegramFunction" {
-				fn.Env["TELEGRAM_API_URL"] = botAPI.URL // not a stack setting: AWS reaches the real one
+	// The deliveries so far of each channel that delivers through AWS.
+	awsDeliveries := map[string]func() int{
+		"email": func() int { return int(sentEmails()) },
+	}
+	type post struct {
+		path string
+		body map[string]any
+	}
+	// What each post to a channel's far end must be, beyond one a message.
+	farEndChecks := map[string]func(t *testing.T, params map[string]string, p post){
+		// The Bot API gets sendMessage for the chat, in HTML.
+		"telegram": func(t *testing.T, params map[string]string, p post) {
+			text, _ := p.body["text"].(string)
+			if p.path != "/bot"+params["TelegramBotToken"]+"/sendMessage" || fmt.Sprint(p.body["chat_id"]) != params["TelegramChatId"] ||
+				p.body["parse_mode"] != "HTML" || !strings.Contains(text, "Kryvyy Rih") {
+				t.Errorf("the Bot API got %s %v", p.path, p.body)
 			}
+		},
+	}
+
+	humane := 0
+	for _, spec := range channels.All {
+		route := slices.IndexFunc(spec.Routes, func(r channel.Route) bool { return r.Default == channel.HumaneEvents })
+		if route < 0 {
+			continue
+		}
+		humane++
+		t.Run(functionID(spec), func(t *testing.T) {
+			var mu sync.Mutex
+			var posts []post
+			farEnd := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				var body map[string]any
+				dec := json.NewDecoder(r.Body)
+				dec.UseNumber()
+				_ = dec.Decode(&body)
+				mu.Lock()
+				posts = append(posts, post{r.URL.Path, body})
+				mu.Unlock()
+				farEndAnswer(w, r)
+			}))
+			t.Cleanup(farEnd.Close)
+			params, env := maps.Clone(stackParams), map[string]string{}
+			delivered := func() int { mu.Lock(); defer mu.Unlock(); return len(posts) }
+			if !pointFarEnd(spec, params, env, farEnd.URL) {
+				count, ok := awsDeliveries[spec.Name]
+				if !ok {
+					t.Fatalf("channel %s names no FarEnd, so it delivers through AWS, and this test counts none of its deliveries there: add it to awsDeliveries", spec.Name)
+				}
+				delivered = count
+			}
+
+			s := newStack(t, tpl, params)
+			queues := localQueues(t, s, queueID(spec), dlqID(spec))
+			fn := s.function(functionID(spec))
+			maps.Copy(fn.Env, env) // an API URL: not a stack setting, AWS reaches the real one
 			rie := startRIE(t, fn, buildForHost(t, fn.ID))
 
 			body := fixtureBody(t, "first_message")
-			m := message.Message{Body: []byte(body), Event: "first_message", EventID: nicechat.EventID([]byte(body)), ReceivedAt: time.Now(), Format: tc.format}
+			m := message.Message{Body: []byte(body), Event: "first_message", EventID: nicechat.EventID([]byte(body)), ReceivedAt: time.Now(), Format: spec.Routes[route].Format}
 			if _, err := localaws.SQS(t).SendMessage(context.Background(), &sqs.SendMessageInput{
-				QueueUrl: aws.String(queues[tc.queue]), MessageBody: aws.String(body), MessageAttributes: m.Attributes(),
+				QueueUrl: aws.String(queues[queueID(spec)]), MessageBody: aws.String(body), MessageAttributes: m.Attributes(),
 			}); err != nil {
 				t.Fatal(err)
 			}
-			before := tc.delivered()
+			before := delivered()
 			var resp events.SQSEventResponse
-			invoke(t, rie, receiveAsLambda(t, queues[tc.queue], 1), &resp)
+			invoke(t, rie, receiveAsLambda(t, queues[queueID(spec)], 1), &resp)
 			if len(resp.BatchItemFailures) != 0 {
 				t.Errorf("batch item failures %v, want none", resp.BatchItemFailures)
 			}
-			if got := tc.delivered() - before; got != 1 {
+			if got := delivered() - before; got != 1 {
 				t.Errorf("%d deliveries reached the far end, want 1", got)
 			}
-			if letters := drain(t, map[string]string{tc.dlq: queues[tc.dlq]}); len(letters) != 0 {
+			if letters := drain(t, map[string]string{dlqID(spec): queues[dlqID(spec)]}); len(letters) != 0 {
 				t.Errorf("dead letters: %v", letters)
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			if check, ok := farEndChecks[spec.Name]; ok {
+				for _, p := range posts {
+					check(t, params, p)
+				}
 			}
 		})
 	}
-
-	mu.Lock()
-	defer mu.Unlock()
-	for _, p := range telegramPosts {
-		text, _ := p.body["text"].(string)
-		if p.path != "/bot"+params["TelegramBotToken"]+"/sendMessage" || fmt.Sprint(p.body["chat_id"]) != params["TelegramChatId"] ||
-			p.body["parse_mode"] != "HTML" || !strings.Contains(text, "Kryvyy Rih") {
-			t.Errorf("the Bot API got %s %v", p.path, p.body)
-		}
+	if humane == 0 {
+		t.Errorf("no channel of shared/channels has a route of channel.HumaneEvents")
 	}
 }
 
@@ -371,7 +389,7 @@ func TestHumaneChannelBinariesDeliverABatch(t *testing.T) {
 // SlackBroadcastEvents by default), and the root's summary line tells both.
 func TestSlackBinaryKeepsAVisitorsThreadInTheStacksTable(t *testing.T) {
 	api := slacktest.New(t, testBotToken, testSlackChannel)
-	s := newStack(t, loadTemplate(t), off(webhookOff, emailOff, telegramOff, slackThreads))
+	s := newStack(t, loadTemplate(t), off(only("slack"), slackThreads))
 	queues := localQueues(t, s, "SlackQueue", "SlackDlq")
 	fn := s.function("SlackFunction")
 	fn.Env["SLACK_API_URL"] = api.URL // not a stack setting: AWS reaches the real one

@@ -78,10 +78,6 @@ func with(pairs ...string) map[string]string {
 }
 
 var (
-	webhookOff  = channelOff(channelNamed("webhook"))
-	emailOff    = channelOff(channelNamed("email"))
-	slackOff    = channelOff(channelNamed("slack"))
-	telegramOff = channelOff(channelNamed("telegram"))
 	// slackThreads turns Slack from its incoming webhook to a thread per
 	// visitor through the Web API.
 	slackThreads = []string{"SlackWebhookUrl", "", "SlackBotToken", testBotToken, "SlackChannel", testSlackChannel}
@@ -109,6 +105,32 @@ func channelOff(spec channel.Spec) []string {
 	return out
 }
 
+// allOff are the pairs that turn every channel of shared/channels off in
+// allChannels.
+func allOff() []string {
+	var out []string
+	for _, spec := range channels.All {
+		out = append(out, channelOff(spec)...)
+	}
+	return out
+}
+
+// only are the pairs that turn off, in allChannels, every channel of
+// shared/channels but those named: a channel added to the list is off in
+// a scenario that means the named ones alone.
+func only(names ...string) []string {
+	for _, name := range names {
+		channelNamed(name) // a misspelt name panics rather than turn every channel off
+	}
+	var out []string
+	for _, spec := range channels.All {
+		if !slices.Contains(names, spec.Name) {
+			out = append(out, channelOff(spec)...)
+		}
+	}
+	return out
+}
+
 // channelNamed is the channel of shared/channels called name.
 func channelNamed(name string) channel.Spec {
 	spec, ok := channels.Find(name)
@@ -124,18 +146,18 @@ var scenarios = []struct {
 	params map[string]string
 }{
 	{"every channel on", allChannels},
-	{"webhook only", off(emailOff, slackOff, telegramOff)},
-	{"email only", off(webhookOff, slackOff, telegramOff)},
-	{"slack only", off(webhookOff, emailOff, telegramOff)},
-	{"telegram only, to a public channel", off(webhookOff, emailOff, slackOff, []string{"TelegramChatId", "@shop_leads"})},
-	{"webhook and slack", off(emailOff, telegramOff)},
-	{"email with tech JSON for every event and a configuration set", off(webhookOff, slackOff, telegramOff, []string{"EmailTechEvents", "*", "EmailConfigurationSet", "relay-events"})},
+	{"webhook only", off(only("webhook"))},
+	{"email only", off(only("email"))},
+	{"slack only", off(only("slack"))},
+	{"telegram only, to a public channel", off(only("telegram"), []string{"TelegramChatId", "@shop_leads"})},
+	{"webhook and slack", off(only("webhook", "slack"))},
+	{"email with tech JSON for every event and a configuration set", off(only("email"), []string{"EmailTechEvents", "*", "EmailConfigurationSet", "relay-events"})},
 	{"unsigned webhook, chat links, IPs shown, no alarm email", with("WebhookSecret", "", "ChatUrlTemplate", "https://nicechat.example.com/chats/{chat_id}", "HumanizeShowIp", "true", "DisplayTimezone", "Europe/Kyiv", "AlarmEmail", "")},
 	{"every secret in Secrets Manager", secretsScenario()},
 	{"rotating the callback token", with("CallbackTokenPrevious", testPreviousToken)},
-	{"slack only, a thread per visitor", off(webhookOff, emailOff, telegramOff, slackThreads)},
+	{"slack only, a thread per visitor", off(only("slack"), slackThreads)},
 	{"every channel on, slack in threads kept 90 days with every reply shown in the channel", with(slices.Concat(slackThreads, []string{"SlackThreadTtl", "90d", "SlackBroadcastEvents", "*"})...)},
-	{"slack in threads, its bot token in Secrets Manager", off(webhookOff, emailOff, telegramOff, slackThreads, []string{"SlackBotToken", "", "SlackBotTokenSecretArn", testSecretArn("slack-bot")})},
+	{"slack in threads, its bot token in Secrets Manager", off(only("slack"), slackThreads, []string{"SlackBotToken", "", "SlackBotTokenSecretArn", testSecretArn("slack-bot")})},
 	{"fewest attempts", with("MaxAttempts", "1")},
 	{"most attempts", with("MaxAttempts", "12")},
 }
@@ -422,18 +444,18 @@ func TestTheRulesRefuseStacksThatCouldNotStartNamingTheParameterAtFault(t *testi
 		params map[string]string
 		naming []string // what the refusal names, so the deploy says what to set
 	}{
-		{"no channel at all", off(webhookOff, emailOff, slackOff, telegramOff), []string{"at least one channel", "WebhookUrl", "EmailFrom", "SlackWebhookUrl", "SlackBotToken", "TelegramBotToken"}},
-		{"the only channel has no events", off(emailOff, slackOff, telegramOff, []string{"WebhookEvents", ""}), []string{"WebhookEvents"}},
-		{"telegram with a token but no chat", off(webhookOff, emailOff, slackOff, []string{"TelegramChatId", ""}), []string{"TelegramChatId"}},
+		{"no channel at all", off(allOff()), []string{"at least one channel", "WebhookUrl", "EmailFrom", "SlackWebhookUrl", "SlackBotToken", "TelegramBotToken"}},
+		{"the only channel has no events", off(only("webhook"), []string{"WebhookEvents", ""}), []string{"WebhookEvents"}},
+		{"telegram with a token but no chat", off(only("telegram"), []string{"TelegramChatId", ""}), []string{"TelegramChatId"}},
 		{"telegram with a chat but no token", with("TelegramBotToken", ""), []string{"TelegramBotToken"}},
 		{"no callback token at all", with("CallbackToken", ""), []string{"CallbackToken is required", "CallbackTokenSecretArn", "openssl rand -hex 24"}},
-		{"no callback token, every channel off too", off(webhookOff, emailOff, slackOff, telegramOff, []string{"CallbackToken", ""}), []string{"CallbackToken is required"}},
+		{"no callback token, every channel off too", off(allOff(), []string{"CallbackToken", ""}), []string{"CallbackToken is required"}},
 		{"a callback token both as a value and a secret", with("CallbackTokenSecretArn", testSecretArn("token")), []string{"CallbackToken or CallbackTokenSecretArn, not both"}},
 		{"a previous callback token both as a value and a secret", with("CallbackTokenPrevious", testPreviousToken, "CallbackTokenPreviousSecretArn", testSecretArn("token-previous")), []string{"CallbackTokenPrevious or CallbackTokenPreviousSecretArn, not both"}},
 		{"a webhook URL both as a value and a secret", with("WebhookUrlSecretArn", testSecretArn("webhook-url")), []string{"WebhookUrl or WebhookUrlSecretArn, not both"}},
 		{"a webhook signing secret both as a value and a secret", with("WebhookSecretSecretArn", testSecretArn("webhook")), []string{"WebhookSecret or WebhookSecretSecretArn, not both"}},
 		{"a Telegram bot token both as a value and a secret", with("TelegramBotTokenSecretArn", testSecretArn("telegram")), []string{"TelegramBotToken or TelegramBotTokenSecretArn, not both"}},
-		{"the only channel a webhook whose URL is a secret, with no events", off(emailOff, slackOff, telegramOff, []string{"WebhookUrl", "", "WebhookUrlSecretArn", testSecretArn("webhook-url"), "WebhookEvents", ""}), []string{"WebhookEvents"}},
+		{"the only channel a webhook whose URL is a secret, with no events", off(only("webhook"), []string{"WebhookUrl", "", "WebhookUrlSecretArn", testSecretArn("webhook-url"), "WebhookEvents", ""}), []string{"WebhookEvents"}},
 		{"a Slack URL both as a value and a secret", with("SlackWebhookUrlSecretArn", testSecretArn("slack")), []string{"SlackWebhookUrl or SlackWebhookUrlSecretArn, not both"}},
 		{"slack both through its webhook and with a bot token", with("SlackBotToken", testBotToken, "SlackChannel", testSlackChannel), []string{"SlackWebhookUrl", "SlackBotToken", "not both"}},
 		{"slack both through its webhook and with a bot token, each in Secrets Manager", with("SlackWebhookUrl", "", "SlackWebhookUrlSecretArn", testSecretArn("slack"), "SlackBotTokenSecretArn", testSecretArn("slack-bot"), "SlackChannel", testSlackChannel), []string{"SlackWebhookUrl", "SlackBotToken", "not both"}},
@@ -441,8 +463,8 @@ func TestTheRulesRefuseStacksThatCouldNotStartNamingTheParameterAtFault(t *testi
 		{"a Slack bot token in Secrets Manager without a channel", off(slackThreads, []string{"SlackBotToken", "", "SlackBotTokenSecretArn", testSecretArn("slack-bot"), "SlackChannel", ""}), []string{"SlackChannel"}},
 		{"a Slack channel without a bot token (the webhook posts to its own)", with("SlackChannel", testSlackChannel), []string{"SlackBotToken", "SlackChannel"}},
 		{"a Slack bot token both as a value and a secret", off(slackThreads, []string{"SlackBotTokenSecretArn", testSecretArn("slack-bot")}), []string{"SlackBotToken or SlackBotTokenSecretArn, not both"}},
-		{"slack in threads, the only channel, with no events", off(webhookOff, emailOff, telegramOff, slackThreads, []string{"SlackEvents", ""}), []string{"SlackEvents"}},
-		{"email with a sender but no recipient", off(webhookOff, slackOff, []string{"EmailTo", ""}), []string{"EmailFrom and EmailTo"}},
+		{"slack in threads, the only channel, with no events", off(only("slack"), slackThreads, []string{"SlackEvents", ""}), []string{"SlackEvents"}},
+		{"email with a sender but no recipient", off(only("email", "telegram"), []string{"EmailTo", ""}), []string{"EmailFrom and EmailTo"}},
 		{"email with recipients but no sender", with("EmailFrom", ""), []string{"EmailFrom and EmailTo"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -461,7 +483,7 @@ func TestTheRulesRefuseStacksThatCouldNotStartNamingTheParameterAtFault(t *testi
 
 func TestTheRulesAcceptEachWayOfGivingTheTokenAndAChannel(t *testing.T) {
 	tpl := loadTemplate(t)
-	noChannel := slices.Concat(webhookOff, emailOff, slackOff, telegramOff)
+	noChannel := allOff()
 	for _, tc := range []struct {
 		name   string
 		params map[string]string
@@ -1361,9 +1383,9 @@ func TestSlackInThreadsStartsWithItsSettingsAndTheIdempotencyTable(t *testing.T)
 		ttl       time.Duration
 		broadcast []string
 	}{
-		{"with the defaults", off(webhookOff, emailOff, telegramOff, slackThreads), slack.DefaultThreadTTL, []string{nicechat.TypeUnanswered, nicechat.TypeNewOrder}},
-		{"threads kept 90 days, unanswered and forms shown in the channel", off(webhookOff, emailOff, telegramOff, slackThreads, []string{"SlackThreadTtl", "90d", "SlackBroadcastEvents", "unanswered, push_form"}), 90 * 24 * time.Hour, []string{nicechat.TypeUnanswered, nicechat.TypePushForm}},
-		{"no reply shown in the channel", off(webhookOff, emailOff, telegramOff, slackThreads, []string{"SlackBroadcastEvents", "none"}), slack.DefaultThreadTTL, []string{}},
+		{"with the defaults", off(only("slack"), slackThreads), slack.DefaultThreadTTL, []string{nicechat.TypeUnanswered, nicechat.TypeNewOrder}},
+		{"threads kept 90 days, unanswered and forms shown in the channel", off(only("slack"), slackThreads, []string{"SlackThreadTtl", "90d", "SlackBroadcastEvents", "unanswered, push_form"}), 90 * 24 * time.Hour, []string{nicechat.TypeUnanswered, nicechat.TypePushForm}},
+		{"no reply shown in the channel", off(only("slack"), slackThreads, []string{"SlackBroadcastEvents", "none"}), slack.DefaultThreadTTL, []string{}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			s := newStack(t, tpl, tc.params)

@@ -1,6 +1,8 @@
 // Command generate writes what the channel list describes (make generate):
-// template.yaml's channel regions, shared/ingest/routes.go and the
-// README's channel tables. It runs from the repository's root.
+// template.yaml's channel regions, shared/ingest/routes.go,
+// shared/settings/channels_gen.go, the README's channel tables and the
+// NoEcho parameters infra/samconfig.toml names. It runs from the
+// repository's root.
 package main
 
 import (

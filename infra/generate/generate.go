@@ -2,8 +2,9 @@
 // channel regions (parameters, rules, conditions, ingest's routing, each
 // channel's resources, outputs), ingest's routing table
 // (shared/ingest/routes.go), the channels' setting names
-// (shared/settings/channels_gen.go) and the README's tables of the
-// channels' parameters and settings. cmd/generate (make generate) writes its Files; a test in
+// (shared/settings/channels_gen.go), the README's tables of the
+// channels' parameters and settings and infra/samconfig.toml's list of
+// the NoEcho parameters. cmd/generate (make generate) writes its Files; a test in
 // infra fails, naming make generate, while a file differs from them.
 package generate
 
@@ -27,32 +28,41 @@ const (
 	READMEFile   = "README.md"
 	RoutesFile   = "shared/ingest/routes.go"
 	SettingsFile = "shared/settings/channels_gen.go"
+	// SamconfigFile's comment names the NoEcho parameters, never to be
+	// put in it.
+	SamconfigFile = "infra/samconfig.toml"
 )
 
 // Files returns the generated files for the channels specs, by path
-// relative to root: template.yaml and README.md with their generated
-// regions rewritten (the rest as found under root), routes.go and
-// channels_gen.go whole.
+// relative to root: template.yaml, README.md and infra/samconfig.toml with
+// their generated regions rewritten (the rest as found under root),
+// routes.go and channels_gen.go whole.
 func Files(root string, specs []channel.Spec) (map[string][]byte, error) {
 	out := map[string][]byte{}
 	regions, err := templateRegions(specs)
 	if err != nil {
 		return nil, err
 	}
-	for file, r := range map[string]struct {
-		regions map[string]string
-		marker  marker
-	}{
-		TemplateFile: {regions, yamlMarker},
-		READMEFile:   {readmeRegions(specs), markdownMarker},
-	} {
+	spliced := func(file string, regions map[string]string, m marker) error {
 		src, err := os.ReadFile(filepath.Join(root, file))
 		if err != nil {
-			return nil, err
+			return err
 		}
-		if out[file], err = splice(src, r.regions, r.marker); err != nil {
-			return nil, fmt.Errorf("%s: %w", file, err)
+		if out[file], err = splice(src, regions, m); err != nil {
+			return fmt.Errorf("%s: %w", file, err)
 		}
+		return nil
+	}
+	if err := spliced(TemplateFile, regions, yamlMarker); err != nil {
+		return nil, err
+	}
+	if err := spliced(READMEFile, readmeRegions(specs), markdownMarker); err != nil {
+		return nil, err
+	}
+	// The template as written: its NoEcho parameters, the channels' and
+	// the callback tokens'.
+	if err := spliced(SamconfigFile, samconfigRegions(out[TemplateFile]), yamlMarker); err != nil {
+		return nil, err
 	}
 	out[RoutesFile] = Routes(specs)
 	if out[SettingsFile], err = Settings(specs); err != nil {

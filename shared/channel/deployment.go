@@ -65,6 +65,13 @@ type Deployment struct {
 	// Statements are what its role needs beyond every consumer's share
 	// (logs, its queues, its records, its breaker, its secrets).
 	Statements []Statement
+	// FarEnd names the setting that points the function at its far end,
+	// which the tests and the cold-start benchmark point at a local
+	// server: a parameter whose Example is the URL it POSTs to
+	// (WebhookUrl), or a variable no parameter sets whose default is the
+	// real API (TELEGRAM_API_URL). Empty: it delivers through AWS (SES),
+	// which the tests' local AWS stands in for.
+	FarEnd string
 	// Extra are resources and outputs beyond the per-channel block (an
 	// archive's bucket, a schedule), each YAML text written after the
 	// block's resources or outputs; each names its own Condition

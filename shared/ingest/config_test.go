@@ -4,8 +4,21 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/nicechat-relay/nicechat-relay/shared/channels"
 	"github.com/nicechat-relay/nicechat-relay/shared/ingest"
 )
+
+// routeEnvs are the event variables of every channel of shared/channels,
+// in routing order: those ingest's generated routes read.
+func routeEnvs() []string {
+	var out []string
+	for _, spec := range channels.All {
+		for _, r := range spec.Routes {
+			out = append(out, r.Env)
+		}
+	}
+	return out
+}
 
 func TestLoadConfigNamesTheVariableAtFault(t *testing.T) {
 	valid := map[string]string{
@@ -26,7 +39,7 @@ func TestLoadConfigNamesTheVariableAtFault(t *testing.T) {
 		{"quarantine missing", map[string]string{"QUARANTINE_QUEUE_URL": ""}, "QUARANTINE_QUEUE_URL is required"},
 		{"size not a number", map[string]string{"MAX_BODY_BYTES": "256k"}, "MAX_BODY_BYTES must be"},
 		{"size over SQS's limit", map[string]string{"MAX_BODY_BYTES": "2000000"}, "MAX_BODY_BYTES must be"},
-		{"no channel enabled", map[string]string{"WEBHOOK_EVENTS": ""}, "no channel is enabled: set at least one of WEBHOOK_EVENTS, EMAIL_TECH_EVENTS, EMAIL_HUMAN_EVENTS, SLACK_EVENTS, TELEGRAM_EVENTS (a comma list of event types, or *)"},
+		{"no channel enabled", map[string]string{"WEBHOOK_EVENTS": ""}, "no channel is enabled: set at least one of " + strings.Join(routeEnvs(), ", ") + " (a comma list of event types, or *)"},
 		{"webhook queue missing", map[string]string{"WEBHOOK_QUEUE_URL": ""}, "WEBHOOK_QUEUE_URL is required because WEBHOOK_EVENTS"},
 		{"email queue missing", map[string]string{"EMAIL_HUMAN_EVENTS": "new_order"}, "EMAIL_QUEUE_URL is required because EMAIL_HUMAN_EVENTS"},
 		{"slack queue missing", map[string]string{"SLACK_EVENTS": "first_message"}, "SLACK_QUEUE_URL is required because SLACK_EVENTS"},

@@ -53,6 +53,7 @@ var Spec = channel.Spec{
 	Local:   local,
 	Secrets: []string{EnvWebhookURL, EnvBotToken},
 	Deploy: channel.Deployment{
+		FarEnd:      "SlackWebhookUrl",
 		Label:       "Slack",
 		Delivery:    "A Slack post",
 		Description: "Posts queued events to Slack, through an incoming webhook (a message per event) or the Web API (a thread per visitor).",

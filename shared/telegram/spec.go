@@ -34,6 +34,7 @@ var Spec = channel.Spec{
 	}),
 	Secrets: []string{EnvBotToken},
 	Deploy: channel.Deployment{
+		FarEnd:      EnvAPIURL,
 		Label:       "Telegram",
 		Delivery:    "A Telegram message",
 		Description: "Posts queued events to a Telegram chat through the Bot API.",

@@ -33,6 +33,7 @@ var Spec = channel.Spec{
 	// The URL may carry a secret too (a token in its path or query).
 	Secrets: []string{EnvURL, EnvSecret},
 	Deploy: channel.Deployment{
+		FarEnd:      "WebhookUrl",
 		Label:       "Webhook",
 		Delivery:    "A webhook delivery",
 		Description: "Delivers queued events to WebhookUrl as signed POSTs.",
