@@ -11,6 +11,7 @@ import (
 
 	"github.com/nicechat-relay/nicechat-relay/shared/humanize"
 	"github.com/nicechat-relay/nicechat-relay/shared/secrets"
+	"github.com/nicechat-relay/nicechat-relay/shared/terminal"
 	"github.com/nicechat-relay/nicechat-relay/shared/webhook"
 )
 
@@ -41,7 +42,8 @@ func (r *relay) banner(w io.Writer) {
 func (r *relay) describePauses() string {
 	var b strings.Builder
 	for _, p := range r.pausedChannels() {
-		fmt.Fprintf(&b, "  PAUSED: the %s channel, since %s: %s\n", p.Channel, p.Since.UTC().Format(time.RFC3339), p.Reason)
+		// The reason quotes a far end's answer: written by others, escaped.
+		fmt.Fprintf(&b, "  PAUSED: the %s channel, since %s: %s\n", p.Channel, p.Since.UTC().Format(time.RFC3339), terminal.Line(p.Reason))
 		fmt.Fprintf(&b, "    Its events wait in its queue. Fix the cause (restart the relay with the setting fixed), then:\n")
 		fmt.Fprintf(&b, "    %s\n", p.Resume)
 	}

@@ -99,3 +99,31 @@ func TestARelayRestartedWhileAChannelIsPausedSaysSoInItsBanner(t *testing.T) {
 		t.Errorf("the banner names the email channel, which is not paused:\n%s", banner)
 	}
 }
+
+// A pause's reason quotes a far end's answer: the banner prints it with
+// every character a terminal acts on escaped.
+func TestTheBannerEscapesAPauseReasonWrittenByAFarEnd(t *testing.T) {
+	tests := []struct {
+		name, reason, shown string
+	}{
+		{"a plain reason", "HTTP 401: invalid_token", "HTTP 401: invalid_token"},
+		{"a bidirectional override", "HTTP 401: \u202egnp.exe", `HTTP 401: \u202egnp.exe`},
+		{"a CSI that clears the screen", "HTTP 401: \x1b[2J", `HTTP 401: \x1b[2J`},
+		{"a line that looks like the banner's", "bad\n  PAUSED: nothing", `bad\n  PAUSED: nothing`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := startRelay(t, map[string]string{"CALLBACK_TOKEN": testToken})
+			if _, err := r.pauses.set("webhook", true, tt.reason); err != nil {
+				t.Fatal(err)
+			}
+			banner := bannerOf(r)
+			if !strings.Contains(banner, ": "+tt.shown+"\n") {
+				t.Errorf("the banner does not show the reason as %q:\n%s", tt.shown, banner)
+			}
+			if strings.ContainsAny(banner, "\u202e\x1b") {
+				t.Errorf("the banner carries a raw control character: %q", banner)
+			}
+		})
+	}
+}

@@ -18,6 +18,7 @@ import (
 	"github.com/nicechat-relay/nicechat-relay/shared/breaker"
 	"github.com/nicechat-relay/nicechat-relay/shared/channels"
 	"github.com/nicechat-relay/nicechat-relay/shared/localrelay"
+	"github.com/nicechat-relay/nicechat-relay/shared/terminal"
 )
 
 // runChannel is `relayctl channel status|pause|resume`.
@@ -201,7 +202,7 @@ func (l localSwitchboard) status(ctx context.Context, channel string) (breaker.S
 		} `json:"channels"`
 	}
 	if resp.StatusCode != http.StatusOK {
-		return breaker.Status{}, fmt.Errorf("the relay answered %s", terminalLine(resp.Status))
+		return breaker.Status{}, fmt.Errorf("the relay answered %s", terminal.Line(resp.Status))
 	}
 	if err := json.NewDecoder(resp.Body).Decode(&st); err != nil {
 		return breaker.Status{}, fmt.Errorf("read the relay's status: %w", err)
@@ -240,9 +241,9 @@ func (l localSwitchboard) set(ctx context.Context, channel string, pause bool) e
 			Error string `json:"error"`
 		}
 		if json.Unmarshal(body, &refusal) == nil && refusal.Error != "" {
-			return fmt.Errorf("the relay refused to %s the %s channel: %s", action, channel, oneLine(terminalLine(refusal.Error), 200))
+			return fmt.Errorf("the relay refused to %s the %s channel: %s", action, channel, oneLine(terminal.Line(refusal.Error), 200))
 		}
-		return fmt.Errorf("the relay answered %s: %s", terminalLine(resp.Status), oneLine(terminalLine(string(body)), 200))
+		return fmt.Errorf("the relay answered %s: %s", terminal.Line(resp.Status), oneLine(terminal.Line(string(body)), 200))
 	}
 	return nil
 }

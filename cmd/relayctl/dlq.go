@@ -23,6 +23,7 @@ import (
 
 	"github.com/nicechat-relay/nicechat-relay/shared/channels"
 	"github.com/nicechat-relay/nicechat-relay/shared/dlq"
+	"github.com/nicechat-relay/nicechat-relay/shared/terminal"
 )
 
 // client is a connected relayctl: AWS clients and where the queues are.
@@ -181,7 +182,7 @@ func printList(w io.Writer, channel string, letters []dlq.Letter, more bool, now
 	fmt.Fprintln(tw, "EVENT ID\tEVENT\tCLASS\tSTATUS\tATTEMPTS\tAGE\tLAST ERROR")
 	for _, l := range letters {
 		f := l.Failure
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t%s\t%s\n", l.EventID, cell(l.Event, 40), cell(string(f.Class), 40), cell(f.Status, 40), f.Attempts, ago(now, l.DeadLettered), oneLine(terminalLine(f.Error), 80))
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t%s\t%s\n", l.EventID, cell(l.Event, 40), cell(string(f.Class), 40), cell(f.Status, 40), f.Attempts, ago(now, l.DeadLettered), oneLine(terminal.Line(f.Error), 80))
 	}
 	if err := tw.Flush(); err != nil {
 		return err
@@ -194,7 +195,7 @@ func printList(w io.Writer, channel string, letters []dlq.Letter, more bool, now
 
 // cell is a value taken from a letter, for a table: escaped, cut to n
 // characters, a dash when empty.
-func cell(s string, n int) string { return orDash(oneLine(terminalLine(s), n)) }
+func cell(s string, n int) string { return orDash(oneLine(terminal.Line(s), n)) }
 
 func (c *client) show(ctx context.Context, w io.Writer, eventID string) error {
 	names := []string{c.o.channel}
@@ -253,13 +254,13 @@ type channelLetter struct {
 // and is escaped: attributes on one line each, the body with its line
 // breaks.
 func printLetter(w io.Writer, channel string, l dlq.Letter) {
-	fmt.Fprintf(w, "Dead letter %s in the %s DLQ (message id %s)\n", l.EventID, channel, terminalLine(l.MessageID))
+	fmt.Fprintf(w, "Dead letter %s in the %s DLQ (message id %s)\n", l.EventID, channel, terminal.Line(l.MessageID))
 	switch l.ClaimedEventID {
 	case l.EventID:
 	case "":
 		fmt.Fprintf(w, "  the letter has no event_id attribute; %s is its body's id\n", l.EventID)
 	default:
-		fmt.Fprintf(w, "  its event_id attribute (%s) is not its body's id: the relay did not write it so\n", oneLine(terminalLine(l.ClaimedEventID), 80))
+		fmt.Fprintf(w, "  its event_id attribute (%s) is not its body's id: the relay did not write it so\n", oneLine(terminal.Line(l.ClaimedEventID), 80))
 	}
 	if !l.DeadLettered.IsZero() {
 		fmt.Fprintf(w, "  dead_lettered_at: %s\n", l.DeadLettered.Format(time.RFC3339))
@@ -276,11 +277,11 @@ func printAttributes(w io.Writer, attrs map[string]sqstypes.MessageAttributeValu
 	fmt.Fprintln(w, "Attributes:")
 	for _, name := range slices.Sorted(maps.Keys(attrs)) {
 		v := attrs[name]
-		value := terminalLine(aws.ToString(v.StringValue))
+		value := terminal.Line(aws.ToString(v.StringValue))
 		if v.StringValue == nil {
-			value = fmt.Sprintf("(%s, %d bytes)", terminalLine(aws.ToString(v.DataType)), len(v.BinaryValue))
+			value = fmt.Sprintf("(%s, %d bytes)", terminal.Line(aws.ToString(v.DataType)), len(v.BinaryValue))
 		}
-		fmt.Fprintf(w, "  %s: %s\n", terminalLine(name), value)
+		fmt.Fprintf(w, "  %s: %s\n", terminal.Line(name), value)
 	}
 }
 
@@ -288,11 +289,11 @@ func printAttributes(w io.Writer, attrs map[string]sqstypes.MessageAttributeValu
 // the timestamps also as dates.
 func printSQSAttributes(w io.Writer, attrs map[string]string) {
 	for _, name := range slices.Sorted(maps.Keys(attrs)) {
-		v := terminalLine(attrs[name])
+		v := terminal.Line(attrs[name])
 		if t := dlq.MillisTime(v); strings.HasSuffix(name, "Timestamp") && !t.IsZero() {
 			v += " (" + t.Format(time.RFC3339) + ")"
 		}
-		fmt.Fprintf(w, "  %s: %s\n", terminalLine(name), v)
+		fmt.Fprintf(w, "  %s: %s\n", terminal.Line(name), v)
 	}
 }
 
@@ -302,10 +303,10 @@ func printSQSAttributes(w io.Writer, attrs map[string]string) {
 func printBody(w io.Writer, body []byte) {
 	var pretty bytes.Buffer
 	if err := json.Indent(&pretty, body, "", "  "); err != nil {
-		fmt.Fprintf(w, "%s\n", indent(terminalText(string(body))))
+		fmt.Fprintf(w, "%s\n", indent(terminal.Text(string(body))))
 		return
 	}
-	fmt.Fprintf(w, "%s\n", terminalText(pretty.String()))
+	fmt.Fprintf(w, "%s\n", terminal.Text(pretty.String()))
 }
 
 // indent starts every line of s with two spaces.
@@ -462,7 +463,7 @@ func encodeJSON(w io.Writer, doc any) error {
 func jsonEscapeControls(s string) string {
 	var b strings.Builder
 	for _, r := range s {
-		if r >= 0x80 && escaped(r, true) {
+		if r >= 0x80 && terminal.Escapes(r) {
 			fmt.Fprintf(&b, `\u%04x`, r)
 			continue
 		}

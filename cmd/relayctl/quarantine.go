@@ -15,6 +15,7 @@ import (
 
 	"github.com/nicechat-relay/nicechat-relay/shared/dlq"
 	"github.com/nicechat-relay/nicechat-relay/shared/ingest"
+	"github.com/nicechat-relay/nicechat-relay/shared/terminal"
 )
 
 // localQuarantine is the local relay's quarantine queue.
@@ -145,7 +146,7 @@ func printQuarantineList(w io.Writer, found []dlq.Quarantined, more bool) error 
 		if !q.ReceivedAt.IsZero() {
 			received = q.ReceivedAt.UTC().Format(time.RFC3339)
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", terminalLine(q.EventID), received, cell(q.Status, 10), cell(q.Field, 40), size(q), oneLine(terminalLine(q.Reason), 80))
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", terminal.Line(q.EventID), received, cell(q.Status, 10), cell(q.Field, 40), size(q), oneLine(terminal.Line(q.Reason), 80))
 	}
 	if err := tw.Flush(); err != nil {
 		return err
@@ -176,7 +177,7 @@ func (c *client) showQuarantined(ctx context.Context, w io.Writer, q dlq.Quarant
 		return err
 	}
 	if len(found) == 0 {
-		return fmt.Errorf("%s is not in the quarantine", oneLine(terminalLine(eventID), 80))
+		return fmt.Errorf("%s is not in the quarantine", oneLine(terminal.Line(eventID), 80))
 	}
 	if c.o.json {
 		return writeQuarantinedJSON(w, found, nil)
@@ -194,7 +195,7 @@ func (c *client) showQuarantined(ctx context.Context, w io.Writer, q dlq.Quarant
 // its event id when derived from its body and the times and sizes relayctl
 // formats comes from the message, and is escaped.
 func printQuarantined(w io.Writer, q dlq.Quarantined) {
-	fmt.Fprintf(w, "Quarantined callback %s (message id %s)\n", terminalLine(q.EventID), terminalLine(q.MessageID))
+	fmt.Fprintf(w, "Quarantined callback %s (message id %s)\n", terminal.Line(q.EventID), terminal.Line(q.MessageID))
 	switch {
 	case !q.IDChecked:
 		fmt.Fprintln(w, "  its body was cut, so its id is its event_id attribute's, which the part kept cannot confirm")
@@ -202,11 +203,11 @@ func printQuarantined(w io.Writer, q dlq.Quarantined) {
 	case q.ClaimedEventID == "":
 		fmt.Fprintf(w, "  it has no event_id attribute; %s is its body's id\n", q.EventID)
 	default:
-		fmt.Fprintf(w, "  its event_id attribute (%s) is not its body's id: the relay did not write it so\n", oneLine(terminalLine(q.ClaimedEventID), 80))
+		fmt.Fprintf(w, "  its event_id attribute (%s) is not its body's id: the relay did not write it so\n", oneLine(terminal.Line(q.ClaimedEventID), 80))
 	}
-	fmt.Fprintf(w, "  refused with %s: %s\n", orDash(terminalLine(q.Status)), terminalLine(q.Reason))
+	fmt.Fprintf(w, "  refused with %s: %s\n", orDash(terminal.Line(q.Status)), terminal.Line(q.Reason))
 	if q.Field != "" {
-		fmt.Fprintf(w, "  field: %s\n", terminalLine(q.Field))
+		fmt.Fprintf(w, "  field: %s\n", terminal.Line(q.Field))
 	}
 	if !q.ReceivedAt.IsZero() {
 		fmt.Fprintf(w, "  received_at: %s\n", q.ReceivedAt.UTC().Format(time.RFC3339))
@@ -242,7 +243,7 @@ func (c *client) purgeQuarantine(ctx context.Context, w io.Writer, q dlq.Quarant
 		verb = "would delete"
 	}
 	for _, f := range deleted {
-		fmt.Fprintf(w, "%s %s (%s)\n", verb, terminalLine(f.EventID), oneLine(terminalLine(f.Reason), 80))
+		fmt.Fprintf(w, "%s %s (%s)\n", verb, terminal.Line(f.EventID), oneLine(terminal.Line(f.Reason), 80))
 	}
 	if err != nil {
 		return err
@@ -262,7 +263,7 @@ func (c *client) purgeQuarantine(ctx context.Context, w io.Writer, q dlq.Quarant
 	var missing []string
 	for _, id := range c.o.ids {
 		if !slices.ContainsFunc(deleted, func(f dlq.Quarantined) bool { return f.EventID == id }) {
-			missing = append(missing, oneLine(terminalLine(id), 80))
+			missing = append(missing, oneLine(terminal.Line(id), 80))
 		}
 	}
 	if len(missing) > 0 && !more {

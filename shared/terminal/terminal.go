@@ -1,4 +1,11 @@
-package main
+// Package terminal escapes text written by others (a dead letter's body,
+// a far end's answer, a channel's pause reason) for printing on a
+// terminal: no byte of theirs can move the cursor, start an escape
+// sequence (a CSI that clears the screen, an OSC hyperlink or title),
+// begin a line that looks like the program's own, or reorder what is
+// shown. Data written as JSON needs none of it: JSON escapes control
+// characters itself.
+package terminal
 
 import (
 	"fmt"
@@ -7,22 +14,13 @@ import (
 	"unicode/utf8"
 )
 
-// What a dead letter carries (its body, its attributes, a far end's answer
-// quoted in last_error) and what a relay answers were written by others.
-// Printed for a person, they pass through terminalLine or terminalText, so
-// that no byte of theirs can move the cursor, start an escape sequence (a
-// CSI that clears the screen, an OSC hyperlink or title), begin a line
-// that looks like relayctl's own (a fake "Attributes:" block), or reorder
-// what is shown. The --json output is left exact: it is data, and JSON
-// escapes control characters itself.
+// Line is s for one line or one table cell: every control character is
+// shown escaped, line breaks and tabs included.
+func Line(s string) string { return escapeTerminal(s, false) }
 
-// terminalLine is s for one line or one table cell: every control
-// character is shown escaped, line breaks and tabs included.
-func terminalLine(s string) string { return escapeTerminal(s, false) }
-
-// terminalText is s for a block of lines, such as a body: line feeds and
-// tabs are kept, every other control character is shown escaped.
-func terminalText(s string) string { return escapeTerminal(s, true) }
+// Text is s for a block of lines, such as a body: line feeds and tabs are
+// kept, every other control character is shown escaped.
+func Text(s string) string { return escapeTerminal(s, true) }
 
 func escapeTerminal(s string, keepLines bool) string {
 	if !needsEscape(s, keepLines) {
@@ -82,3 +80,7 @@ func escaped(r rune, keepLines bool) bool {
 		return unicode.Is(unicode.Bidi_Control, r)
 	}
 }
+
+// Escapes reports whether Text shows r escaped: a character a terminal
+// acts on, other than a line feed or a tab.
+func Escapes(r rune) bool { return escaped(r, true) }
