@@ -194,7 +194,7 @@ func TestRenderSaysTheVendorsOwnWordsInTheLanguage(t *testing.T) {
 		{"a guest in any case", "pl", chat(`"client_name":" guest "`), []string{": Gość nr\u00a0725\n"}, []string{"uest"}},
 		{"a name is kept", "uk", chat(`"client_name":"Guestina"`), []string{"Клієнт: Guestina\n"}, nil},
 		{"a direct visit", "uk", chat(`"page_ref":"(direct)"`), []string{"Джерело переходу: немає (прямий захід)\n"}, []string{"direct"}},
-		{"a direct visit", "pl", chat(`"page_ref":"(Direct)"`), []string{"Strona odsyłająca: brak (wejście bezpośrednie)\n"}, []string{"irect"}},
+		{"a direct visit", "pl", chat(`"page_ref":"(Direct)"`), []string{"Źródło wejścia: brak (adres wpisany ręcznie lub z zakładki)\n"}, []string{"irect"}},
 		{"a direct visit", "en", chat(`"page_ref":"(direct)"`), []string{"Referrer: none (a direct visit)\n"}, nil},
 		{"a referrer is kept", "uk", chat(`"page_ref":"https://google.com/"`), []string{"Джерело переходу: https://google.com/\n"}, nil},
 		{"a language code", "uk", chat(`"sys_lang":"uk","sys_lang_full":"uk"`), []string{"Мова браузера: українська\n"}, nil},
