@@ -199,17 +199,9 @@ func (d *decoder) object(i int, member func(key string, j int) int) int {
 		if i = member(key, d.sc.ws(i+1)); i < 0 {
 			return -1
 		}
-		i = d.sc.ws(i)
-		if i >= len(s) {
-			return -1
-		}
-		switch s[i] {
-		case '}':
-			return i + 1
-		case ',':
-			i = d.sc.ws(i + 1)
-		default:
-			return -1
+		var done bool
+		if i, done = d.next(i, '}'); done {
+			return i
 		}
 	}
 }
@@ -226,18 +218,28 @@ func (d *decoder) array(i int, elem func(j int) int) int {
 		if i = elem(i); i < 0 {
 			return -1
 		}
-		i = d.sc.ws(i)
-		if i >= len(s) {
-			return -1
+		var done bool
+		if i, done = d.next(i, ']'); done {
+			return i
 		}
-		switch s[i] {
-		case ']':
-			return i + 1
-		case ',':
-			i = d.sc.ws(i + 1)
-		default:
-			return -1
-		}
+	}
+}
+
+// next reads what follows a member or an element at s[i]: the closer
+// ends the object or array (done, the index after it), a comma leads to
+// the next one (its index); anything else is an error (done, -1).
+func (d *decoder) next(i int, closer byte) (int, bool) {
+	s := d.sc.s
+	i = d.sc.ws(i)
+	switch {
+	case i >= len(s):
+		return -1, true
+	case s[i] == closer:
+		return i + 1, true
+	case s[i] == ',':
+		return d.sc.ws(i + 1), false
+	default:
+		return -1, true
 	}
 }
 
