@@ -33,16 +33,7 @@ import (
 // does, with a webhook dead letter in it put there by the real runtime.
 func localRelay(t *testing.T) (base string, store *localqueue.Store, eventID string) {
 	t.Helper()
-	mux := http.NewServeMux()
-	srv := httptest.NewServer(mux)
-	t.Cleanup(srv.Close)
-	store, err := localqueue.Open(filepath.Join(t.TempDir(), "queues.db"), localqueue.Options{URLPrefix: srv.URL + localSQSPath + localAccountPath})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { store.Close() })
-	mux.Handle(localSQSPath, store.Handler())
-	mux.Handle(localSQSPath+"/", store.Handler())
+	srv, mux, store := localQueueServer(t)
 	mux.HandleFunc("GET /api/status", func(w http.ResponseWriter, _ *http.Request) {
 		_, _ = io.WriteString(w, `{"channels":[{"channel":"webhook","on":true}]}`)
 	})
@@ -215,4 +206,22 @@ func TestRelayctlSaysToGiveTheAdminURLNotTheCallbackURL(t *testing.T) {
 	if r.code != exitError || !strings.Contains(r.stderr, "admin URL") {
 		t.Fatalf("exit %d, stderr %q; want a hint to give the admin URL", r.code, r.stderr)
 	}
+}
+
+// localQueueServer serves a new embedded queue's SQS API under /sqs, as
+// the local relay's admin listener does; the test adds its other routes
+// to mux.
+func localQueueServer(t *testing.T) (*httptest.Server, *http.ServeMux, *localqueue.Store) {
+	t.Helper()
+	mux := http.NewServeMux()
+	srv := httptest.NewServer(mux)
+	t.Cleanup(srv.Close)
+	store, err := localqueue.Open(filepath.Join(t.TempDir(), "queues.db"), localqueue.Options{URLPrefix: srv.URL + localSQSPath + localAccountPath})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { store.Close() })
+	mux.Handle(localSQSPath, store.Handler())
+	mux.Handle(localSQSPath+"/", store.Handler())
+	return srv, mux, store
 }

@@ -7,10 +7,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net/http"
-	"net/http/httptest"
 	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -61,16 +58,7 @@ func refuse(t *testing.T, queue ingest.Sender, quarantineURL string, bodies ...s
 // quarantine, put there by the real ingest, as make demo does.
 func localQuarantineRelay(t *testing.T) (base string, store *localqueue.Store, ids []string) {
 	t.Helper()
-	mux := http.NewServeMux()
-	srv := httptest.NewServer(mux)
-	t.Cleanup(srv.Close)
-	store, err := localqueue.Open(filepath.Join(t.TempDir(), "queues.db"), localqueue.Options{URLPrefix: srv.URL + localSQSPath + localAccountPath})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { store.Close() })
-	mux.Handle(localSQSPath, store.Handler())
-	mux.Handle(localSQSPath+"/", store.Handler())
+	srv, _, store := localQueueServer(t)
 	url, err := store.CreateQueue(localQuarantine, nil)
 	if err != nil {
 		t.Fatal(err)
